@@ -1,0 +1,18 @@
+/* Exit codes of the fuin program.  Fixed and documented in fuin(1):
+ * scripts depend on them, so they are never renumbered. */
+#ifndef FUIN_CLI_EXITCODES_H
+#define FUIN_CLI_EXITCODES_H
+enum {
+    FUIN_EXIT_OK = 0,       /* success                                        */
+    FUIN_EXIT_REFUSED = 1,  /* a check said no: wrong key or passphrase, file
+                               tampered or truncated, header MAC bad, policy */
+    FUIN_EXIT_USAGE = 2,    /* bad option, label, recipient string          */
+    FUIN_EXIT_FORMAT = 3,   /* input is not a valid age file / key file:
+                               malformed header, armor, unsupported version,
+                               bad Bech32 checksum, limit exceeded          */
+    FUIN_EXIT_IO = 4,       /* cannot read input or write output (missing
+                               directory, disk full, permission)            */
+    FUIN_EXIT_EXISTS = 5,   /* output exists and --force was not given      */
+    FUIN_EXIT_INTERNAL = 6  /* out of memory or internal error              */
+};
+#endif

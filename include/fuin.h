@@ -1,0 +1,292 @@
+/*
+ * fuin (封印) — classification-aware file protection.
+ *
+ * Public API of libfuin.  Everything the `fuin` program does is available
+ * here; the program itself only parses arguments, prompts and prints.
+ *
+ * Conventions
+ *  - Every function returns a fuin_status (or a pointer that is NULL on
+ *    allocation failure).  FUIN_OK is 0.  Codes are only ever appended.
+ *  - Handles are opaque.  fuin_*_free(NULL) is a no-op.
+ *  - The library never prints, never exits and never prompts; it asks for a
+ *    passphrase through a callback and reports detail through
+ *    fuin_*_errmsg(handle).
+ *  - Secret material is kept in sodium_malloc() memory and wiped as soon as
+ *    it is no longer needed.  Strings passed in are not retained.
+ *  - Call fuin_init() once before anything else (it initialises libsodium).
+ */
+#ifndef FUIN_H
+#define FUIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuin/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define FUIN_EXPORT __attribute__((visibility("default")))
+#define FUIN_WUR __attribute__((warn_unused_result))
+#else
+#define FUIN_EXPORT
+#define FUIN_WUR
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Status codes.  Frozen: never renumbered, only appended to.          */
+/* The age testkit's `expect` classes map one to one:                  */
+/*   header failure  -> FUIN_E_HEADER     no match -> FUIN_E_NO_MATCH    */
+/*   HMAC failure    -> FUIN_E_HMAC       payload failure -> FUIN_E_PAYLOAD */
+/*   armor failure   -> FUIN_E_ARMOR      success -> FUIN_OK             */
+/* ------------------------------------------------------------------ */
+typedef enum {
+    FUIN_OK = 0,
+    FUIN_E_IO = 1,          /* read, write, open, fsync or rename failed    */
+    FUIN_E_NOMEM = 2,       /* allocation failed                            */
+    FUIN_E_HEADER = 3,      /* malformed or unsupported age header          */
+    FUIN_E_NO_MATCH = 4,    /* no identity or passphrase opened the file    */
+    FUIN_E_HMAC = 5,        /* header MAC does not verify                   */
+    FUIN_E_PAYLOAD = 6,     /* payload chunk failed to authenticate, was
+                               truncated, or is followed by trailing data   */
+    FUIN_E_ARMOR = 7,       /* invalid ASCII armor                          */
+    FUIN_E_STATE = 8,       /* call made in the wrong state of a handle     */
+    FUIN_E_INVALID = 9,     /* invalid argument                             */
+    FUIN_E_LABEL = 10,      /* a classification label did not parse         */
+    FUIN_E_KEY = 11,        /* malformed key, recipient, or identity file   */
+    FUIN_E_EXISTS = 12,     /* output exists and overwriting was not allowed*/
+    FUIN_E_LIMIT = 13,      /* a documented limit was exceeded (header size,
+                               scrypt work factor, ...)                     */
+    FUIN_E_PASSPHRASE = 14, /* no passphrase could be obtained              */
+    FUIN_E_POLICY = 15      /* refused by policy (e.g. C3 with passphrase)  */
+} fuin_status;
+
+/* Static English text for a status; never NULL. */
+FUIN_EXPORT const char *fuin_strerror(fuin_status s);
+
+/* Initialise the library (libsodium).  Safe to call more than once. */
+FUIN_EXPORT fuin_status fuin_init(void);
+
+/* Version of the library actually linked (compare FUIN_VERSION_STRING). */
+FUIN_EXPORT const char *fuin_version(void);
+
+/* Limits, documented in docs/format.md. */
+#define FUIN_MAX_HEADER_BYTES (64u * 1024u) /* age header incl. MAC line */
+#define FUIN_MAX_SCRYPT_LOG_N 22            /* decrypt refuses above     */
+#define FUIN_DEFAULT_SCRYPT_LOG_N 18        /* what encrypt writes       */
+#define FUIN_CHUNK_SIZE 65536u              /* STREAM plaintext chunk    */
+
+/* Output sink used by the streaming API: write all `len` bytes or return
+ * non-zero (the operation then fails with FUIN_E_IO). */
+typedef int (*fuin_write_fn)(void *ctx, const uint8_t *buf, size_t len);
+
+/* Passphrase callback: store at most `cap` bytes (no terminator needed) in
+ * `buf`, which is sodium_malloc() memory owned by the library and wiped after
+ * use, set *len and return 0; return non-zero to give up.  `confirm` is 1
+ * when a new passphrase is being chosen (a UI should ask twice). */
+typedef int (*fuin_passphrase_fn)(void *ctx, int confirm, char *buf,
+                                  size_t cap, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Labels (classification).  See docs/labels.md.                      */
+/* ------------------------------------------------------------------ */
+typedef enum {
+    FUIN_R_NO_COPY = 1 << 0,         /* 複製禁止   no-copy              */
+    FUIN_R_NO_FORWARD = 1 << 1,      /* 転送禁止   no-forward           */
+    FUIN_R_NO_DISTRIBUTE = 1 << 2,   /* 配付禁止   no-distribute        */
+    FUIN_R_ENCRYPT_REQUIRED = 1 << 3,/* 暗号化必須 encrypt-required     */
+    FUIN_R_NO_TAKEOUT = 1 << 4,      /* 持出禁止   no-takeout           */
+    FUIN_R_DESTROY_AFTER_READ = 1 << 5 /* 読後廃棄 destroy-after-reading */
+} fuin_restriction;
+
+#define FUIN_RESTRICTION_COUNT 6
+
+typedef struct {
+    int confidentiality; /* 1..3 */
+    int integrity;       /* 1..2 */
+    int availability;    /* 1..2 */
+    unsigned restrictions; /* OR of fuin_restriction */
+} fuin_label;
+
+/* Parse any accepted spelling (C2, C3-I2-A2, 機密性３, 機密性3/完全性2/可用性2,
+ * with optional restrictions).  On FUIN_E_LABEL, if `err` is not NULL it
+ * receives a static-length message naming the bad part (NUL-terminated,
+ * truncated to errcap). */
+FUIN_EXPORT fuin_status fuin_label_parse(const char *text, fuin_label *out,
+                                         char *err, size_t errcap) FUIN_WUR;
+
+/* Canonical text form, e.g. "C3-I2-A2 複製禁止 転送禁止" (UTF-8).  Returns
+ * the number of bytes needed excluding the NUL (like snprintf). */
+FUIN_EXPORT size_t fuin_label_format(const fuin_label *l, char *buf, size_t cap);
+
+/* ASCII tokens used inside the age header, e.g. "no-copy"; NULL if the bit
+ * is unknown.  fuin_restriction_name_ja gives the Japanese word. */
+FUIN_EXPORT const char *fuin_restriction_name(fuin_restriction r);
+FUIN_EXPORT const char *fuin_restriction_name_ja(fuin_restriction r);
+
+/* ------------------------------------------------------------------ */
+/* Keys.  Formats are age's (Bech32 "age1..." / "AGE-SECRET-KEY-1..."). */
+/* ------------------------------------------------------------------ */
+#define FUIN_RECIPIENT_MAX 128   /* buffer size for an age1... string     */
+#define FUIN_IDENTITY_MAX 128    /* buffer size for AGE-SECRET-KEY-1...  */
+
+/* Generate an X25519 identity.  `identity` (cap >= FUIN_IDENTITY_MAX)
+ * should be sodium_malloc() memory; `recipient` receives the public key. */
+FUIN_EXPORT fuin_status fuin_keygen(char *identity, size_t identity_cap,
+                                    char *recipient, size_t recipient_cap);
+
+/* Derive the recipient of an identity string. */
+FUIN_EXPORT fuin_status fuin_identity_to_recipient(const char *identity,
+                                                   char *recipient,
+                                                   size_t recipient_cap) FUIN_WUR;
+
+/* Check a recipient string ("age1...").  FUIN_E_KEY if malformed. */
+FUIN_EXPORT fuin_status fuin_recipient_check(const char *recipient) FUIN_WUR;
+
+/* ------------------------------------------------------------------ */
+/* Encryption (streaming).                                             */
+/* ------------------------------------------------------------------ */
+typedef struct fuin_encryptor fuin_encryptor;
+
+FUIN_EXPORT fuin_encryptor *fuin_encryptor_new(void);
+FUIN_EXPORT void fuin_encryptor_free(fuin_encryptor *e);
+FUIN_EXPORT const char *fuin_encryptor_errmsg(const fuin_encryptor *e);
+
+/* Configuration: only before fuin_encrypt_begin(). */
+FUIN_EXPORT fuin_status fuin_encryptor_add_recipient(fuin_encryptor *e,
+                                                     const char *recipient);
+/* Use a passphrase (scrypt) instead of recipients.  The two are exclusive. */
+FUIN_EXPORT fuin_status fuin_encryptor_set_passphrase(fuin_encryptor *e,
+                                                      const char *pass,
+                                                      size_t len, int log_n);
+/* Attach a label.  Recipient mode: written as an authenticated
+ * "fuin-label" stanza.  Passphrase mode: age allows no stanza besides
+ * scrypt, so nothing is written (fuin_encrypt_begin returns FUIN_OK and
+ * fuin_encryptor_label_written() says 0); a label with confidentiality 3
+ * with a passphrase is refused with FUIN_E_POLICY. */
+FUIN_EXPORT fuin_status fuin_encryptor_set_label(fuin_encryptor *e,
+                                                 const fuin_label *l);
+FUIN_EXPORT int fuin_encryptor_label_written(const fuin_encryptor *e);
+FUIN_EXPORT fuin_status fuin_encryptor_set_armor(fuin_encryptor *e, int on);
+/* Worker threads for STREAM chunks; 0 = number of online CPUs (default). */
+FUIN_EXPORT fuin_status fuin_encryptor_set_threads(fuin_encryptor *e, int n);
+
+/* Write the header through `out`; then feed plaintext with update() and
+ * finish with final(), which writes the last chunk (and armor footer).
+ * After an error the handle is in a failed state; only free() is valid. */
+FUIN_EXPORT fuin_status fuin_encrypt_begin(fuin_encryptor *e, fuin_write_fn out,
+                                           void *ctx);
+FUIN_EXPORT fuin_status fuin_encrypt_update(fuin_encryptor *e,
+                                            const uint8_t *in, size_t len);
+FUIN_EXPORT fuin_status fuin_encrypt_final(fuin_encryptor *e);
+
+/* ------------------------------------------------------------------ */
+/* Decryption (streaming).                                             */
+/* ------------------------------------------------------------------ */
+typedef struct fuin_decryptor fuin_decryptor;
+
+FUIN_EXPORT fuin_decryptor *fuin_decryptor_new(void);
+FUIN_EXPORT void fuin_decryptor_free(fuin_decryptor *d);
+FUIN_EXPORT const char *fuin_decryptor_errmsg(const fuin_decryptor *d);
+
+/* Add an identity: a single AGE-SECRET-KEY-1 string. */
+FUIN_EXPORT fuin_status fuin_decryptor_add_identity(fuin_decryptor *d,
+                                                    const char *identity);
+/* Add every identity of an identity file's contents (age rules: '#'
+ * comments and blank lines ignored).  FUIN_E_KEY names the line. */
+FUIN_EXPORT fuin_status fuin_decryptor_add_identities(fuin_decryptor *d,
+                                                      const char *text,
+                                                      size_t len);
+/* Passphrase: either set directly, or through a callback that is called
+ * only if the file has an scrypt stanza. */
+FUIN_EXPORT fuin_status fuin_decryptor_add_passphrase(fuin_decryptor *d,
+                                                      const char *pass,
+                                                      size_t len);
+FUIN_EXPORT fuin_status fuin_decryptor_set_passphrase_cb(fuin_decryptor *d,
+                                                         fuin_passphrase_fn cb,
+                                                         void *ctx);
+FUIN_EXPORT fuin_status fuin_decryptor_set_threads(fuin_decryptor *d, int n);
+/* Armor detection: AUTO (default) treats input whose first non-whitespace
+ * byte is '-' as armored; REQUIRE always runs the strict armor decoder
+ * first; NONE accepts only binary age files. */
+#define FUIN_ARMOR_AUTO 0
+#define FUIN_ARMOR_REQUIRE 1
+#define FUIN_ARMOR_NONE 2
+FUIN_EXPORT fuin_status fuin_decryptor_set_armor(fuin_decryptor *d, int mode);
+
+/* Called once, after the header MAC verified and before any plaintext is
+ * released: `label` is NULL when the file carries none.  Returning non-zero
+ * aborts with FUIN_E_POLICY. */
+typedef int (*fuin_header_fn)(void *ctx, const fuin_label *label);
+FUIN_EXPORT fuin_status fuin_decryptor_set_header_cb(fuin_decryptor *d,
+                                                     fuin_header_fn cb,
+                                                     void *ctx);
+
+/* Plaintext goes to `out`, and only for chunks whose tag verified.
+ * final() fails with FUIN_E_PAYLOAD if the last chunk never came. */
+FUIN_EXPORT fuin_status fuin_decrypt_begin(fuin_decryptor *d, fuin_write_fn out,
+                                           void *ctx);
+FUIN_EXPORT fuin_status fuin_decrypt_update(fuin_decryptor *d,
+                                            const uint8_t *in,
+                                            size_t len) FUIN_WUR;
+FUIN_EXPORT fuin_status fuin_decrypt_final(fuin_decryptor *d) FUIN_WUR;
+
+/* After the header was authenticated: the label (or NULL). */
+FUIN_EXPORT const fuin_label *fuin_decryptor_label(const fuin_decryptor *d);
+/* Plaintext bytes released so far. */
+FUIN_EXPORT uint64_t fuin_decryptor_plaintext_bytes(const fuin_decryptor *d);
+
+/* ------------------------------------------------------------------ */
+/* Inspection: what a file is, without any key.                        */
+/* ------------------------------------------------------------------ */
+#define FUIN_INSPECT_MAX_STANZAS 64
+typedef struct {
+    int armored;                    /* 1 if ASCII armor                    */
+    size_t n_stanzas;               /* all stanzas, including unlisted     */
+    char stanza_types[FUIN_INSPECT_MAX_STANZAS][32]; /* first 64 types     */
+    int has_label;                  /* a fuin-label stanza is present      */
+    fuin_label label;               /* valid when has_label (NOT yet
+                                       authenticated: no key was used)     */
+    uint64_t header_bytes;          /* binary header incl. MAC line        */
+    uint64_t payload_bytes;         /* binary payload incl. nonce          */
+    uint64_t plaintext_bytes;       /* derived from payload size; exact
+                                       when the payload is well-formed     */
+    int plaintext_known;            /* 0 if payload size is impossible     */
+} fuin_info;
+
+/* Read a whole file's bytes from `read_fn` and describe it. */
+typedef long (*fuin_read_fn)(void *ctx, uint8_t *buf, size_t cap);
+FUIN_EXPORT fuin_status fuin_inspect(fuin_read_fn in, void *ctx,
+                                     fuin_info *info, char *err,
+                                     size_t errcap) FUIN_WUR;
+
+/* ------------------------------------------------------------------ */
+/* File helpers: thin wrappers over the streaming calls.               */
+/* ------------------------------------------------------------------ */
+/* Flags for the file helpers. */
+#define FUIN_F_FORCE 1u /* replace an existing output file */
+
+/* Encrypt `in_fd` to `out_path` (NULL = write to out_fd).  A file output is
+ * written to a temporary file beside the target, fsynced, and renamed over
+ * it only after success; on failure nothing is left behind.  The errmsg of
+ * the handle tells what failed. */
+FUIN_EXPORT fuin_status fuin_encrypt_fd(fuin_encryptor *e, int in_fd,
+                                        const char *out_path, int out_fd,
+                                        unsigned flags);
+/* Same for decryption: the temporary file is renamed only after the final
+ * chunk authenticated. */
+FUIN_EXPORT fuin_status fuin_decrypt_fd(fuin_decryptor *d, int in_fd,
+                                        const char *out_path, int out_fd,
+                                        unsigned flags) FUIN_WUR;
+
+/* Create a file for secret material: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600,
+ * write, fsync.  FUIN_E_EXISTS if it exists. */
+FUIN_EXPORT fuin_status fuin_write_secret_file(const char *path,
+                                               const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FUIN_H */

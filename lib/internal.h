@@ -1,0 +1,184 @@
+/* Internal interfaces of libfuin.  Not installed; hidden visibility. */
+#ifndef FUIN_INTERNAL_H
+#define FUIN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fuin.h"
+
+#define FUIN_ERRMSG_MAX 256
+
+/* ---- errmsg helper ---------------------------------------------------- */
+void fuin__seterr(char *dst, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- base64 (age: standard alphabet, no padding, canonical) ----------- */
+/* Decode unpadded canonical base64; returns 0 and sets *outlen, -1 if the
+ * input is not canonical unpadded base64 or does not fit. */
+int fuin__b64_decode(uint8_t *out, size_t cap, size_t *outlen,
+                     const char *in, size_t inlen);
+/* Encode without padding; `out` needs fuin__b64_len(len)+1 bytes. */
+size_t fuin__b64_len(size_t len);
+void fuin__b64_encode(char *out, const uint8_t *in, size_t len);
+
+/* ---- Bech32 (BIP 173, no length limit as in age) ----------------------- */
+/* Encode data (8-bit bytes) with HRP; `upper` selects uppercase output.
+ * Returns 0 or -1 if it does not fit. */
+int fuin__bech32_encode(char *out, size_t cap, const char *hrp,
+                        const uint8_t *data, size_t len, int upper);
+/* Decode; hrp_out receives the lowercase HRP.  -1 on any error; -2 on a
+ * checksum failure (so callers can say "bad checksum"). */
+int fuin__bech32_decode(char *hrp_out, size_t hrp_cap, uint8_t *data,
+                        size_t cap, size_t *len, const char *in);
+
+/* ---- HKDF-SHA-256 on libsodium's HMAC-SHA-256 ------------------------- */
+void fuin__hkdf_sha256(uint8_t *out, size_t outlen, const uint8_t *salt,
+                       size_t saltlen, const uint8_t *ikm, size_t ikmlen,
+                       const char *info);
+
+/* ---- age header ------------------------------------------------------- */
+#define FUIN__MAX_ARGS 8
+typedef struct {
+    char *type;              /* points into header buffer copy */
+    char *args[FUIN__MAX_ARGS];
+    int nargs;
+    uint8_t *body;           /* decoded body */
+    size_t body_len;
+} fuin__stanza;
+
+typedef struct {
+    fuin__stanza *stanzas;
+    size_t n;
+    uint8_t mac[32];
+    size_t mac_input_len;    /* bytes of header covered by the MAC */
+    size_t header_len;       /* bytes including the MAC line and its \n */
+    char *storage;           /* owns strings and bodies */
+} fuin__header;
+
+/* Try to parse a header from the start of buf.  Returns:
+ *  FUIN_OK        parsed, h filled, h->header_len bytes consumed
+ *  FUIN_E_STATE   need more data (no error yet)
+ *  FUIN_E_HEADER  malformed (err set)
+ *  FUIN_E_LIMIT   larger than FUIN_MAX_HEADER_BYTES */
+fuin_status fuin__header_parse(const uint8_t *buf, size_t len, int at_eof,
+                               fuin__header *h, char *err);
+void fuin__header_free(fuin__header *h);
+
+/* ---- armor (streaming decoder / encoder) ------------------------------ */
+typedef struct fuin__armor_dec fuin__armor_dec;
+fuin__armor_dec *fuin__armor_dec_new(void);
+void fuin__armor_dec_free(fuin__armor_dec *a);
+/* Feed armored text; decoded bytes are appended to out (cap must be at least
+ * len); returns FUIN_OK or FUIN_E_ARMOR (err set). */
+fuin_status fuin__armor_dec_update(fuin__armor_dec *a, const uint8_t *in,
+                                   size_t len, uint8_t *out, size_t *outlen,
+                                   char *err);
+fuin_status fuin__armor_dec_final(fuin__armor_dec *a, uint8_t *out,
+                                  size_t *outlen, char *err);
+
+#define FUIN__ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
+#define FUIN__ARMOR_END "-----END AGE ENCRYPTED FILE-----"
+
+/* ---- labels in headers ------------------------------------------------ */
+#define FUIN__LABEL_STANZA "fuin-label"
+/* Stanza args for a label: args[0] = "C3-I2-A2", then restriction tokens. */
+int fuin__label_to_args(const fuin_label *l, const char **args, int cap,
+                        char *classbuf, size_t classcap);
+fuin_status fuin__label_from_args(char *const *args, int nargs,
+                                  fuin_label *l);
+
+/* ---- misc ------------------------------------------------------------- */
+int fuin__ncpus(void);
+
+#endif
+
+/* ---- keys and stanzas (keys.c) ------------------------------------------ */
+#define FUIN__FILE_KEY 16
+/* Parse "AGE-SECRET-KEY-1..." into a 32-byte X25519 scalar.  -2 on a bad
+ * checksum, -1 otherwise. */
+int fuin__identity_parse(const char *s, uint8_t sk[32]);
+int fuin__recipient_parse(const char *s, uint8_t pk[32]);
+/* Write an X25519 stanza for file_key to pk.  Strings go into storage of
+ * the caller-provided text buffer (`line`, cap >= 256). */
+fuin_status fuin__x25519_wrap(const uint8_t pk[32], const uint8_t *file_key,
+                              char *text, size_t cap, size_t *textlen);
+/* Returns FUIN_OK (file key set), FUIN_E_NO_MATCH, or FUIN_E_HEADER. */
+fuin_status fuin__x25519_unwrap(const fuin__stanza *s, const uint8_t sk[32],
+                                uint8_t *file_key, char *err);
+fuin_status fuin__scrypt_wrap(const char *pass, size_t passlen, int log_n,
+                              const uint8_t *file_key, char *text, size_t cap,
+                              size_t *textlen);
+/* Validate an scrypt stanza's form (FUIN_E_HEADER / FUIN_E_LIMIT) without
+ * a passphrase. */
+fuin_status fuin__scrypt_check(const fuin__stanza *s, char *err);
+fuin_status fuin__scrypt_unwrap(const fuin__stanza *s, const char *pass,
+                                size_t passlen, uint8_t *file_key, char *err);
+/* Append a stanza "-> args...\n" + wrapped body to text. */
+size_t fuin__stanza_write(char *text, size_t cap, const char *const *args,
+                          int nargs, const uint8_t *body, size_t bodylen);
+
+/* ---- worker pool (pool.c) ----------------------------------------------- */
+typedef struct fuin__pool fuin__pool;
+typedef void (*fuin__task_fn)(void *ctx, size_t idx);
+typedef struct fuin__job {
+    fuin__task_fn fn;
+    void *ctx;
+    size_t n, next, done;
+    struct fuin__job *qnext;
+} fuin__job;
+/* nthreads <= 1 runs every task inline in submit(). */
+fuin__pool *fuin__pool_new(int nthreads);
+void fuin__pool_free(fuin__pool *p);
+void fuin__pool_submit(fuin__pool *p, fuin__job *job, fuin__task_fn fn,
+                       void *ctx, size_t n);
+/* Wait for a job, running queued tasks on the calling thread meanwhile. */
+void fuin__pool_wait(fuin__pool *p, fuin__job *job);
+
+/* ---- STREAM batches (stream.c) -------------------------------------------- */
+#define FUIN__TAG 16
+#define FUIN__ENC_CHUNK (FUIN_CHUNK_SIZE + FUIN__TAG)
+#define FUIN__BATCH 32  /* chunks per batch: 2 MiB of plaintext */
+typedef struct {
+    uint8_t *buf;          /* FUIN__BATCH slots of FUIN__ENC_CHUNK bytes  */
+    uint8_t *out;          /* decrypt only: plaintext slots (out of place,
+                              so a failed chunk can be retried)           */
+    size_t len[FUIN__BATCH];/* bytes in each slot (input side)           */
+    int ok[FUIN__BATCH];    /* per chunk: 1 ok with the expected flag, 2 ok
+                              only with the other last-chunk flag, 0 bad  */
+    size_t n;              /* chunks in the batch                         */
+    uint64_t counter;      /* STREAM counter of the first chunk           */
+    int last_final;        /* last chunk of the batch is the final chunk  */
+    int decrypt;
+    const uint8_t *key;    /* payload key (owned by the handle)           */
+    fuin__job job;
+    int busy;
+} fuin__batch;
+int fuin__batch_init(fuin__batch *b, int decrypt, const uint8_t *key);
+void fuin__batch_free(fuin__batch *b);
+void fuin__batch_submit(fuin__pool *p, fuin__batch *b);
+
+/* ---- fast base64 for armor (ciphertext only; see stream.c) -------------- */
+typedef struct {
+    uint8_t line[48];
+    size_t fill;
+} fuin__armor_enc;
+/* Encode bytes as armor body lines into out (cap >= len*4/3 + len/48*2 + 70);
+ * returns text bytes written. */
+size_t fuin__armor_enc_update(fuin__armor_enc *a, const uint8_t *in, size_t len,
+                              char *out);
+size_t fuin__armor_enc_final(fuin__armor_enc *a, char *out);
+/* Table-driven decode of one armor line (len % 4 == 0, <= 64 chars).
+ * Returns bytes or -1 if invalid / non-canonical. */
+long fuin__b64_fast_decode(uint8_t *out, const char *in, size_t len);
+
+/* ---- file helpers (file.c) ------------------------------------------------ */
+typedef fuin_status (*fuin__begin_fn)(void *h, fuin_write_fn out, void *ctx);
+typedef fuin_status (*fuin__update_fn)(void *h, const uint8_t *in, size_t len);
+typedef fuin_status (*fuin__final_fn)(void *h);
+fuin_status fuin__run_fd(void *h, fuin__begin_fn begin, fuin__update_fn update,
+                         fuin__final_fn final, int in_fd, const char *out_path,
+                         int out_fd, unsigned flags, mode_t mode, char *errmsg);
+char *fuin__encryptor_errbuf(fuin_encryptor *e);
+char *fuin__decryptor_errbuf(fuin_decryptor *d);

@@ -1,0 +1,58 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+const char *fuin_strerror(fuin_status s)
+{
+    switch (s) {
+    case FUIN_OK: return "success";
+    case FUIN_E_IO: return "input/output error";
+    case FUIN_E_NOMEM: return "out of memory";
+    case FUIN_E_HEADER: return "malformed age header";
+    case FUIN_E_NO_MATCH: return "no identity matched a recipient";
+    case FUIN_E_HMAC: return "header MAC does not verify";
+    case FUIN_E_PAYLOAD: return "payload does not authenticate";
+    case FUIN_E_ARMOR: return "invalid ASCII armor";
+    case FUIN_E_STATE: return "call in the wrong state";
+    case FUIN_E_INVALID: return "invalid argument";
+    case FUIN_E_LABEL: return "invalid classification label";
+    case FUIN_E_KEY: return "malformed key";
+    case FUIN_E_EXISTS: return "output exists";
+    case FUIN_E_LIMIT: return "limit exceeded";
+    case FUIN_E_PASSPHRASE: return "no passphrase";
+    case FUIN_E_POLICY: return "refused by policy";
+    }
+    return "unknown status";
+}
+
+fuin_status fuin_init(void)
+{
+    return sodium_init() < 0 ? FUIN_E_NOMEM : FUIN_OK;
+}
+
+const char *fuin_version(void)
+{
+    return FUIN_VERSION_STRING;
+}
+
+void fuin__seterr(char *dst, const char *fmt, ...)
+{
+    va_list ap;
+    if (dst == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(dst, FUIN_ERRMSG_MAX, fmt, ap);
+    va_end(ap);
+}
+
+int fuin__ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > 64 ? 64 : (int)n;
+}
