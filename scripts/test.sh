@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Build fuin twice and run every test on both builds:
+#   1. RelWithDebInfo with -Wall -Wextra -Werror
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer
+# then run each libFuzzer target briefly (60 s in all), seeded from the age
+# testkit.  Usage: bash scripts/test.sh   (as root on Debian 12)
+set -eu
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+jobs=$(nproc)
+
+echo "== build 1: -Werror"
+cmake -S . -B build -DFUIN_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== build 2: ASan + UBSan"
+cmake -S . -B build-asan -DFUIN_WERROR=ON -DFUIN_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== fuzz: 60 s over the parsers"
+CC=clang cmake -S . -B build-fuzz -DFUIN_FUZZ=ON -DFUIN_TESTS=OFF -DFUIN_WERROR=ON >/dev/null
+cmake --build build-fuzz --target fuzz_header fuzz_armor fuzz_label -j"$jobs"
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
+kit=../shared/testdata/age-testkit
+if [ -d "$kit" ]; then
+  bash fuzz/seeds.sh "$kit" "$seeds"
+else
+  echo "SKIP: fuzz seeds (../shared/testdata/age-testkit absent); fuzzing from empty corpora"
+  mkdir -p "$seeds/header" "$seeds/armor" "$seeds/label"
+fi
+build-fuzz/fuzz/fuzz_header -max_total_time=30 -max_len=70000 "$seeds/header" 2>&1 | tail -1
+build-fuzz/fuzz/fuzz_armor -max_total_time=15 "$seeds/armor" 2>&1 | tail -1
+build-fuzz/fuzz/fuzz_label -max_total_time=15 "$seeds/label" 2>&1 | tail -1
+echo "== all tests passed"
