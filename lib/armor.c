@@ -36,12 +36,6 @@ static int is_ws(uint8_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static int is_b64(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
-}
-
 static fuin_status body_line(fuin__armor_dec *a, const char *l, size_t n,
                              uint8_t *out, size_t *outlen, char *err)
 {
@@ -62,15 +56,11 @@ static fuin_status body_line(fuin__armor_dec *a, const char *l, size_t n,
                                  : "armor: bad line length");
         return FUIN_E_ARMOR;
     }
-    for (size_t i = 0; i < n; i++)
-        if (!is_b64(l[i])) {
-            fuin__seterr(err, "armor: invalid base64 character");
-            return FUIN_E_ARMOR;
-        }
+    /* the table decoder rejects any character outside the alphabet */
     has_pad = l[n - 1] == '=';
     dl = fuin__b64_fast_decode(out + *outlen, l, n);
     if (dl < 0) {
-        fuin__seterr(err, "armor: invalid or non-canonical base64");
+        fuin__seterr(err, "armor: invalid base64 (bad character, padding, or non-canonical)");
         return FUIN_E_ARMOR;
     }
     *outlen += (size_t)dl;
@@ -158,6 +148,11 @@ fuin_status fuin__armor_dec_update(fuin__armor_dec *a, const uint8_t *in,
         i++;
     }
     return FUIN_OK;
+}
+
+int fuin__armor_dec_can_bulk(const fuin__armor_dec *a)
+{
+    return a->state == A_BODY && a->linelen == 0 && !a->saw_short;
 }
 
 fuin_status fuin__armor_dec_final(fuin__armor_dec *a, uint8_t *out,

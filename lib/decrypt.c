@@ -264,6 +264,9 @@ fuin_status fuin_decrypt_begin(fuin_decryptor *d, fuin_write_fn out, void *ctx)
     d->keys = sodium_malloc(FUIN__FILE_KEY + 32);
     if (d->hbuf == NULL || d->keys == NULL)
         return fail(d, FUIN_E_NOMEM, NULL);
+    d->pool = fuin__pool_new(d->threads ? d->threads : fuin__ncpus());
+    if (d->pool == NULL)
+        return fail(d, FUIN_E_NOMEM, NULL);
     d->state = S_DETECT;
     return FUIN_OK;
 }
@@ -435,8 +438,7 @@ static fuin_status start_payload(fuin_decryptor *d, const uint8_t *nonce)
     fuin__hkdf_sha256(d->keys + FUIN__FILE_KEY, 32, nonce, 16, d->keys,
                       FUIN__FILE_KEY, "payload");
     sodium_memzero(d->keys, FUIN__FILE_KEY);
-    d->pool = fuin__pool_new(d->threads ? d->threads : fuin__ncpus());
-    if (d->pool == NULL || fuin__batch_init(&d->b[0], 1, d->keys + FUIN__FILE_KEY) != 0 ||
+    if (fuin__batch_init(&d->b[0], 1, d->keys + FUIN__FILE_KEY) != 0 ||
         fuin__batch_init(&d->b[1], 1, d->keys + FUIN__FILE_KEY) != 0)
         return fail(d, FUIN_E_NOMEM, NULL);
     d->state = S_PAYLOAD;
@@ -449,7 +451,8 @@ static fuin_status bin_update(fuin_decryptor *d, const uint8_t *in, size_t len, 
     if (d->state == S_HEADER) {
         fuin__header h;
         size_t take = HBUF_CAP - d->hlen < len ? HBUF_CAP - d->hlen : len;
-        memcpy(d->hbuf + d->hlen, in, take);
+        if (take > 0)
+            memcpy(d->hbuf + d->hlen, in, take);
         d->hlen += take;
         in += take;
         len -= take;
@@ -504,8 +507,28 @@ static int is_ws(uint8_t c)
 static fuin_status armor_feed(fuin_decryptor *d, const uint8_t *in, size_t len)
 {
     while (len > 0) {
-        size_t take = len < ARMOR_PIECE ? len : ARMOR_PIECE, n = 0;
-        fuin_status st = fuin__armor_dec_update(d->adec, in, take, d->abuf, &n, d->errmsg);
+        size_t take, n = 0;
+        fuin_status st;
+        if (fuin__armor_dec_can_bulk(d->adec)) {
+            /* whole LF-terminated 64-column lines decode in parallel */
+            size_t lines = len / 65;
+            if (lines > ARMOR_PIECE / 48)
+                lines = ARMOR_PIECE / 48;
+            if (lines >= 64 &&
+                fuin__armor_dec_lines(d->pool, (const char *)in, lines, d->abuf) == 0) {
+                if ((st = bin_update(d, d->abuf, lines * 48, 0)) != FUIN_OK)
+                    return st;
+                in += lines * 65;
+                len -= lines * 65;
+                continue;
+            }
+        }
+        /* otherwise line by line, so bulk can resume at the next line */
+        {
+            const uint8_t *nl = memchr(in, '\n', len < ARMOR_PIECE ? len : ARMOR_PIECE);
+            take = nl ? (size_t)(nl - in) + 1 : (len < ARMOR_PIECE ? len : ARMOR_PIECE);
+        }
+        st = fuin__armor_dec_update(d->adec, in, take, d->abuf, &n, d->errmsg);
         if (st != FUIN_OK)
             return fail(d, st, NULL);
         if (n > 0 && (st = bin_update(d, d->abuf, n, 0)) != FUIN_OK)
@@ -639,12 +662,29 @@ static fuin_status final_cb(void *h)
     return fuin_decrypt_final(h);
 }
 
+static void reserve_cb(void *h, uint8_t **p, size_t *cap)
+{
+    fuin_decryptor *d = h;
+    if (d->state != S_PAYLOAD || d->armored) {
+        *p = NULL;
+        *cap = 0;
+        return;
+    }
+    fuin__batch_reserve(&d->b[d->cur], FUIN__ENC_CHUNK, p, cap);
+}
+static void commit_cb(void *h, size_t n)
+{
+    fuin_decryptor *d = h;
+    fuin__batch_commit(&d->b[d->cur], FUIN__ENC_CHUNK, n);
+}
+
 fuin_status fuin_decrypt_fd(fuin_decryptor *d, int in_fd, const char *out_path,
                             int out_fd, unsigned flags)
 {
+    static const fuin__stream_ops ops = {begin_cb, update_cb, final_cb, reserve_cb,
+                                         commit_cb};
     if (!configurable(d))
         return FUIN_E_STATE;
     /* plaintext of classified files: owner-only */
-    return fuin__run_fd(d, begin_cb, update_cb, final_cb, in_fd, out_path, out_fd,
-                        flags, 0600, d->errmsg);
+    return fuin__run_fd(d, &ops, in_fd, out_path, out_fd, flags, 0600, d->errmsg);
 }

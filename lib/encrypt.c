@@ -93,14 +93,17 @@ fuin_status fuin_encryptor_add_recipient(fuin_encryptor *e, const char *recipien
 {
     uint8_t pk[32];
     void *n;
+    int r;
     if (!configurable(e))
         return FUIN_E_STATE;
     if (e->pass != NULL) {
         fuin__seterr(e->errmsg, "recipients and a passphrase are exclusive");
         return FUIN_E_INVALID;
     }
-    if (recipient == NULL || fuin__recipient_parse(recipient, pk) != 0) {
-        fuin__seterr(e->errmsg, "invalid recipient \"%.90s\"", recipient ? recipient : "");
+    r = recipient == NULL ? -1 : fuin__recipient_parse(recipient, pk);
+    if (r != 0) {
+        fuin__seterr(e->errmsg, "invalid recipient \"%.90s\": %s", recipient ? recipient : "",
+                     r == -2 ? "bad checksum" : "not an age1 X25519 recipient");
         return FUIN_E_KEY;
     }
     n = realloc(e->rcpts, (e->nrcpt + 1) * sizeof *e->rcpts);
@@ -133,12 +136,14 @@ fuin_status fuin_encryptor_set_passphrase(fuin_encryptor *e, const char *pass,
 
 fuin_status fuin_encryptor_set_label(fuin_encryptor *e, const fuin_label *l)
 {
-    char buf[8];
+    char buf[16];
     const char *args[FUIN__MAX_ARGS];
     if (!configurable(e))
         return FUIN_E_STATE;
-    if (l == NULL || fuin__label_to_args(l, args, FUIN__MAX_ARGS, buf, sizeof buf) < 1)
+    if (l == NULL || fuin__label_to_args(l, args, FUIN__MAX_ARGS, buf, sizeof buf) < 1) {
+        fuin__seterr(e->errmsg, "invalid label");
         return FUIN_E_LABEL;
+    }
     e->label = *l;
     e->has_label = 1;
     return FUIN_OK;
@@ -175,10 +180,23 @@ static fuin_status emit(fuin_encryptor *e, const uint8_t *p, size_t len)
             if (e->out(e->ctx, p, len) != 0)
                 return fail(e, FUIN_E_IO, "write failed");
             return FUIN_OK;
+        } else if (e->aenc.fill == 0 && len >= 48 * 64) {
+            /* whole lines encode in parallel */
+            size_t lines = len / 48;
+            if (lines > (size_t)FUIN__BATCH * FUIN__ENC_CHUNK / 48)
+                lines = (size_t)FUIN__BATCH * FUIN__ENC_CHUNK / 48;
+            fuin__armor_enc_lines(e->pool, p, lines, e->abuf);
+            if (e->out(e->ctx, (uint8_t *)e->abuf, lines * 65) != 0)
+                return fail(e, FUIN_E_IO, "write failed");
+            p += lines * 48;
+            len -= lines * 48;
         } else {
-            size_t take = len < (size_t)FUIN__BATCH * FUIN__ENC_CHUNK
-                              ? len : (size_t)FUIN__BATCH * FUIN__ENC_CHUNK;
-            size_t t = fuin__armor_enc_update(&e->aenc, p, take, e->abuf);
+            /* complete a partial line, or encode a short tail */
+            size_t take = e->aenc.fill ? 48 - e->aenc.fill : len;
+            size_t t;
+            if (take > len)
+                take = len;
+            t = fuin__armor_enc_update(&e->aenc, p, take, e->abuf);
             if (t > 0 && e->out(e->ctx, (uint8_t *)e->abuf, t) != 0)
                 return fail(e, FUIN_E_IO, "write failed");
             p += take;
@@ -392,11 +410,23 @@ static fuin_status final_cb(void *h)
     return fuin_encrypt_final(h);
 }
 
+static void reserve_cb(void *h, uint8_t **p, size_t *cap)
+{
+    fuin_encryptor *e = h;
+    fuin__batch_reserve(&e->b[e->cur], FUIN_CHUNK_SIZE, p, cap);
+}
+static void commit_cb(void *h, size_t n)
+{
+    fuin_encryptor *e = h;
+    fuin__batch_commit(&e->b[e->cur], FUIN_CHUNK_SIZE, n);
+}
+
 fuin_status fuin_encrypt_fd(fuin_encryptor *e, int in_fd, const char *out_path,
                             int out_fd, unsigned flags)
 {
+    static const fuin__stream_ops ops = {begin_cb, update_cb, final_cb, reserve_cb,
+                                         commit_cb};
     if (!configurable(e))
         return FUIN_E_STATE;
-    return fuin__run_fd(e, begin_cb, update_cb, final_cb, in_fd, out_path, out_fd,
-                        flags, 0644, e->errmsg);
+    return fuin__run_fd(e, &ops, in_fd, out_path, out_fd, flags, 0644, e->errmsg);
 }

@@ -62,9 +62,9 @@ static int publish(const char *tmp, const char *path, int force)
     return 0;
 }
 
-fuin_status fuin__run_fd(void *h, fuin__begin_fn begin, fuin__update_fn update,
-                         fuin__final_fn final, int in_fd, const char *out_path,
-                         int out_fd, unsigned flags, mode_t mode, char *errmsg)
+fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
+                         const char *out_path, int out_fd, unsigned flags,
+                         mode_t mode, char *errmsg)
 {
     sink out = {out_fd, 0};
     char *tmp = NULL, *dircopy = NULL, *dir = NULL;
@@ -109,9 +109,14 @@ fuin_status fuin__run_fd(void *h, fuin__begin_fn begin, fuin__update_fn update,
         st = FUIN_E_NOMEM;
         goto done;
     }
-    st = begin(h, write_all, &out);
+    st = ops->begin(h, write_all, &out);
     while (st == FUIN_OK) {
-        ssize_t n = read(in_fd, buf, READ_SIZE);
+        uint8_t *dst = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        if (ops->reserve != NULL)
+            ops->reserve(h, &dst, &cap);
+        n = read(in_fd, dst ? dst : buf, dst ? cap : READ_SIZE);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -120,10 +125,13 @@ fuin_status fuin__run_fd(void *h, fuin__begin_fn begin, fuin__update_fn update,
             break;
         }
         if (n == 0) {
-            st = final(h);
+            st = ops->final(h);
             break;
         }
-        st = update(h, buf, (size_t)n);
+        if (dst != NULL)
+            ops->commit(h, (size_t)n);
+        else
+            st = ops->update(h, buf, (size_t)n);
     }
     if (st == FUIN_E_IO && out.err != 0)
         fuin__seterr(errmsg, "write failed: %s", strerror(out.err));

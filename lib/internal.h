@@ -177,8 +177,36 @@ long fuin__b64_fast_decode(uint8_t *out, const char *in, size_t len);
 typedef fuin_status (*fuin__begin_fn)(void *h, fuin_write_fn out, void *ctx);
 typedef fuin_status (*fuin__update_fn)(void *h, const uint8_t *in, size_t len);
 typedef fuin_status (*fuin__final_fn)(void *h);
-fuin_status fuin__run_fd(void *h, fuin__begin_fn begin, fuin__update_fn update,
-                         fuin__final_fn final, int in_fd, const char *out_path,
-                         int out_fd, unsigned flags, mode_t mode, char *errmsg);
+/* Zero-copy input: reserve() gives space inside the next STREAM slot (or
+ * *p = NULL when the data must go through update() this time), commit()
+ * says how many bytes were read into it. */
+typedef void (*fuin__reserve_fn)(void *h, uint8_t **p, size_t *cap);
+typedef void (*fuin__commit_fn)(void *h, size_t n);
+typedef struct {
+    fuin__begin_fn begin;
+    fuin__update_fn update;
+    fuin__final_fn final;
+    fuin__reserve_fn reserve; /* optional */
+    fuin__commit_fn commit;
+} fuin__stream_ops;
+fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
+                         const char *out_path, int out_fd, unsigned flags,
+                         mode_t mode, char *errmsg);
+/* Shared by encrypt.c and decrypt.c: where the next bytes of a slot-sized
+ * chunk stream go (see fuin__reserve_fn). */
+void fuin__batch_reserve(fuin__batch *b, size_t chunk, uint8_t **p, size_t *cap);
+void fuin__batch_commit(fuin__batch *b, size_t chunk, size_t n);
 char *fuin__encryptor_errbuf(fuin_encryptor *e);
 char *fuin__decryptor_errbuf(fuin_decryptor *d);
+
+/* ---- armor in bulk (stream.c), spread over the pool ----------------------- */
+/* Encode `lines` whole 48-byte groups: out receives lines * 65 characters
+ * (64 base64 + '\n' each). */
+void fuin__armor_enc_lines(fuin__pool *p, const uint8_t *in, size_t lines, char *out);
+/* Decode `lines` 64-character LF-terminated lines (65-byte stride) into
+ * lines * 48 bytes.  Returns -1 if any line is not 64 canonical base64
+ * characters (no padding) followed by '\n'. */
+int fuin__armor_dec_lines(fuin__pool *p, const char *in, size_t lines, uint8_t *out);
+/* The armor decoder is between body lines and has seen no short line, so
+ * whole 64-column lines may bypass it (they change none of its state). */
+int fuin__armor_dec_can_bulk(const fuin__armor_dec *a);

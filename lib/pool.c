@@ -14,18 +14,20 @@ struct fuin__pool {
     pthread_t *threads;
 };
 
-/* Take one task; mu held.  Returns the job or NULL. */
+/* Take one task; mu held.  A job leaves the queue as soon as its last task
+ * is taken, so a finished job's struct can be submitted again at once. */
 static fuin__job *take(fuin__pool *p, size_t *idx)
 {
-    while (p->head != NULL && p->head->next >= p->head->n) {
-        p->head = p->head->qnext;
+    fuin__job *j = p->head;
+    if (j == NULL)
+        return NULL;
+    *idx = j->next++;
+    if (j->next == j->n) {
+        p->head = j->qnext;
         if (p->head == NULL)
             p->tail = NULL;
     }
-    if (p->head == NULL)
-        return NULL;
-    *idx = p->head->next++;
-    return p->head;
+    return j;
 }
 
 static void run(fuin__pool *p, fuin__job *j, size_t idx)
@@ -105,7 +107,7 @@ void fuin__pool_submit(fuin__pool *p, fuin__job *job, fuin__task_fn fn,
     job->next = 0;
     job->done = 0;
     job->qnext = NULL;
-    if (p->nthreads == 0) {
+    if (p->nthreads == 0 || n == 0) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, i);
         job->next = job->done = n;

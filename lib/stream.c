@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,32 @@ static void chunk_task(void *ctx, size_t i)
                 b->ok[i] = 2;
         }
     }
+}
+
+void fuin__batch_reserve(fuin__batch *b, size_t chunk, uint8_t **p, size_t *cap)
+{
+    if (b->n > 0 && b->len[b->n - 1] < chunk) {
+        *p = b->buf + (b->n - 1) * FUIN__ENC_CHUNK + b->len[b->n - 1];
+        *cap = chunk - b->len[b->n - 1];
+    } else if (b->n < FUIN__BATCH) {
+        /* a new chunk is opened only by commit(), once data really came */
+        *p = b->buf + b->n * FUIN__ENC_CHUNK;
+        *cap = chunk;
+    } else {
+        /* batch full: rotating needs to know more data exists */
+        *p = NULL;
+        *cap = 0;
+    }
+}
+
+void fuin__batch_commit(fuin__batch *b, size_t chunk, size_t n)
+{
+    if (n == 0)
+        return;
+    if (b->n > 0 && b->len[b->n - 1] < chunk)
+        b->len[b->n - 1] += n;
+    else
+        b->len[b->n++] = n;
 }
 
 void fuin__batch_submit(fuin__pool *p, fuin__batch *b)
@@ -151,54 +178,119 @@ size_t fuin__armor_enc_final(fuin__armor_enc *a, char *out)
     return o + sizeof FUIN__ARMOR_END;
 }
 
-static const int8_t dec_tab[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
+/* Four pre-shifted tables: one OR per 4 characters gives 24 bits, and bit
+ * 31 marks a character outside the alphabet. */
+#define BAD 0x80000000u
+static uint32_t tab[4][256];
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+
+static void tab_init(void)
+{
+    for (int k = 0; k < 4; k++)
+        for (int c = 0; c < 256; c++)
+            tab[k][c] = BAD;
+    for (int i = 0; i < 64; i++)
+        for (int k = 0; k < 4; k++)
+            tab[k][(uint8_t)enc_tab[i]] = (uint32_t)i << (18 - 6 * k);
+}
 
 long fuin__b64_fast_decode(uint8_t *out, const char *in, size_t len)
 {
-    size_t o = 0, pad = 0;
+    const uint8_t *u = (const uint8_t *)in;
+    size_t o = 0, full, pad = 0;
+    uint32_t v, acc = 0;
+
+    pthread_once(&tab_once, tab_init);
     if (len % 4 != 0)
         return -1;
     if (len >= 1 && in[len - 1] == '=')
         pad = (len >= 2 && in[len - 2] == '=') ? 2 : 1;
-    for (size_t i = 0; i < len; i += 4) {
-        int last = i + 4 == len;
-        int8_t a = dec_tab[(uint8_t)in[i]], b = dec_tab[(uint8_t)in[i + 1]];
-        int8_t c = (last && pad == 2) ? 0 : dec_tab[(uint8_t)in[i + 2]];
-        int8_t d = (last && pad >= 1) ? 0 : dec_tab[(uint8_t)in[i + 3]];
-        uint32_t v;
-        if ((a | b | c | d) < 0)
+    full = pad ? len - 4 : len;
+    for (size_t i = 0; i < full; i += 4) {
+        v = tab[0][u[i]] | tab[1][u[i + 1]] | tab[2][u[i + 2]] | tab[3][u[i + 3]];
+        acc |= v;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+        o += 3;
+    }
+    if (acc & BAD)
+        return -1;
+    if (pad) {
+        size_t i = len - 4;
+        v = tab[0][u[i]] | tab[1][u[i + 1]] | (pad == 1 ? tab[2][u[i + 2]] : 0);
+        /* canonical: the bits below the last whole byte must be zero */
+        if ((v & BAD) || (v & (pad == 2 ? 0xffffu : 0xffu)))
             return -1;
-        v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
         out[o++] = (uint8_t)(v >> 16);
-        if (last && pad == 2) {
-            if (v & 0xffff) /* non-canonical: stray low bits */
-                return -1;
-            break;
-        }
-        out[o++] = (uint8_t)(v >> 8);
-        if (last && pad == 1) {
-            if (v & 0xff)
-                return -1;
-            break;
-        }
-        out[o++] = (uint8_t)v;
+        if (pad == 1)
+            out[o++] = (uint8_t)(v >> 8);
     }
     return (long)o;
+}
+
+#define LINES_PER_TASK 1024
+
+typedef struct {
+    const uint8_t *bin;
+    const char *text;
+    uint8_t *bout;
+    char *tout;
+    size_t lines;
+    int bad;
+} lines_job;
+
+static void enc_lines_task(void *ctx, size_t t)
+{
+    lines_job *j = ctx;
+    size_t first = t * LINES_PER_TASK;
+    size_t last = first + LINES_PER_TASK < j->lines ? first + LINES_PER_TASK : j->lines;
+    for (size_t k = first; k < last; k++) {
+        enc_block(j->tout + k * 65, j->bin + k * 48, 48, 0);
+        j->tout[k * 65 + 64] = '\n';
+    }
+}
+
+static void dec_lines_task(void *ctx, size_t t)
+{
+    lines_job *j = ctx;
+    size_t first = t * LINES_PER_TASK;
+    size_t last = first + LINES_PER_TASK < j->lines ? first + LINES_PER_TASK : j->lines;
+    uint32_t acc = 0;
+    for (size_t k = first; k < last; k++) {
+        const uint8_t *u = (const uint8_t *)j->text + k * 65;
+        uint8_t *o = j->bout + k * 48;
+        if (u[64] != '\n')
+            acc |= BAD;
+        for (size_t i = 0; i < 64; i += 4) {
+            uint32_t v = tab[0][u[i]] | tab[1][u[i + 1]] | tab[2][u[i + 2]] | tab[3][u[i + 3]];
+            acc |= v;
+            o[0] = (uint8_t)(v >> 16);
+            o[1] = (uint8_t)(v >> 8);
+            o[2] = (uint8_t)v;
+            o += 3;
+        }
+    }
+    if (acc & BAD)
+        __atomic_store_n(&j->bad, 1, __ATOMIC_RELAXED);
+}
+
+void fuin__armor_enc_lines(fuin__pool *p, const uint8_t *in, size_t lines, char *out)
+{
+    lines_job j = {in, NULL, NULL, out, lines, 0};
+    fuin__job job;
+    fuin__pool_submit(p, &job, enc_lines_task, &j,
+                      (lines + LINES_PER_TASK - 1) / LINES_PER_TASK);
+    fuin__pool_wait(p, &job);
+}
+
+int fuin__armor_dec_lines(fuin__pool *p, const char *in, size_t lines, uint8_t *out)
+{
+    lines_job j = {NULL, in, out, NULL, lines, 0};
+    fuin__job job;
+    pthread_once(&tab_once, tab_init);
+    fuin__pool_submit(p, &job, dec_lines_task, &j,
+                      (lines + LINES_PER_TASK - 1) / LINES_PER_TASK);
+    fuin__pool_wait(p, &job);
+    return j.bad ? -1 : 0;
 }
