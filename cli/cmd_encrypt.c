@@ -1,0 +1,300 @@
+/* fuin encrypt [-r RECIPIENT]... [-R FILE]... [-p] [--passphrase-file FILE]
+ *              [-a] [--class LABEL] [-o OUTPUT] [--force] [INPUT] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char *const CMD = "encrypt";
+
+enum { OPT_PASSFILE = 256, OPT_CLASS, OPT_FORCE };
+
+static const struct option encrypt_options[] = {
+    {"recipient", required_argument, NULL, 'r'},
+    {"recipients-file", required_argument, NULL, 'R'},
+    {"passphrase", no_argument, NULL, 'p'},
+    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"armor", no_argument, NULL, 'a'},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct {
+    const char **recipients; /* -r values, in order */
+    size_t n_recipients;
+    const char **files;      /* -R values, in order */
+    size_t n_files;
+    int passphrase;          /* -p */
+    const char *passfile;
+    int armor;
+    const char *class_text;
+    const char *output;
+    int force;
+    const char *input;
+} encrypt_args;
+
+/* Add one recipient string; `file`/`lineno` name where it came from. */
+static int add_recipient(fuin_encryptor *e, const char *r, const char *file,
+                         int lineno)
+{
+    fuin_status s = fuin_recipient_check(r);
+    const char *detail;
+    char where[64] = "";
+    if (s == FUIN_OK)
+        s = fuin_encryptor_add_recipient(e, r);
+    else
+        /* Only for the detail: the check says "no", the handle says why. */
+        (void)fuin_encryptor_add_recipient(e, r);
+    if (s == FUIN_OK)
+        return 0;
+    detail = fuin_cli_msg(fuin_encryptor_errmsg(e), s);
+    if (lineno > 0)
+        snprintf(where, sizeof where, "line %d: ", lineno);
+    if (strstr(detail, "invalid recipient") != NULL)
+        fuin_cli_error(CMD, file, "%s%s", where, detail);
+    else
+        fuin_cli_error(CMD, file, "%sinvalid recipient \"%.200s\": %s", where, r,
+                       detail);
+    return s == FUIN_E_KEY || s == FUIN_E_INVALID ? FUIN_EXIT_USAGE
+                                                  : fuin_cli_exit_code(s, 1);
+}
+
+static int add_recipients_file(fuin_encryptor *e, const char *path)
+{
+    char *text, *line;
+    size_t len, pos = 0;
+    int lineno = 0, count = 0, rc;
+
+    rc = fuin_cli_read_keyfile(CMD, path, path, &text, &len);
+    if (rc != 0)
+        return rc;
+    while ((line = fuin_cli_next_line(text, len, &pos, &lineno)) != NULL) {
+        rc = add_recipient(e, line, path, lineno);
+        if (rc != 0)
+            break;
+        count++;
+    }
+    fuin_cli_free_secret(text, len + 1);
+    if (rc == 0 && count == 0) {
+        fuin_cli_error(CMD, path, "no recipients found");
+        rc = FUIN_EXIT_USAGE;
+    }
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
+{
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:R:pao:h", encrypt_options, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'r':
+            a->recipients[a->n_recipients++] = optarg;
+            break;
+        case 'R':
+            a->files[a->n_files++] = optarg;
+            break;
+        case 'p':
+            if (a->passphrase)
+                return fuin_cli_usage(CMD, "-p/--passphrase given more than once");
+            a->passphrase = 1;
+            break;
+        case OPT_PASSFILE:
+            if (a->passfile)
+                return fuin_cli_usage(CMD, "--passphrase-file given more than once");
+            a->passfile = optarg;
+            break;
+        case 'a':
+            if (a->armor)
+                return fuin_cli_usage(CMD, "-a/--armor given more than once");
+            a->armor = 1;
+            break;
+        case OPT_CLASS:
+            if (a->class_text)
+                return fuin_cli_usage(CMD, "--class given more than once");
+            a->class_text = optarg;
+            break;
+        case 'o':
+            if (a->output)
+                return fuin_cli_usage(CMD, "-o/--output given more than once");
+            a->output = optarg;
+            break;
+        case OPT_FORCE:
+            if (a->force)
+                return fuin_cli_usage(CMD, "--force given more than once");
+            a->force = 1;
+            break;
+        case 'h':
+            *help = 1;
+            break;
+        default:
+            return fuin_cli_bad_option(CMD, c, argv);
+        }
+    }
+    if (*help)
+        return 0;
+    if (argc - optind > 1)
+        return fuin_cli_usage(CMD, "too many arguments (one INPUT at most)");
+    a->input = optind < argc ? argv[optind] : NULL;
+    if (a->passphrase && (a->n_recipients || a->n_files))
+        return fuin_cli_usage(CMD, "-p cannot be used with -r or -R");
+    if (a->passfile && (a->n_recipients || a->n_files))
+        return fuin_cli_usage(CMD,
+                              "--passphrase-file cannot be used with -r or -R");
+    if (!a->passphrase && !a->passfile && !a->n_recipients && !a->n_files)
+        return fuin_cli_usage(CMD, "no recipients: use -r, -R or -p");
+    if (a->output != NULL && strcmp(a->output, "-") == 0)
+        a->output = NULL;
+    return 0;
+}
+
+static int run(encrypt_args *a)
+{
+    fuin_encryptor *e = NULL;
+    fuin_label label;
+    int have_label = 0, pass_mode = a->passphrase || a->passfile != NULL;
+    int rc = 0, in_fd = -1;
+    const char *in_name = NULL;
+    fuin_status s;
+    char err[256];
+
+    if (a->class_text != NULL) {
+        s = fuin_label_parse(a->class_text, &label, err, sizeof err);
+        if (s != FUIN_OK) {
+            /* The parser's message quotes the label and the bad part. */
+            if (err[0] != '\0')
+                fuin_cli_error(CMD, NULL, "--class: %s", err);
+            else
+                fuin_cli_error(CMD, NULL, "--class \"%.200s\": %s",
+                               a->class_text, fuin_strerror(s));
+            return fuin_cli_exit_code(s, 1);
+        }
+        have_label = 1;
+    }
+    /* Refused here as well as in the library so nobody types a passphrase
+     * only to be told no. */
+    if (have_label && pass_mode && label.confidentiality >= 3) {
+        fuin_cli_error(CMD, NULL,
+                       "policy: 機密性3 (C3) files may only be encrypted to "
+                       "recipient keys, not with a passphrase");
+        return FUIN_EXIT_REFUSED;
+    }
+    if (a->output == NULL && !a->armor && isatty(STDOUT_FILENO)) {
+        fuin_cli_error(CMD, NULL,
+                       "refusing to output binary to the terminal, use -a or -o");
+        return FUIN_EXIT_USAGE;
+    }
+
+    e = fuin_encryptor_new();
+    if (e == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < a->n_recipients && rc == 0; i++)
+        rc = add_recipient(e, a->recipients[i], NULL, 0);
+    for (size_t i = 0; i < a->n_files && rc == 0; i++)
+        rc = add_recipients_file(e, a->files[i]);
+    if (rc != 0)
+        goto done;
+
+    in_fd = fuin_cli_open_input(CMD, a->input, &in_name, &rc);
+    if (in_fd < 0)
+        goto done;
+    if (a->output != NULL) {
+        rc = fuin_cli_check_output(CMD, a->output, a->force);
+        if (rc != 0)
+            goto done;
+    }
+
+    if (pass_mode) {
+        fuin_cli_pass p = {.cmd = CMD, .file = a->passfile};
+        char *pass;
+        size_t len;
+        if (fuin_cli_get_passphrase(&p, 1, &pass, &len) != 0) {
+            fuin_cli_error(CMD, NULL, "%s", p.errmsg);
+            rc = p.exit_code;
+            goto done;
+        }
+        s = fuin_encryptor_set_passphrase(e, pass, len, FUIN_DEFAULT_SCRYPT_LOG_N);
+        fuin_cli_free_secret(pass, FUIN_CLI_PASS_MAX + 1);
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, NULL, "%s",
+                           fuin_cli_msg(fuin_encryptor_errmsg(e), s));
+            rc = fuin_cli_exit_code(s, 1);
+            goto done;
+        }
+    }
+    if (have_label) {
+        s = fuin_encryptor_set_label(e, &label);
+        if (s == FUIN_E_POLICY) {
+            fuin_cli_error(CMD, NULL, "policy: %s",
+                           fuin_cli_msg(fuin_encryptor_errmsg(e), s));
+            rc = FUIN_EXIT_REFUSED;
+            goto done;
+        }
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, NULL, "%s",
+                           fuin_cli_msg(fuin_encryptor_errmsg(e), s));
+            rc = fuin_cli_exit_code(s, 1);
+            goto done;
+        }
+    }
+    if (a->armor && (s = fuin_encryptor_set_armor(e, 1)) != FUIN_OK) {
+        fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(fuin_encryptor_errmsg(e), s));
+        rc = fuin_cli_exit_code(s, 0);
+        goto done;
+    }
+
+    s = fuin_encrypt_fd(e, in_fd, a->output, STDOUT_FILENO,
+                        a->force ? FUIN_F_FORCE : 0);
+    if (s != FUIN_OK) {
+        const char *msg = fuin_encryptor_errmsg(e);
+        fuin_cli_error(CMD, fuin_cli_fd_error_name(s, msg, in_name, a->output),
+                       "%s", fuin_cli_msg(msg, s));
+        rc = fuin_cli_exit_code(s, 0);
+        goto done;
+    }
+    if (have_label && pass_mode && !fuin_encryptor_label_written(e)) {
+        char text[256];
+        fuin_label_format(&label, text, sizeof text);
+        fuin_cli_error(CMD, NULL,
+                       "notice: passphrase mode cannot carry the label (age "
+                       "allows only the scrypt stanza); the label %s is not "
+                       "recorded in the file",
+                       text);
+    }
+done:
+    if (in_fd > STDIN_FILENO)
+        close(in_fd);
+    fuin_encryptor_free(e);
+    return rc;
+}
+
+int fuin_cmd_encrypt(int argc, char **argv)
+{
+    encrypt_args a = {0};
+    int help = 0, rc;
+
+    /* Never more -r/-R values than arguments. */
+    a.recipients = calloc((size_t)argc + 1, sizeof *a.recipients);
+    a.files = calloc((size_t)argc + 1, sizeof *a.files);
+    if (a.recipients == NULL || a.files == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+    } else {
+        rc = parse_args(argc, argv, &a, &help);
+        if (rc == 0)
+            rc = help ? fuin_cli_print_help(CMD) : run(&a);
+    }
+    free(a.recipients);
+    free(a.files);
+    return rc;
+}

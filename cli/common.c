@@ -1,0 +1,565 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common.h"
+#include "help.h"
+
+void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* The contract is one line per error: a stray newline from a library
+     * message or a file name must not start a second one. */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (file != NULL)
+        fprintf(stderr, "fuin: %s: %s: %s\n", cmd, file, msg);
+    else
+        fprintf(stderr, "fuin: %s: %s\n", cmd, msg);
+}
+
+int fuin_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "fuin: %s: %s (see 'fuin help %s')\n", cmd, msg, cmd);
+    return FUIN_EXIT_USAGE;
+}
+
+int fuin_cli_print_help(const char *cmd)
+{
+    const char *text = cmd ? fuin_help_for(cmd) : fuin_help_overview();
+    size_t n;
+    if (text == NULL) {
+        fuin_cli_error("help", NULL, "unknown command \"%s\"", cmd);
+        return FUIN_EXIT_USAGE;
+    }
+    n = strlen(text);
+    fputs(text, stdout);
+    if (n == 0 || text[n - 1] != '\n')
+        fputc('\n', stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fuin_cli_error(cmd ? cmd : "help", FUIN_CLI_STDOUT_NAME, "%s",
+                       strerror(errno));
+        return FUIN_EXIT_IO;
+    }
+    return FUIN_EXIT_OK;
+}
+
+int fuin_cli_bad_option(const char *cmd, int c, char **argv)
+{
+    /* A long option has been consumed whole, so argv[optind - 1] is it; a
+     * short one may sit inside a cluster ("-xa"), so only optopt names it. */
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    int is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+    const char *eq = is_long ? strchr(arg, '=') : NULL;
+
+    if (c == ':') {
+        if (is_long)
+            return fuin_cli_usage(cmd, "option \"%s\" needs a value", arg);
+        return fuin_cli_usage(cmd, "option \"-%c\" needs a value", optopt);
+    }
+    if (is_long && eq != NULL && optopt != 0)
+        return fuin_cli_usage(cmd, "option \"%.*s\" takes no value",
+                              (int)(eq - arg), arg);
+    if (optopt > 0 && optopt < 256 && !is_long)
+        return fuin_cli_usage(cmd, "unknown option \"-%c\"", optopt);
+    return fuin_cli_usage(cmd, "unknown or ambiguous option \"%s\"", arg);
+}
+
+int fuin_cli_exit_code(fuin_status s, int from_args)
+{
+    switch (s) {
+    case FUIN_OK:
+        return FUIN_EXIT_OK;
+    case FUIN_E_NO_MATCH:
+    case FUIN_E_HMAC:
+    case FUIN_E_PAYLOAD:
+    case FUIN_E_POLICY:
+        return FUIN_EXIT_REFUSED;
+    case FUIN_E_INVALID:
+        return from_args ? FUIN_EXIT_USAGE : FUIN_EXIT_INTERNAL;
+    case FUIN_E_LABEL:
+    case FUIN_E_KEY:
+        return from_args ? FUIN_EXIT_USAGE : FUIN_EXIT_FORMAT;
+    case FUIN_E_HEADER:
+    case FUIN_E_ARMOR:
+    case FUIN_E_LIMIT:
+        return FUIN_EXIT_FORMAT;
+    case FUIN_E_IO:
+        return FUIN_EXIT_IO;
+    case FUIN_E_EXISTS:
+        return FUIN_EXIT_EXISTS;
+    case FUIN_E_PASSPHRASE:
+        return FUIN_EXIT_USAGE;
+    case FUIN_E_NOMEM:
+    case FUIN_E_STATE:
+        return FUIN_EXIT_INTERNAL;
+    }
+    return FUIN_EXIT_INTERNAL;
+}
+
+const char *fuin_cli_msg(const char *errmsg, fuin_status s)
+{
+    /* A handle answers "no error" when a failing call left no detail; the
+     * status then says more than that. */
+    if (errmsg == NULL || errmsg[0] == '\0' || strcmp(errmsg, "no error") == 0)
+        return fuin_strerror(s);
+    return errmsg;
+}
+
+/* ---- input and output ------------------------------------------------- */
+
+int fuin_cli_open_input(const char *cmd, const char *path, const char **name,
+                        int *exit_code)
+{
+    struct stat st;
+    int fd;
+    if (path == NULL || strcmp(path, "-") == 0) {
+        *name = FUIN_CLI_STDIN_NAME;
+        fd = STDIN_FILENO;
+    } else {
+        *name = path;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            fuin_cli_error(cmd, path, "cannot open: %s", strerror(errno));
+            *exit_code = FUIN_EXIT_IO;
+            return -1;
+        }
+    }
+    if (fstat(fd, &st) != 0) {
+        fuin_cli_error(cmd, *name, "cannot read: %s", strerror(errno));
+        *exit_code = FUIN_EXIT_IO;
+        if (fd != STDIN_FILENO)
+            close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fuin_cli_error(cmd, *name, "is a directory");
+        *exit_code = FUIN_EXIT_IO;
+        if (fd != STDIN_FILENO)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int fuin_cli_check_output(const char *cmd, const char *path, int force)
+{
+    struct stat st;
+    char *dir;
+    const char *slash;
+    size_t dlen;
+    int rc = 0;
+
+    if (lstat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            fuin_cli_error(cmd, path, "is a directory");
+            return FUIN_EXIT_IO;
+        }
+        if (force <= 0) {
+            fuin_cli_error(cmd, path, force < 0 ? "file exists"
+                                                : "file exists (use --force to replace it)");
+            return FUIN_EXIT_EXISTS;
+        }
+        return 0;
+    }
+    slash = strrchr(path, '/');
+    if (slash == NULL)
+        return 0;
+    dlen = slash == path ? 1 : (size_t)(slash - path);
+    dir = malloc(dlen + 1);
+    if (dir == NULL) {
+        fuin_cli_error(cmd, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
+    memcpy(dir, path, dlen);
+    dir[dlen] = '\0';
+    if (stat(dir, &st) != 0) {
+        fuin_cli_error(cmd, path, "cannot create: %s", strerror(errno));
+        rc = FUIN_EXIT_IO;
+    } else if (!S_ISDIR(st.st_mode)) {
+        fuin_cli_error(cmd, path, "cannot create: %s", strerror(ENOTDIR));
+        rc = FUIN_EXIT_IO;
+    }
+    free(dir);
+    return rc;
+}
+
+const char *fuin_cli_fd_error_name(fuin_status s, const char *errmsg,
+                                   const char *in_name, const char *out_path)
+{
+    const char *out_name = out_path ? out_path : FUIN_CLI_STDOUT_NAME;
+    if (s == FUIN_E_EXISTS)
+        return out_name;
+    if (s != FUIN_E_IO)
+        return in_name;
+    if (errmsg != NULL && strncasecmp(errmsg, "read", 4) == 0)
+        return in_name;
+    return out_name;
+}
+
+int fuin_cli_write_all(int fd, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* ---- key files -------------------------------------------------------- */
+
+void fuin_cli_free_secret(char *buf, size_t len)
+{
+    if (buf == NULL)
+        return;
+    sodium_memzero(buf, len);
+    sodium_free(buf);
+}
+
+int fuin_cli_read_keyfile(const char *cmd, const char *path, const char *name,
+                          char **out, size_t *outlen)
+{
+    struct stat st;
+    size_t cap, n = 0;
+    char *buf;
+    int fd, rc = 0;
+
+    *out = NULL;
+    *outlen = 0;
+    if (strcmp(path, "-") == 0) {
+        fd = STDIN_FILENO;
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            fuin_cli_error(cmd, name, "cannot open: %s", strerror(errno));
+            return FUIN_EXIT_IO;
+        }
+    }
+    if (fstat(fd, &st) != 0) {
+        fuin_cli_error(cmd, name, "cannot read: %s", strerror(errno));
+        rc = FUIN_EXIT_IO;
+        goto done;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fuin_cli_error(cmd, name, "is a directory");
+        rc = FUIN_EXIT_IO;
+        goto done;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > FUIN_CLI_KEYFILE_MAX) {
+        fuin_cli_error(cmd, name, "key file larger than %u bytes",
+                       FUIN_CLI_KEYFILE_MAX);
+        rc = FUIN_EXIT_FORMAT;
+        goto done;
+    }
+    /* Size the guarded buffer from the file when we can, so a small key file
+     * does not lock a whole megabyte; one spare byte detects growth and
+     * holds the terminator. */
+    cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : FUIN_CLI_KEYFILE_MAX + 1;
+    buf = sodium_malloc(cap);
+    if (buf == NULL) {
+        fuin_cli_error(cmd, name, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    for (;;) {
+        ssize_t r;
+        if (n == cap) {
+            fuin_cli_error(cmd, name,
+                           S_ISREG(st.st_mode) ? "file changed while being read"
+                                               : "key file too large");
+            rc = S_ISREG(st.st_mode) ? FUIN_EXIT_IO : FUIN_EXIT_FORMAT;
+            break;
+        }
+        r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fuin_cli_error(cmd, name, "cannot read: %s", strerror(errno));
+            rc = FUIN_EXIT_IO;
+            break;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (rc != 0) {
+        fuin_cli_free_secret(buf, cap);
+        goto done;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+done:
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return rc;
+}
+
+char *fuin_cli_next_line(char *text, size_t len, size_t *pos, int *lineno)
+{
+    while (*pos < len) {
+        char *line = text + *pos;
+        char *nl = memchr(line, '\n', len - *pos);
+        size_t l = nl ? (size_t)(nl - line) : len - *pos;
+        *pos += l + (nl ? 1 : 0);
+        (*lineno)++;
+        line[l] = '\0'; /* the byte was '\n', or the terminator past len */
+        if (l > 0 && line[l - 1] == '\r')
+            line[--l] = '\0';
+        if (l == 0 || line[0] == '#')
+            continue;
+        return line;
+    }
+    return NULL;
+}
+
+/* ---- passphrases ------------------------------------------------------ */
+
+static void pass_fail(fuin_cli_pass *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void pass_fail(fuin_cli_pass *p, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->errmsg, sizeof p->errmsg, fmt, ap);
+    va_end(ap);
+    p->exit_code = code;
+}
+
+/* Read the first line of a file (without its "\n" and any "\r"). */
+static int pass_from_file(fuin_cli_pass *p, char *buf, size_t *len)
+{
+    size_t n = 0;
+    char *nl = NULL;
+    int fd = open(p->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        pass_fail(p, FUIN_EXIT_IO, "%s: cannot open passphrase file: %s",
+                  p->file, strerror(errno));
+        return -1;
+    }
+    while (n < FUIN_CLI_PASS_MAX + 1) {
+        ssize_t r = read(fd, buf + n, FUIN_CLI_PASS_MAX + 1 - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            pass_fail(p, FUIN_EXIT_IO, "%s: cannot read passphrase file: %s",
+                      p->file, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        nl = memchr(buf + n, '\n', (size_t)r);
+        n += (size_t)r;
+        if (nl != NULL)
+            break;
+    }
+    close(fd);
+    if (nl != NULL)
+        n = (size_t)(nl - buf);
+    else if (n > FUIN_CLI_PASS_MAX) {
+        pass_fail(p, FUIN_EXIT_USAGE,
+                  "%s: passphrase longer than %d bytes", p->file,
+                  FUIN_CLI_PASS_MAX);
+        return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == '\n'))
+        n--;
+    if (n == 0) {
+        pass_fail(p, FUIN_EXIT_USAGE, "%s: empty passphrase refused", p->file);
+        return -1;
+    }
+    *len = n;
+    return 0;
+}
+
+/* The terminal whose echo is off, so a signal can restore it. */
+static volatile sig_atomic_t tty_saved_fd = -1;
+static struct termios tty_saved;
+
+static void tty_restore_on_signal(int sig)
+{
+    if (tty_saved_fd >= 0)
+        tcsetattr(tty_saved_fd, TCSAFLUSH, &tty_saved);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int tty_read_line(int fd, const char *prompt, char *buf, size_t *len,
+                         fuin_cli_pass *p)
+{
+    struct termios noecho;
+    struct sigaction sa, old_int, old_term, old_hup;
+    size_t n = 0;
+    int rc = 0, too_long = 0;
+
+    if (tcgetattr(fd, &tty_saved) != 0) {
+        pass_fail(p, FUIN_EXIT_IO, "cannot read passphrase: /dev/tty: %s",
+                  strerror(errno));
+        return -1;
+    }
+    noecho = tty_saved;
+    noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+    noecho.c_lflag |= ICANON;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = tty_restore_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+    tty_saved_fd = fd;
+
+    /* Echo goes off before the prompt appears, so nothing typed in answer
+     * to it can be echoed or flushed away. */
+    if (tcsetattr(fd, TCSAFLUSH, &noecho) != 0 ||
+        fuin_cli_write_all(fd, prompt, strlen(prompt)) != 0) {
+        pass_fail(p, FUIN_EXIT_IO, "cannot read passphrase: /dev/tty: %s",
+                  strerror(errno));
+        rc = -1;
+    }
+    while (rc == 0) {
+        char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            pass_fail(p, FUIN_EXIT_IO, "cannot read passphrase: /dev/tty: %s",
+                      strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (r == 0 || c == '\n')
+            break;
+        if (n < FUIN_CLI_PASS_MAX)
+            buf[n++] = c;
+        else
+            too_long = 1;
+        sodium_memzero(&c, sizeof c);
+    }
+    tcsetattr(fd, TCSAFLUSH, &tty_saved);
+    tty_saved_fd = -1;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    (void)!write(fd, "\n", 1);
+    if (rc != 0)
+        return rc;
+    while (n > 0 && buf[n - 1] == '\r')
+        n--;
+    if (too_long) {
+        pass_fail(p, FUIN_EXIT_USAGE, "passphrase longer than %d bytes",
+                  FUIN_CLI_PASS_MAX);
+        return -1;
+    }
+    if (n == 0) {
+        pass_fail(p, FUIN_EXIT_USAGE, "empty passphrase refused");
+        return -1;
+    }
+    *len = n;
+    return 0;
+}
+
+static int pass_from_tty(fuin_cli_pass *p, int confirm, char *buf, size_t *len)
+{
+    char *again = NULL;
+    size_t alen = 0;
+    int rc;
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        pass_fail(p, FUIN_EXIT_USAGE,
+                  "cannot read a passphrase: no terminal (/dev/tty: %s); use "
+                  "--passphrase-file",
+                  strerror(errno));
+        return -1;
+    }
+    rc = tty_read_line(fd, "Enter passphrase: ", buf, len, p);
+    if (rc == 0 && confirm) {
+        again = sodium_malloc(FUIN_CLI_PASS_MAX + 1);
+        if (again == NULL) {
+            pass_fail(p, FUIN_EXIT_INTERNAL, "out of memory");
+            rc = -1;
+        } else {
+            rc = tty_read_line(fd, "Confirm passphrase: ", again, &alen, p);
+            if (rc == 0 &&
+                (alen != *len || sodium_memcmp(again, buf, alen) != 0)) {
+                pass_fail(p, FUIN_EXIT_USAGE, "passphrases do not match");
+                rc = -1;
+            }
+            fuin_cli_free_secret(again, FUIN_CLI_PASS_MAX + 1);
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+int fuin_cli_get_passphrase(fuin_cli_pass *p, int confirm, char **out,
+                            size_t *len)
+{
+    char *buf = sodium_malloc(FUIN_CLI_PASS_MAX + 1);
+    int rc;
+    *out = NULL;
+    *len = 0;
+    if (buf == NULL) {
+        pass_fail(p, FUIN_EXIT_INTERNAL, "out of memory");
+        return -1;
+    }
+    rc = p->file ? pass_from_file(p, buf, len)
+                 : pass_from_tty(p, confirm, buf, len);
+    if (rc != 0) {
+        fuin_cli_free_secret(buf, FUIN_CLI_PASS_MAX + 1);
+        *len = 0;
+        return rc;
+    }
+    *out = buf;
+    return 0;
+}
+
+int fuin_cli_passphrase_cb(void *ctx, int confirm, char *buf, size_t cap,
+                           size_t *len)
+{
+    fuin_cli_pass *p = ctx;
+    char *pass;
+    size_t n;
+    p->called = 1;
+    if (fuin_cli_get_passphrase(p, confirm, &pass, &n) != 0)
+        return -1;
+    if (n > cap) {
+        pass_fail(p, FUIN_EXIT_USAGE, "passphrase longer than %zu bytes", cap);
+        fuin_cli_free_secret(pass, FUIN_CLI_PASS_MAX + 1);
+        return -1;
+    }
+    memcpy(buf, pass, n);
+    *len = n;
+    fuin_cli_free_secret(pass, FUIN_CLI_PASS_MAX + 1);
+    return 0;
+}

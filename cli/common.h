@@ -1,0 +1,104 @@
+/* Shared pieces of the fuin program: messages, exit codes, passphrases,
+ * key files and file descriptors.  Nothing here is crypto or format code;
+ * that all lives in libfuin. */
+#ifndef FUIN_CLI_COMMON_H
+#define FUIN_CLI_COMMON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "exitcodes.h"
+#include "fuin.h"
+
+/* Name used for standard input / output in messages. */
+#define FUIN_CLI_STDIN_NAME "<stdin>"
+#define FUIN_CLI_STDOUT_NAME "<stdout>"
+
+/* Longest passphrase accepted from a terminal or a file. */
+#define FUIN_CLI_PASS_MAX 1024
+/* Identity and recipient files larger than this are refused. */
+#define FUIN_CLI_KEYFILE_MAX (1024u * 1024u)
+
+/* Subcommand entry points (one file each). */
+int fuin_cmd_keygen(int argc, char **argv);
+int fuin_cmd_encrypt(int argc, char **argv);
+int fuin_cmd_decrypt(int argc, char **argv);
+int fuin_cmd_inspect(int argc, char **argv);
+
+/* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
+void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Usage error: prints one line and returns FUIN_EXIT_USAGE. */
+int fuin_cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Print help text for a subcommand to stdout; returns the exit code. */
+int fuin_cli_print_help(const char *cmd);
+
+/* Report a getopt_long failure (unknown option or missing argument) for the
+ * option at argv[optind - 1]; returns FUIN_EXIT_USAGE.  `c` is what
+ * getopt_long returned ('?' or ':'). */
+int fuin_cli_bad_option(const char *cmd, int c, char **argv);
+
+/* Exit code for a library status.  `from_args` is 1 when the failing value
+ * came from the command line (a bad --class or -r is a usage error), 0 when
+ * it came from a file (then it is malformed input or an internal error). */
+int fuin_cli_exit_code(fuin_status s, int from_args);
+
+/* Strip a library error message down to something printable after
+ * "fuin: CMD: FILE: "; falls back to fuin_strerror(s) when empty. */
+const char *fuin_cli_msg(const char *errmsg, fuin_status s);
+
+/* ---- input and output ------------------------------------------------- */
+/* Open INPUT ("-" or NULL = stdin).  On failure prints the error and
+ * returns -1 with *exit_code set; a directory is refused (FUIN_EXIT_IO). */
+int fuin_cli_open_input(const char *cmd, const char *path, const char **name,
+                        int *exit_code);
+/* Early checks on an output path so the user is not asked for a passphrase
+ * for nothing: the directory must exist and, unless force, the file must
+ * not.  The library repeats both checks atomically; these only make the
+ * common mistakes fail fast.  force < 0: the command has no --force.
+ * Returns 0 or an exit code (error printed). */
+int fuin_cli_check_output(const char *cmd, const char *path, int force);
+/* Which name an error of fuin_encrypt_fd/fuin_decrypt_fd is about: the
+ * output for EXISTS and for I/O errors that are not about reading, the
+ * input otherwise. */
+const char *fuin_cli_fd_error_name(fuin_status s, const char *errmsg,
+                                   const char *in_name, const char *out_path);
+/* Write all of buf to fd; 0 or -1 (errno set). */
+int fuin_cli_write_all(int fd, const void *buf, size_t len);
+
+/* ---- secrets ---------------------------------------------------------- */
+/* Read a whole key file into sodium_malloc() memory, NUL-terminated (cap
+ * FUIN_CLI_KEYFILE_MAX).  path "-" reads stdin.  Returns 0, or an exit code
+ * after printing an error that names `name`.  Free with
+ * fuin_cli_free_secret(*buf, *len). */
+int fuin_cli_read_keyfile(const char *cmd, const char *path, const char *name,
+                          char **buf, size_t *len);
+void fuin_cli_free_secret(char *buf, size_t len);
+
+/* Passphrase source, also the ctx of fuin_cli_passphrase_cb. */
+typedef struct {
+    const char *cmd;        /* for messages                              */
+    const char *file;       /* --passphrase-file, or NULL for /dev/tty   */
+    int called;             /* the callback ran                          */
+    int exit_code;          /* non-zero: why obtaining it failed         */
+    char errmsg[512];       /* the one line to print when it failed      */
+} fuin_cli_pass;
+
+/* Obtain a passphrase into sodium_malloc() memory (*out, *len; not
+ * NUL-terminated beyond len).  On failure returns non-zero and fills
+ * p->exit_code / p->errmsg without printing. */
+int fuin_cli_get_passphrase(fuin_cli_pass *p, int confirm, char **out,
+                            size_t *len);
+/* fuin_passphrase_fn for decryptors; ctx is a fuin_cli_pass. */
+int fuin_cli_passphrase_cb(void *ctx, int confirm, char *buf, size_t cap,
+                           size_t *len);
+
+/* Split text into lines by age's rules: returns the next line that is not
+ * blank and does not start with '#', NUL-terminated in place (trailing '\r'
+ * removed), with its 1-based number; NULL at the end.  *pos is the cursor. */
+char *fuin_cli_next_line(char *text, size_t len, size_t *pos, int *lineno);
+
+#endif
