@@ -110,15 +110,27 @@ void fuin__batch_submit(fuin__pool *p, fuin__batch *b)
 static const char enc_tab[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* 12 bits -> two characters: one lookup per half of a 3-byte group. */
+static uint16_t enc_pair[4096];
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+
+static void enc_init(void)
+{
+    for (int i = 0; i < 4096; i++) {
+        uint8_t two[2] = {(uint8_t)enc_tab[i >> 6], (uint8_t)enc_tab[i & 63]};
+        memcpy(&enc_pair[i], two, 2);
+    }
+}
+
 static size_t enc_block(char *out, const uint8_t *in, size_t len, int pad)
 {
     size_t o = 0, i = 0;
+    pthread_once(&enc_once, enc_init);
     for (; i + 3 <= len; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = enc_tab[v >> 18];
-        out[o++] = enc_tab[(v >> 12) & 63];
-        out[o++] = enc_tab[(v >> 6) & 63];
-        out[o++] = enc_tab[v & 63];
+        memcpy(out + o, &enc_pair[v >> 12], 2);
+        memcpy(out + o + 2, &enc_pair[v & 4095], 2);
+        o += 4;
     }
     if (len - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;
