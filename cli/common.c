@@ -95,7 +95,20 @@ int fuin_cli_exit_code(fuin_status s, int from_args)
     case FUIN_E_HMAC:
     case FUIN_E_PAYLOAD:
     case FUIN_E_POLICY:
+    case FUIN_E_SIGNATURE:
+    case FUIN_E_COMMENT:
+    case FUIN_E_WRONG_KEY:
+    case FUIN_E_UNTRUSTED:
+    case FUIN_E_EXPIRED:
+    case FUIN_E_REVOKED:
+    case FUIN_E_FOREIGN_ROOT:
+    case FUIN_E_WEAK_PASSPHRASE:
         return FUIN_EXIT_REFUSED;
+    case FUIN_E_AMBIGUOUS:
+        return FUIN_EXIT_USAGE;
+    case FUIN_E_SIGFORMAT:
+    case FUIN_E_SYNTAX:
+        return FUIN_EXIT_FORMAT;
     case FUIN_E_INVALID:
         return from_args ? FUIN_EXIT_USAGE : FUIN_EXIT_INTERNAL;
     case FUIN_E_LABEL:

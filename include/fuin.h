@@ -60,7 +60,18 @@ typedef enum {
     FUIN_E_LIMIT = 13,      /* a documented limit was exceeded (header size,
                                scrypt work factor, ...)                     */
     FUIN_E_PASSPHRASE = 14, /* no passphrase could be obtained              */
-    FUIN_E_POLICY = 15      /* refused by policy (e.g. C3 with passphrase)  */
+    FUIN_E_POLICY = 15,     /* refused by policy (e.g. C3 with passphrase)  */
+    FUIN_E_SIGNATURE = 16,  /* signature does not verify: file modified     */
+    FUIN_E_COMMENT = 17,    /* trusted comment does not verify: modified    */
+    FUIN_E_WRONG_KEY = 18,  /* signed by another key than the one given     */
+    FUIN_E_SIGFORMAT = 19,  /* malformed signature or minisign key file     */
+    FUIN_E_UNTRUSTED = 20,  /* signer unknown: no certificate from the root */
+    FUIN_E_EXPIRED = 21,    /* certificate not valid at the signing time    */
+    FUIN_E_REVOKED = 22,    /* the signing key was revoked                  */
+    FUIN_E_FOREIGN_ROOT = 23, /* certificate signed by another root         */
+    FUIN_E_WEAK_PASSPHRASE = 24, /* passphrase below the policy's strength  */
+    FUIN_E_SYNTAX = 25,     /* policy, card or certificate text malformed   */
+    FUIN_E_AMBIGUOUS = 26   /* a name matches several certificates          */
 } fuin_status;
 
 /* Static English text for a status; never NULL. */
@@ -289,4 +300,9 @@ FUIN_EXPORT fuin_status fuin_write_secret_file(const char *path,
 #ifdef __cplusplus
 }
 #endif
+
+#include "fuin/sign.h"
+#include "fuin/trust.h"
+#include "fuin/policy.h"
+
 #endif /* FUIN_H */

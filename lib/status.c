@@ -25,6 +25,17 @@ const char *fuin_strerror(fuin_status s)
     case FUIN_E_LIMIT: return "limit exceeded";
     case FUIN_E_PASSPHRASE: return "no passphrase";
     case FUIN_E_POLICY: return "refused by policy";
+    case FUIN_E_SIGNATURE: return "signature does not verify: the file was modified";
+    case FUIN_E_COMMENT: return "trusted comment does not verify: it was modified";
+    case FUIN_E_WRONG_KEY: return "signed by a different key";
+    case FUIN_E_SIGFORMAT: return "malformed signature or key file";
+    case FUIN_E_UNTRUSTED: return "unknown signer: no certificate from the trusted root";
+    case FUIN_E_EXPIRED: return "certificate not valid at the signing time";
+    case FUIN_E_REVOKED: return "the signing key was revoked";
+    case FUIN_E_FOREIGN_ROOT: return "certificate signed by another root";
+    case FUIN_E_WEAK_PASSPHRASE: return "passphrase too weak for the policy";
+    case FUIN_E_SYNTAX: return "syntax error";
+    case FUIN_E_AMBIGUOUS: return "ambiguous name";
     }
     return "unknown status";
 }
