@@ -510,17 +510,26 @@ static fuin_status armor_feed(fuin_decryptor *d, const uint8_t *in, size_t len)
         size_t take, n = 0;
         fuin_status st;
         if (fuin__armor_dec_can_bulk(d->adec)) {
-            /* whole LF-terminated 64-column lines decode in parallel */
-            size_t lines = len / 65;
-            if (lines > ARMOR_PIECE / 48)
-                lines = ARMOR_PIECE / 48;
-            if (lines >= 64 &&
-                fuin__armor_dec_lines(d->pool, (const char *)in, lines, d->abuf) == 0) {
-                if ((st = bin_update(d, d->abuf, lines * 48, 0)) != FUIN_OK)
-                    return st;
-                in += lines * 65;
-                len -= lines * 65;
-                continue;
+            /* whole LF-terminated 64-column lines decode in parallel; find
+             * how many there are first, so the short last line, the END
+             * line or CRLF never make a bulk attempt fail */
+            size_t lines = 0, max = len / 65;
+            if (max > ARMOR_PIECE / 48)
+                max = ARMOR_PIECE / 48;
+            while (lines < max && in[lines * 65 + 64] == '\n')
+                lines++;
+            if (lines >= 64) {
+                if (fuin__armor_dec_lines(d->pool, (const char *)in, lines, d->abuf) == 0) {
+                    if ((st = bin_update(d, d->abuf, lines * 48, 0)) != FUIN_OK)
+                        return st;
+                    in += lines * 65;
+                    len -= lines * 65;
+                    continue;
+                }
+                /* a bad character: the strict decoder takes the whole span
+                 * and names the problem */
+                take = lines * 65;
+                goto strict;
             }
         }
         /* otherwise line by line, so bulk can resume at the next line */
@@ -528,6 +537,7 @@ static fuin_status armor_feed(fuin_decryptor *d, const uint8_t *in, size_t len)
             const uint8_t *nl = memchr(in, '\n', len < ARMOR_PIECE ? len : ARMOR_PIECE);
             take = nl ? (size_t)(nl - in) + 1 : (len < ARMOR_PIECE ? len : ARMOR_PIECE);
         }
+    strict:
         st = fuin__armor_dec_update(d->adec, in, take, d->abuf, &n, d->errmsg);
         if (st != FUIN_OK)
             return fail(d, st, NULL);

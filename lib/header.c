@@ -29,7 +29,7 @@ static fuin_status find_end(const uint8_t *buf, size_t len, int at_eof,
     size_t vlen = sizeof VERSION_LINE - 1;
     size_t cmp = len < vlen ? len : vlen;
     size_t limit = len < FUIN_MAX_HEADER_BYTES ? len : FUIN_MAX_HEADER_BYTES;
-    size_t line = 0;
+    size_t line = vlen;
 
     if (memcmp(buf, VERSION_LINE, cmp) != 0) {
         size_t plen = sizeof AGE_PREFIX - 1;
@@ -114,6 +114,10 @@ fuin_status fuin__header_parse(const uint8_t *buf, size_t len, int at_eof,
                 fuin__b64_decode(h->mac, sizeof h->mac, &maclen, line + 4, 43) != 0 ||
                 maclen != 32) {
                 fuin__seterr(err, "malformed header MAC line");
+                goto bad;
+            }
+            if (h->n == 0) {
+                fuin__seterr(err, "malformed age header: no recipient stanza");
                 goto bad;
             }
             h->mac_input_len = pos + 3;
