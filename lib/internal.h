@@ -92,7 +92,13 @@ fuin_status fuin__label_from_args(char *const *args, int nargs,
 /* ---- misc ------------------------------------------------------------- */
 int fuin__ncpus(void);
 
-#endif
+/* ---- trust (card.c) ------------------------------------------------------ */
+/* Parse revoked.txt without checking its signature: only for the fuzz target
+ * and tests; everything else uses fuin_revocations_parse_verified(). */
+fuin_status fuin__revocations_parse(const char *text, size_t len,
+                                    fuin_revocations **out, char *err,
+                                    size_t errcap);
+
 
 /* ---- keys and stanzas (keys.c) ------------------------------------------ */
 #define FUIN__FILE_KEY 16
@@ -210,3 +216,5 @@ int fuin__armor_dec_lines(fuin__pool *p, const char *in, size_t lines, uint8_t *
 /* The armor decoder is between body lines and has seen no short line, so
  * whole 64-column lines may bypass it (they change none of its state). */
 int fuin__armor_dec_can_bulk(const fuin__armor_dec *a);
+
+#endif /* FUIN_INTERNAL_H */

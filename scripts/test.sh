@@ -4,7 +4,7 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer
 # then run each libFuzzer target briefly (60 s in all), seeded from the age
 # testkit.  Usage: bash scripts/test.sh   (as root on Debian 12)
-set -eu
+set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 jobs=$(nproc)
@@ -22,7 +22,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== fuzz: 60 s over the parsers"
 CC=clang cmake -S . -B build-fuzz -DFUIN_FUZZ=ON -DFUIN_TESTS=OFF -DFUIN_WERROR=ON >/dev/null
-cmake --build build-fuzz --target fuzz_header fuzz_armor fuzz_label -j"$jobs"
+targets="fuzz_header fuzz_armor fuzz_label fuzz_minisig fuzz_card fuzz_policy"
+# shellcheck disable=SC2086
+cmake --build build-fuzz --target $targets -j"$jobs"
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 kit=../shared/testdata/age-testkit
@@ -32,7 +34,12 @@ else
   echo "SKIP: fuzz seeds (../shared/testdata/age-testkit absent); fuzzing from empty corpora"
   mkdir -p "$seeds/header" "$seeds/armor" "$seeds/label"
 fi
-build-fuzz/fuzz/fuzz_header -max_total_time=30 -max_len=70000 "$seeds/header" 2>&1 | tail -1
-build-fuzz/fuzz/fuzz_armor -max_total_time=15 "$seeds/armor" 2>&1 | tail -1
-build-fuzz/fuzz/fuzz_label -max_total_time=15 "$seeds/label" 2>&1 | tail -1
+mkdir -p "$seeds/minisig" "$seeds/card" "$seeds/policy"
+cp examples/policy.ini "$seeds/policy/"
+# 60 s in all: the age parsers get the most
+for t in header:20 armor:10 label:5 minisig:10 card:10 policy:5; do
+  name=${t%%:*} secs=${t##*:}
+  printf 'fuzz_%s (%ss): ' "$name" "$secs"
+  build-fuzz/fuzz/fuzz_"$name" -max_total_time="$secs" -max_len=70000 "$seeds/$name" 2>&1 | tail -1
+done
 echo "== all tests passed"

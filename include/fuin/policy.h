@@ -1,7 +1,193 @@
-/* Placeholder: filled in by the policy module (issue 3). */
+/*
+ * fuin policy: the CISO-defined method (security policy §2.6.1(16)).
+ * Included by <fuin.h>; do not include directly.
+ *
+ * The policy is a small INI file (policy.ini) that the CISO signs with the
+ * root key (policy.ini.minisig).  Checking that signature is the trust
+ * module's job; the functions here take the text after it verified.
+ * Without an installed policy, fuin_policy_default() gives the built-in
+ * default, which follows the union's policy.  Every key, value and default
+ * is listed in docs/policy.md; examples/policy.ini is the default written
+ * out.
+ *
+ * Each effective rule remembers where it came from: a line of the policy
+ * file, or the built-in default (line 0).  Refusals name the rule and that
+ * origin, e.g.
+ *   policy.ini:17: [class.C3] passphrase = forbidden: 機密性3 files may not
+ *   be encrypted with a passphrase
+ *
+ * Message buffers (`err`, `msg`, `buf`) may be NULL when `cap` is 0; they
+ * are always NUL-terminated when cap > 0, truncated at a UTF-8 character
+ * boundary.  A 512-byte buffer holds every message of the parser and the
+ * checks as long as the policy's file name is under 300 bytes;
+ * describe() and format() need more (about 2 KiB and 1.5 KiB; they return
+ * the size needed, like snprintf).
+ *
+ * A fuin_policy is immutable after parsing: any number of threads may use
+ * one at the same time.  fuin_passphrase_check() should be called from one
+ * thread at a time (cracklib keeps global state).
+ */
 #ifndef FUIN_POLICY_H
 #define FUIN_POLICY_H
+
 #ifndef FUIN_H
 #error "include <fuin.h>"
 #endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/* An effective policy.  Opaque; free with fuin_policy_free(). */
+typedef struct fuin_policy fuin_policy;
+
+/* Largest policy text fuin_policy_parse() accepts (FUIN_E_LIMIT above). */
+#define FUIN_POLICY_MAX_BYTES (64u * 1024u)
+/* Longest policy line, in bytes without the line end.  A longer line is
+ * accepted only when the excess is a comment. */
+#define FUIN_POLICY_MAX_LINE 197
+/* Longest organisation name, in bytes (UTF-8). */
+#define FUIN_POLICY_MAX_ORG 128
+
+/* The built-in default policy (used when none is installed).
+ * FUIN_OK, or FUIN_E_NOMEM / FUIN_E_INVALID (p NULL). */
+FUIN_EXPORT fuin_status fuin_policy_default(fuin_policy **p) FUIN_WUR;
+
+/* Parse policy.ini text (`len` bytes, need not be NUL-terminated).  Keys
+ * missing from the text keep their built-in default.  `filename` is used
+ * only in messages and origins ("policy.ini:17"); NULL means "policy.ini".
+ * Returns
+ *   FUIN_OK        *p is the new policy (free it with fuin_policy_free)
+ *   FUIN_E_SYNTAX  the text is not a valid policy: unknown section or key,
+ *                  bad value, duplicate, unknown method, indented line,
+ *                  NUL byte, invalid UTF-8, over-long line, or an INI
+ *                  syntax error.  `err` gets one line,
+ *                  "FILE:LINE: unknown key \"x\" in [class.C3] (...)".
+ *   FUIN_E_LIMIT   the text is longer than FUIN_POLICY_MAX_BYTES
+ *   FUIN_E_NOMEM, FUIN_E_INVALID (p NULL, or text NULL with len > 0)
+ * On failure *p is NULL.  Nothing is retained from the arguments. */
+FUIN_EXPORT fuin_status fuin_policy_parse(const char *text, size_t len,
+                                          const char *filename,
+                                          fuin_policy **p, char *err,
+                                          size_t errcap) FUIN_WUR;
+
+FUIN_EXPORT void fuin_policy_free(fuin_policy *p);
+
+/* [organisation] name; "(no policy installed)" in the built-in default.
+ * Owned by p. */
+FUIN_EXPORT const char *fuin_policy_organisation(const fuin_policy *p);
+
+/* The effective policy as INI text that fuin_policy_parse() accepts, every
+ * key present, each value followed by its origin as a comment
+ * ("; policy.ini:17" or "; built-in default").  Used by `fuin policy
+ * show`.  Returns the bytes needed excluding the NUL (like snprintf). */
+FUIN_EXPORT size_t fuin_policy_format(const fuin_policy *p, char *buf,
+                                      size_t cap);
+
+/* One rule's effective value as text (as fuin_policy_format writes it)
+ * and the line it came from (0 = built-in default; `line` may be NULL).
+ * FUIN_E_INVALID if the policy has no such section/key. */
+FUIN_EXPORT fuin_status fuin_policy_value(const fuin_policy *p,
+                                          const char *section,
+                                          const char *key, char *value,
+                                          size_t cap, unsigned *line);
+
+/* "FILE:LINE" for a line of this policy, "built-in default" for line 0.
+ * Returns the bytes needed excluding the NUL. */
+FUIN_EXPORT size_t fuin_policy_origin(const fuin_policy *p, unsigned line,
+                                      char *buf, size_t cap);
+
+/* 1 if the policy allows this method ("age-x25519", "age-scrypt",
+ * "minisign-ed25519"), 0 otherwise (also for any other name). */
+FUIN_EXPORT int fuin_policy_method_allowed(const fuin_policy *p,
+                                           const char *method);
+
+/* [keys] and [passphrase] values (0 if p is NULL). */
+FUIN_EXPORT int fuin_policy_key_lifetime_days(const fuin_policy *p);
+FUIN_EXPORT int fuin_policy_cert_lifetime_days(const fuin_policy *p);
+FUIN_EXPORT int fuin_policy_passphrase_min_length(const fuin_policy *p);
+FUIN_EXPORT int fuin_policy_passphrase_min_quality(const fuin_policy *p);
+
+/* ---- checks ----------------------------------------------------------
+ * Each returns FUIN_OK, FUIN_E_POLICY with `msg` naming the rule and its
+ * origin, or FUIN_E_INVALID (p NULL, label out of range, inconsistent
+ * counts).  On FUIN_OK `msg` is empty, except that a rule that only
+ * recommends something leaves advice there (encrypt = recommended).
+ * `label` NULL means an unlabelled file, handled as C1-I1-A1.
+ * "Certified" means: a certificate from this organisation's root that is
+ * valid now (or at the signing time) and not revoked; the caller (the trust
+ * module) decides that and passes the result. */
+
+/* Encrypting a file of class `label`.  passphrase_mode non-zero: age
+ * scrypt (passphrase); zero: to `n_recipients` X25519 recipients, of which
+ * `n_uncertified_recipients` are not certified.  Checks, in order: the
+ * method is allowed ([methods] encryption), [class.Cn] passphrase, and
+ * [class.Cn] recipients. */
+FUIN_EXPORT fuin_status fuin_policy_check_encrypt(const fuin_policy *p,
+                                                  const fuin_label *label,
+                                                  int passphrase_mode,
+                                                  size_t n_recipients,
+                                                  size_t n_uncertified_recipients,
+                                                  char *msg, size_t cap);
+
+/* Signing a file of class `label` with a key that is (signer_certified
+ * non-zero) or is not certified: [methods] signature and [class.In]
+ * signer. */
+FUIN_EXPORT fuin_status fuin_policy_check_sign(const fuin_policy *p,
+                                               const fuin_label *label,
+                                               int signer_certified,
+                                               char *msg, size_t cap);
+
+/* Accepting a verified signature on a file of class `label` (the class in
+ * its trusted comment): [class.In] signer = certified demands a certified
+ * signer, so a 完全性2 file signed by an uncertified key is refused even
+ * though the signature itself is intact. */
+FUIN_EXPORT fuin_status fuin_policy_check_verify(const fuin_policy *p,
+                                                 const fuin_label *label,
+                                                 int signer_certified,
+                                                 char *msg, size_t cap);
+
+/* Sending or carrying a file of class `label` without encryption:
+ * refused when [class.Cn] encrypt = required or the label carries the
+ * 暗号化必須 (encrypt-required) restriction; advice in msg for
+ * encrypt = recommended. */
+FUIN_EXPORT fuin_status fuin_policy_check_unencrypted(const fuin_policy *p,
+                                                      const fuin_label *label,
+                                                      char *msg, size_t cap);
+
+/* Sending or publishing a file of class `label` without a signature:
+ * refused when [class.In] sign = required. */
+FUIN_EXPORT fuin_status fuin_policy_check_unsigned(const fuin_policy *p,
+                                                   const fuin_label *label,
+                                                   char *msg, size_t cap);
+
+/* Human text (English with the Japanese terms, several lines, each rule
+ * with its origin) of what the policy demands for a file of class
+ * `label`: encryption, passphrase, recipients, signature, signer,
+ * methods, and the label's own restrictions.  Used by `fuin policy
+ * check`.  Returns the bytes needed excluding the NUL. */
+FUIN_EXPORT size_t fuin_policy_describe(const fuin_policy *p,
+                                        const fuin_label *label, char *buf,
+                                        size_t cap);
+
+/* ---- passphrase strength (§2.5.4(3)③) ---------------------------------
+ * Check a new passphrase (`len` bytes, not NUL-terminated, not retained;
+ * a NUL byte inside is refused) against [passphrase] min_length and
+ * min_quality with libpwquality (length check, dictionary check through
+ * cracklib, and its 0-100 score).  Lengths count bytes, as libpwquality
+ * does: a Japanese character is 3 bytes in UTF-8, so a Japanese passphrase
+ * meets min_length with fewer characters (docs/policy.md).
+ *   FUIN_OK
+ *   FUIN_E_WEAK_PASSPHRASE  msg: "passphrase too weak: <reason>"; also when
+ *                           libpwquality cannot judge it (e.g. no
+ *                           cracklib dictionary installed)
+ *   FUIN_E_NOMEM, FUIN_E_INVALID (p NULL, pass NULL with len > 0) */
+FUIN_EXPORT fuin_status fuin_passphrase_check(const fuin_policy *p,
+                                              const char *pass, size_t len,
+                                              char *msg, size_t cap) FUIN_WUR;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUIN_POLICY_H */

@@ -1,0 +1,1267 @@
+/* The signed policy (policy.ini): parsing with libinih into effective
+ * rules that remember the line they came from, the built-in default, the
+ * effective policy as text, and the checks that fuin encrypt / sign /
+ * verify / policy check apply.  Keys and their policy articles are listed
+ * in docs/policy.md. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "internal.h"
+
+/* ---- the rule table --------------------------------------------------- */
+
+enum {
+    S_ORG,
+    S_METHODS,
+    S_PASSPHRASE,
+    S_KEYS,
+    S_C3,
+    S_C2,
+    S_C1,
+    S_I2,
+    S_I1,
+    S_COUNT
+};
+
+/* Also the order of fuin_policy_format(). */
+static const char *const SECTIONS[S_COUNT] = {
+    "organisation", "methods",  "passphrase", "keys",     "class.C3",
+    "class.C2",     "class.C1", "class.I2",   "class.I1",
+};
+
+enum {
+    R_ORG_NAME,
+    R_ENC_METHODS,
+    R_SIG_METHODS,
+    R_MIN_LENGTH,
+    R_MIN_QUALITY,
+    R_KEY_DAYS,
+    R_CERT_DAYS,
+    R_C3_ENCRYPT, /* three rules per confidentiality class, C3 first */
+    R_C3_PASSPHRASE,
+    R_C3_RECIPIENTS,
+    R_C2_ENCRYPT,
+    R_C2_PASSPHRASE,
+    R_C2_RECIPIENTS,
+    R_C1_ENCRYPT,
+    R_C1_PASSPHRASE,
+    R_C1_RECIPIENTS,
+    R_I2_SIGN, /* two per integrity class, I2 first */
+    R_I2_SIGNER,
+    R_I1_SIGN,
+    R_I1_SIGNER,
+    R_COUNT
+};
+
+enum { K_TEXT, K_METHODS, K_INT, K_ENUM };
+
+/* Enumerated values: the index into the name list is the stored value. */
+enum { ENC_REQUIRED, ENC_RECOMMENDED, ENC_OPTIONAL };
+enum { PASS_ALLOWED, PASS_FORBIDDEN };
+enum { WHO_CERTIFIED, WHO_ANY };
+enum { SIGN_REQUIRED, SIGN_OPTIONAL };
+
+/* Methods: bit i is name i of the list. */
+#define M_AGE_X25519 1
+#define M_AGE_SCRYPT 2
+#define M_MINISIGN_ED25519 1
+
+static const char *const ENCRYPT_VALUES[] = {"required", "recommended",
+                                             "optional", NULL};
+static const char *const PASSPHRASE_VALUES[] = {"allowed", "forbidden", NULL};
+static const char *const WHO_VALUES[] = {"certified", "any", NULL};
+static const char *const SIGN_VALUES[] = {"required", "optional", NULL};
+/* The only methods fuin implements.  A name outside these lists is an
+ * error, so that nothing else can slip into a signed policy later. */
+static const char *const ENC_METHODS[] = {"age-x25519", "age-scrypt", NULL};
+static const char *const SIG_METHODS[] = {"minisign-ed25519", NULL};
+
+typedef struct {
+    int section;
+    const char *key;
+    int kind;
+    int min, max;             /* K_INT */
+    const char *const *names; /* K_ENUM values, K_METHODS method names */
+    int def;                  /* built-in default (K_TEXT: DEFAULT_ORG) */
+} rule_def;
+
+/* The built-in default follows the union's policy: 機密性3 only to
+ * certified recipients and never by passphrase, 機密性2 encrypted when
+ * sent, 完全性2 signed by a certified key (docs/policy.md). */
+static const rule_def RULES[R_COUNT] = {
+    {S_ORG, "name", K_TEXT, 0, 0, NULL, 0},
+    {S_METHODS, "encryption", K_METHODS, 0, 0, ENC_METHODS,
+     M_AGE_X25519 | M_AGE_SCRYPT},
+    {S_METHODS, "signature", K_METHODS, 0, 0, SIG_METHODS, M_MINISIGN_ED25519},
+    {S_PASSPHRASE, "min_length", K_INT, 8, 1024, NULL, 12},
+    {S_PASSPHRASE, "min_quality", K_INT, 0, 100, NULL, 50},
+    {S_KEYS, "key_lifetime_days", K_INT, 1, 3650, NULL, 1095},
+    {S_KEYS, "certificate_lifetime_days", K_INT, 1, 3650, NULL, 365},
+    {S_C3, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_REQUIRED},
+    {S_C3, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_FORBIDDEN},
+    {S_C3, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_CERTIFIED},
+    {S_C2, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_REQUIRED},
+    {S_C2, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
+    {S_C2, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
+    {S_C1, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_OPTIONAL},
+    {S_C1, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
+    {S_C1, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
+    {S_I2, "sign", K_ENUM, 0, 0, SIGN_VALUES, SIGN_REQUIRED},
+    {S_I2, "signer", K_ENUM, 0, 0, WHO_VALUES, WHO_CERTIFIED},
+    {S_I1, "sign", K_ENUM, 0, 0, SIGN_VALUES, SIGN_OPTIONAL},
+    {S_I1, "signer", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
+};
+
+#define DEFAULT_ORG "(no policy installed)"
+#define DEFAULT_FILE "policy.ini"
+#define ORIGIN_DEFAULT "built-in default"
+
+/* Which of the three rules of a [class.Cn] / two of a [class.In]. */
+enum { C_ENCRYPT, C_PASSPHRASE, C_RECIPIENTS };
+enum { I_SIGN, I_SIGNER };
+
+static int conf_rule(int c, int which)
+{
+    return R_C3_ENCRYPT + (3 - c) * 3 + which;
+}
+
+static int integ_rule(int i, int which)
+{
+    return R_I2_SIGN + (2 - i) * 2 + which;
+}
+
+struct fuin_policy {
+    int val[R_COUNT];
+    unsigned line[R_COUNT]; /* 0 = built-in default */
+    char org[FUIN_POLICY_MAX_ORG + 1];
+    char *file; /* for origins; NULL in the built-in default */
+};
+
+/* ---- UTF-8 and message helpers ---------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (strict: no overlong forms,
+ * surrogates or values past U+10FFFF), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned long c, min;
+    size_t len;
+
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0) {
+        c = s[0] & 0x1f;
+        len = 2;
+        min = 0x80;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        c = s[0] & 0x0f;
+        len = 3;
+        min = 0x800;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        c = s[0] & 0x07;
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    return len;
+}
+
+static int utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq(u + i, n - i);
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A truncated message must still be valid UTF-8: drop a partial character
+ * left at the end by snprintf. */
+static void utf8_trim_tail(char *s, size_t len)
+{
+    size_t start = len;
+    while (start > 0 && len - start < 3 &&
+           ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    start--;
+    unsigned char b = (unsigned char)s[start];
+    if (b < 0x80)
+        return;
+    size_t want = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : 4;
+    if (len - start < want)
+        s[start] = '\0';
+}
+
+/* Growing output: like snprintf, counts what would have been written. */
+typedef struct {
+    char *buf;
+    size_t cap;
+    size_t len;
+} outbuf;
+
+static void ob_vprintf(outbuf *o, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void ob_vprintf(outbuf *o, const char *fmt, va_list ap)
+{
+    int n;
+    if (o->buf != NULL && o->len < o->cap)
+        n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    else
+        n = vsnprintf(NULL, 0, fmt, ap);
+    if (n > 0)
+        o->len += (size_t)n;
+}
+
+static void ob_printf(outbuf *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ob_printf(outbuf *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ob_vprintf(o, fmt, ap);
+    va_end(ap);
+}
+
+static size_t ob_finish(outbuf *o)
+{
+    if (o->buf != NULL && o->cap > 0) {
+        if (o->len >= o->cap)
+            utf8_trim_tail(o->buf, o->cap - 1);
+        else
+            o->buf[o->len] = '\0';
+    }
+    return o->len;
+}
+
+static void put_msg(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void put_msg(char *buf, size_t cap, const char *fmt, ...)
+{
+    outbuf o = {buf, cap, 0};
+    va_list ap;
+    if (buf == NULL || cap == 0)
+        return;
+    buf[0] = '\0';
+    va_start(ap, fmt);
+    ob_vprintf(&o, fmt, ap);
+    va_end(ap);
+    ob_finish(&o);
+}
+
+static void clear_msg(char *buf, size_t cap)
+{
+    if (buf != NULL && cap > 0)
+        buf[0] = '\0';
+}
+
+/* How many bytes of s to quote in a message: at most `max`, cut at a
+ * character boundary, so a hostile line cannot crowd out the message. */
+static int quote_len(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return (int)n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return (int)n;
+}
+
+#define QUOTE_MAX 48
+
+/* ---- origins and values as text -------------------------------------- */
+
+static size_t origin_text(const fuin_policy *p, unsigned line, char *buf,
+                          size_t cap)
+{
+    outbuf o = {buf, cap, 0};
+    if (line == 0 || p->file == NULL)
+        ob_printf(&o, "%s", ORIGIN_DEFAULT);
+    else
+        ob_printf(&o, "%s:%u", p->file, line);
+    return ob_finish(&o);
+}
+
+#define ORIGIN_MAX 320
+
+static size_t value_text(const fuin_policy *p, int r, char *buf, size_t cap)
+{
+    const rule_def *d = &RULES[r];
+    outbuf o = {buf, cap, 0};
+    const char *sep = "";
+
+    switch (d->kind) {
+    case K_TEXT:
+        ob_printf(&o, "%s", p->org);
+        break;
+    case K_METHODS:
+        for (int i = 0; d->names[i] != NULL; i++) {
+            if (p->val[r] & (1 << i)) {
+                ob_printf(&o, "%s%s", sep, d->names[i]);
+                sep = " ";
+            }
+        }
+        break;
+    case K_INT:
+        ob_printf(&o, "%d", p->val[r]);
+        break;
+    default:
+        ob_printf(&o, "%s", d->names[p->val[r]]);
+        break;
+    }
+    return ob_finish(&o);
+}
+
+#define VALUE_MAX (FUIN_POLICY_MAX_ORG + 1)
+
+/* "policy.ini:17: [class.C3] passphrase = forbidden" into buf. */
+static void rule_head(const fuin_policy *p, int r, char *buf, size_t cap)
+{
+    char org[ORIGIN_MAX], val[VALUE_MAX];
+    origin_text(p, p->line[r], org, sizeof org);
+    value_text(p, r, val, sizeof val);
+    put_msg(buf, cap, "%s: [%s] %s = %s", org, SECTIONS[RULES[r].section],
+            RULES[r].key, val);
+}
+
+/* Same rule with the origin last, for describe(). */
+static void rule_tail(const fuin_policy *p, int r, char *buf, size_t cap)
+{
+    char org[ORIGIN_MAX], val[VALUE_MAX];
+    origin_text(p, p->line[r], org, sizeof org);
+    value_text(p, r, val, sizeof val);
+    put_msg(buf, cap, "[%s] %s = %s, %s", SECTIONS[RULES[r].section],
+            RULES[r].key, val, org);
+}
+
+#define HEAD_MAX (ORIGIN_MAX + VALUE_MAX + 64)
+
+/* ---- construction ------------------------------------------------------ */
+
+static fuin_policy *policy_new(void)
+{
+    fuin_policy *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    for (int r = 0; r < R_COUNT; r++)
+        p->val[r] = RULES[r].def;
+    memcpy(p->org, DEFAULT_ORG, sizeof DEFAULT_ORG);
+    return p;
+}
+
+fuin_status fuin_policy_default(fuin_policy **p)
+{
+    if (p == NULL)
+        return FUIN_E_INVALID;
+    *p = policy_new();
+    return *p ? FUIN_OK : FUIN_E_NOMEM;
+}
+
+void fuin_policy_free(fuin_policy *p)
+{
+    if (p == NULL)
+        return;
+    free(p->file);
+    free(p);
+}
+
+/* The file name ends up in messages and in fuin_policy_format() output,
+ * which must stay one-line valid UTF-8: replace anything else by '?'. */
+static char *sanitize_name(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n + 1);
+    size_t i = 0, j = 0;
+    if (out == NULL)
+        return NULL;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k == 0 || c < 0x20 || c == 0x7f) {
+            out[j++] = '?';
+            i++;
+            continue;
+        }
+        memcpy(out + j, s + i, k);
+        i += k;
+        j += k;
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+typedef struct {
+    const char *text;
+    size_t len, pos;
+    unsigned lineno;      /* line the reader handed to inih last */
+    int section;          /* current section, -1 before the first */
+    unsigned section_line[S_COUNT];
+    fuin_policy *pol;
+    const char *file;
+    char *err;
+    size_t errcap;
+    int failed;           /* stop: the reader returns NULL from now on */
+    unsigned err_line;
+} pstate;
+
+static void fail(pstate *st, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(pstate *st, unsigned line, const char *fmt, ...)
+{
+    char what[FUIN_ERRMSG_MAX * 2];
+    va_list ap;
+    if (st->failed)
+        return;
+    st->failed = 1;
+    st->err_line = line;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    put_msg(st->err, st->errcap, "%s:%u: %s", st->file, line, what);
+}
+
+/* inih's own notion of white space (isspace in the C locale). */
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+           c == '\f';
+}
+
+static int lookup_section(const char *name, size_t len)
+{
+    for (int i = 0; i < S_COUNT; i++)
+        if (strlen(SECTIONS[i]) == len && memcmp(SECTIONS[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+/* A "[section]" line, checked here on the whole line because inih says
+ * nothing about a section without keys and truncates long names. */
+static int check_section_line(pstate *st, const char *line, size_t s,
+                              size_t end)
+{
+    size_t close = s + 1;
+    while (close < end && line[close] != ']') {
+        if (line[close] == ';' && is_space(line[close - 1]))
+            break; /* inih ends the line at an inline comment */
+        close++;
+    }
+    if (close >= end || line[close] != ']') {
+        fail(st, st->lineno, "syntax error: section header without \"]\"");
+        return 0;
+    }
+    size_t r = close + 1;
+    while (r < end && is_space(line[r]))
+        r++;
+    if (r < end && line[r] != ';') {
+        fail(st, st->lineno,
+             "text after the section header (only a \"; comment\" may "
+             "follow \"]\")");
+        return 0;
+    }
+
+    const char *name = line + s + 1;
+    size_t nlen = close - s - 1;
+    int sec = lookup_section(name, nlen);
+    if (sec < 0) {
+        int q = quote_len(name, nlen, QUOTE_MAX);
+        fail(st, st->lineno,
+             "unknown section [%.*s]%s (fuin knows [organisation] [methods] "
+             "[passphrase] [keys] [class.C1] [class.C2] [class.C3] "
+             "[class.I1] [class.I2])",
+             q, name, (size_t)q < nlen ? "..." : "");
+        return 0;
+    }
+    if (st->section_line[sec] != 0) {
+        fail(st, st->lineno, "duplicate section [%s] (first at line %u)",
+             SECTIONS[sec], st->section_line[sec]);
+        return 0;
+    }
+    st->section_line[sec] = st->lineno;
+    st->section = sec;
+    return 1;
+}
+
+/* fgets-like reader for ini_parse_stream: one line per call, so inih's
+ * line count is ours, and the handler runs right after we return the line
+ * it is about.  Lines are checked here for what inih accepts silently.
+ * The rules mirror libinih's defaults as Debian builds it (';' and '#'
+ * start-of-line comments, " ;" inline comments, continuation lines);
+ * fuin never changes libinih's global settings. */
+static char *reader(char *str, int num, void *stream)
+{
+    pstate *st = stream;
+    if (st->failed || st->pos >= st->len)
+        return NULL;
+    if (num < 8) {
+        /* Ending early here would accept half a policy. */
+        fail(st, st->lineno + 1, "libinih's line buffer is too small (%d)",
+             num);
+        return NULL;
+    }
+
+    const char *line = st->text + st->pos;
+    size_t avail = st->len - st->pos;
+    const char *nl = memchr(line, '\n', avail);
+    size_t n = nl ? (size_t)(nl - line) + 1 : avail;
+    st->pos += n;
+    st->lineno++;
+
+    if (memchr(line, '\0', n) != NULL) {
+        fail(st, st->lineno, "NUL byte in the line");
+        return NULL;
+    }
+    if (!utf8_valid(line, n)) {
+        fail(st, st->lineno, "not valid UTF-8 (save the policy as UTF-8)");
+        return NULL;
+    }
+
+    size_t body = 0;
+    if (st->lineno == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+        body = 3; /* inih skips a UTF-8 byte order mark */
+    size_t end = n;
+    if (end > body && line[end - 1] == '\n')
+        end--;
+    size_t content_end = end;
+    if (content_end > body && line[content_end - 1] == '\r')
+        content_end--;
+    size_t s = body;
+    while (s < end && is_space(line[s]))
+        s++;
+    int blank = s >= end;
+    int comment = !blank && (line[s] == ';' || line[s] == '#');
+
+    /* inih reads an indented line as a continuation of the previous value
+     * (Python configparser style), so "  encrypt = optional" under another
+     * key would silently become part of that key's value. */
+    if (!blank && !comment && s > body) {
+        fail(st, st->lineno,
+             "indented line (continuation lines are not allowed; remove the "
+             "leading space)");
+        return NULL;
+    }
+    if (!blank && line[s] == '[' && !check_section_line(st, line, s, end))
+        return NULL;
+
+    size_t limit = FUIN_POLICY_MAX_LINE;
+    if ((size_t)num - 3 < limit)
+        limit = (size_t)num - 3;
+    size_t copy = n;
+    int add_nl = 0;
+    if (content_end - body > limit) {
+        /* Too long for inih's line buffer: acceptable only if the excess
+         * is a comment, which inih would drop anyway. */
+        size_t cut = 0;
+        if (comment) {
+            cut = s + 1;
+        } else {
+            for (size_t i = s + 1; i < end; i++) {
+                if (line[i] == ';' && is_space(line[i - 1])) {
+                    cut = i;
+                    break;
+                }
+            }
+        }
+        if (cut == 0 || cut - body > limit) {
+            fail(st, st->lineno, "line longer than %u bytes",
+                 (unsigned)FUIN_POLICY_MAX_LINE);
+            return NULL;
+        }
+        copy = cut;
+        add_nl = 1;
+    }
+    /* The byte order mark stays out: inih would skip it anyway, and it
+     * would not fit a maximal first line into inih's buffer. */
+    copy -= body;
+    memcpy(str, line + body, copy);
+    if (add_nl)
+        str[copy++] = '\n';
+    str[copy] = '\0';
+    return str;
+}
+
+static int parse_int(const char *v, int *out)
+{
+    long n = 0;
+    size_t len = strlen(v);
+    if (len == 0 || len > 9)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 0;
+        n = n * 10 + (v[i] - '0');
+    }
+    *out = (int)n;
+    return 1;
+}
+
+static void list_names(const char *const *names, char *buf, size_t cap,
+                       const char *sep)
+{
+    outbuf o = {buf, cap, 0};
+    for (int i = 0; names[i] != NULL; i++)
+        ob_printf(&o, "%s%s", i ? sep : "", names[i]);
+    ob_finish(&o);
+}
+
+static int parse_methods(pstate *st, int r, const char *v, int *out)
+{
+    const rule_def *d = &RULES[r];
+    char known[128];
+    int mask = 0;
+    const char *p = v;
+
+    list_names(d->names, known, sizeof known, " ");
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *t = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != ',')
+            p++;
+        size_t tl = (size_t)(p - t);
+        int found = -1;
+        for (int i = 0; d->names[i] != NULL; i++)
+            if (strlen(d->names[i]) == tl && memcmp(d->names[i], t, tl) == 0)
+                found = i;
+        if (found < 0) {
+            int q = quote_len(t, tl, QUOTE_MAX);
+            fail(st, st->lineno,
+                 "[methods] %s: method \"%.*s\" is not one fuin implements "
+                 "(%s methods: %s)",
+                 d->key, q, t, d->key, known);
+            return 0;
+        }
+        if (mask & (1 << found)) {
+            fail(st, st->lineno, "[methods] %s: method \"%s\" listed twice",
+                 d->key, d->names[found]);
+            return 0;
+        }
+        mask |= 1 << found;
+    }
+    if (mask == 0) {
+        fail(st, st->lineno,
+             "[methods] %s lists no method (list at least one of: %s)",
+             d->key, known);
+        return 0;
+    }
+    *out = mask;
+    return 1;
+}
+
+static int parse_org(pstate *st, const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0) {
+        fail(st, st->lineno, "[organisation] name is empty");
+        return 0;
+    }
+    if (n > FUIN_POLICY_MAX_ORG) {
+        fail(st, st->lineno,
+             "[organisation] name is longer than %u bytes",
+             (unsigned)FUIN_POLICY_MAX_ORG);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c == 0x7f) {
+            fail(st, st->lineno,
+                 "[organisation] name contains a control character");
+            return 0;
+        }
+    }
+    /* Written back by fuin_policy_format() as "name = X ; origin", where a
+     * leading ';' would start a comment. */
+    if (v[0] == ';') {
+        fail(st, st->lineno, "[organisation] name must not start with \";\"");
+        return 0;
+    }
+    memcpy(st->pol->org, v, n + 1);
+    return 1;
+}
+
+static int parse_value(pstate *st, int r, const char *v)
+{
+    const rule_def *d = &RULES[r];
+    const char *sec = SECTIONS[d->section];
+    int q = quote_len(v, strlen(v), QUOTE_MAX);
+    const char *more = (size_t)q < strlen(v) ? "..." : "";
+    int val = 0;
+
+    switch (d->kind) {
+    case K_TEXT:
+        return parse_org(st, v);
+    case K_METHODS:
+        if (!parse_methods(st, r, v, &val))
+            return 0;
+        break;
+    case K_INT:
+        if (!parse_int(v, &val) || val < d->min || val > d->max) {
+            fail(st, st->lineno,
+                 "[%s] %s = %.*s%s: must be a whole number from %d to %d",
+                 sec, d->key, q, v, more, d->min, d->max);
+            return 0;
+        }
+        break;
+    default: {
+        int found = -1;
+        for (int i = 0; d->names[i] != NULL; i++)
+            if (strcmp(d->names[i], v) == 0)
+                found = i;
+        if (found < 0) {
+            char known[64];
+            list_names(d->names, known, sizeof known, ", ");
+            fail(st, st->lineno, "[%s] %s = %.*s%s: must be one of %s", sec,
+                 d->key, q, v, more, known);
+            return 0;
+        }
+        val = found;
+        break;
+    }
+    }
+    st->pol->val[r] = val;
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value)
+{
+    pstate *st = user;
+    (void)section; /* inih truncates it; the reader tracked the full one */
+    if (st->failed)
+        return 0;
+
+    int qn = quote_len(name, strlen(name), QUOTE_MAX);
+    const char *more = (size_t)qn < strlen(name) ? "..." : "";
+    if (st->section < 0) {
+        fail(st, st->lineno,
+             "key \"%.*s%s\" outside any section (put it under a "
+             "[section] header)",
+             qn, name, more);
+        return 0;
+    }
+
+    int r = -1;
+    for (int i = 0; i < R_COUNT; i++)
+        if (RULES[i].section == st->section && strcmp(RULES[i].key, name) == 0)
+            r = i;
+    if (r < 0) {
+        char known[128];
+        outbuf o = {known, sizeof known, 0};
+        for (int i = 0; i < R_COUNT; i++)
+            if (RULES[i].section == st->section)
+                ob_printf(&o, "%s%s", o.len ? " " : "", RULES[i].key);
+        ob_finish(&o);
+        fail(st, st->lineno, "unknown key \"%.*s%s\" in [%s] (known: %s)", qn,
+             name, more, SECTIONS[st->section], known);
+        return 0;
+    }
+    if (st->pol->line[r] != 0) {
+        fail(st, st->lineno, "duplicate key \"%s\" in [%s] (first at line %u)",
+             RULES[r].key, SECTIONS[st->section], st->pol->line[r]);
+        return 0;
+    }
+    if (!parse_value(st, r, value))
+        return 0;
+    st->pol->line[r] = st->lineno;
+    return 1;
+}
+
+/* Rules that involve two keys, checked once the whole file is read. */
+static int check_consistency(pstate *st)
+{
+    fuin_policy *p = st->pol;
+    if (p->val[R_CERT_DAYS] > p->val[R_KEY_DAYS]) {
+        unsigned line = p->line[R_CERT_DAYS] > p->line[R_KEY_DAYS]
+                            ? p->line[R_CERT_DAYS]
+                            : p->line[R_KEY_DAYS];
+        char ko[ORIGIN_MAX], co[ORIGIN_MAX];
+        origin_text(p, p->line[R_KEY_DAYS], ko, sizeof ko);
+        origin_text(p, p->line[R_CERT_DAYS], co, sizeof co);
+        fail(st, line,
+             "[keys] certificate_lifetime_days = %d (%s) is longer than "
+             "key_lifetime_days = %d (%s): a certificate cannot outlive its "
+             "key",
+             p->val[R_CERT_DAYS], co, p->val[R_KEY_DAYS], ko);
+        return 0;
+    }
+    return 1;
+}
+
+fuin_status fuin_policy_parse(const char *text, size_t len,
+                              const char *filename, fuin_policy **out,
+                              char *err, size_t errcap)
+{
+    clear_msg(err, errcap);
+    if (out == NULL)
+        return FUIN_E_INVALID;
+    *out = NULL;
+    if (text == NULL && len > 0)
+        return FUIN_E_INVALID;
+
+    fuin_policy *p = policy_new();
+    if (p == NULL)
+        return FUIN_E_NOMEM;
+    p->file = sanitize_name(filename ? filename : DEFAULT_FILE);
+    if (p->file == NULL) {
+        fuin_policy_free(p);
+        return FUIN_E_NOMEM;
+    }
+    if (len > FUIN_POLICY_MAX_BYTES) {
+        put_msg(err, errcap, "%s: policy is %zu bytes, more than the %u allowed",
+                p->file, len, (unsigned)FUIN_POLICY_MAX_BYTES);
+        fuin_policy_free(p);
+        return FUIN_E_LIMIT;
+    }
+
+    pstate st;
+    memset(&st, 0, sizeof st);
+    st.text = text;
+    st.len = len;
+    st.section = -1;
+    st.pol = p;
+    st.file = p->file;
+    st.err = err;
+    st.errcap = errcap;
+
+    int rc = ini_parse_stream(reader, &st, handler, &st);
+    if (rc == -2) {
+        fuin_policy_free(p);
+        return FUIN_E_NOMEM;
+    }
+    /* inih keeps going after a line it cannot parse; report whichever
+     * error comes first in the file. */
+    if (rc > 0 && (!st.failed || (unsigned)rc < st.err_line)) {
+        put_msg(err, errcap,
+                "%s:%d: syntax error (expected \"[section]\", \"key = value\" "
+                "or a \"; comment\")",
+                p->file, rc);
+        fuin_policy_free(p);
+        return FUIN_E_SYNTAX;
+    }
+    if (st.failed || rc != 0 || !check_consistency(&st)) {
+        if (!st.failed)
+            put_msg(err, errcap, "%s: cannot parse the policy", p->file);
+        fuin_policy_free(p);
+        return FUIN_E_SYNTAX;
+    }
+    *out = p;
+    return FUIN_OK;
+}
+
+/* ---- accessors and text form ---------------------------------------- */
+
+const char *fuin_policy_organisation(const fuin_policy *p)
+{
+    return p ? p->org : NULL;
+}
+
+int fuin_policy_key_lifetime_days(const fuin_policy *p)
+{
+    return p ? p->val[R_KEY_DAYS] : 0;
+}
+
+int fuin_policy_cert_lifetime_days(const fuin_policy *p)
+{
+    return p ? p->val[R_CERT_DAYS] : 0;
+}
+
+int fuin_policy_passphrase_min_length(const fuin_policy *p)
+{
+    return p ? p->val[R_MIN_LENGTH] : 0;
+}
+
+int fuin_policy_passphrase_min_quality(const fuin_policy *p)
+{
+    return p ? p->val[R_MIN_QUALITY] : 0;
+}
+
+int fuin_policy_method_allowed(const fuin_policy *p, const char *method)
+{
+    static const int method_rules[] = {R_ENC_METHODS, R_SIG_METHODS};
+    if (p == NULL || method == NULL)
+        return 0;
+    for (size_t k = 0; k < sizeof method_rules / sizeof method_rules[0]; k++) {
+        const rule_def *d = &RULES[method_rules[k]];
+        for (int i = 0; d->names[i] != NULL; i++)
+            if (strcmp(d->names[i], method) == 0)
+                return (p->val[method_rules[k]] & (1 << i)) != 0;
+    }
+    return 0;
+}
+
+size_t fuin_policy_origin(const fuin_policy *p, unsigned line, char *buf,
+                          size_t cap)
+{
+    if (p == NULL) {
+        clear_msg(buf, cap);
+        return 0;
+    }
+    return origin_text(p, line, buf, cap);
+}
+
+fuin_status fuin_policy_value(const fuin_policy *p, const char *section,
+                              const char *key, char *value, size_t cap,
+                              unsigned *line)
+{
+    clear_msg(value, cap);
+    if (line != NULL)
+        *line = 0;
+    if (p == NULL || section == NULL || key == NULL)
+        return FUIN_E_INVALID;
+    int sec = lookup_section(section, strlen(section));
+    for (int r = 0; sec >= 0 && r < R_COUNT; r++) {
+        if (RULES[r].section == sec && strcmp(RULES[r].key, key) == 0) {
+            value_text(p, r, value, cap);
+            if (line != NULL)
+                *line = p->line[r];
+            return FUIN_OK;
+        }
+    }
+    return FUIN_E_INVALID;
+}
+
+size_t fuin_policy_format(const fuin_policy *p, char *buf, size_t cap)
+{
+    outbuf o = {buf, cap, 0};
+    if (p == NULL) {
+        clear_msg(buf, cap);
+        return 0;
+    }
+    /* A fixed layout: formatting the parse of this text gives the same
+     * lines, so the output is a fixed point after one round trip. */
+    ob_printf(&o, "; fuin effective policy.  Each value is followed by its "
+                  "origin:\n"
+                  "; FILE:LINE of the installed policy, or \"%s\".\n",
+              ORIGIN_DEFAULT);
+    for (int s = 0; s < S_COUNT; s++) {
+        ob_printf(&o, "%s[%s]\n", s ? "\n" : "", SECTIONS[s]);
+        for (int r = 0; r < R_COUNT; r++) {
+            if (RULES[r].section != s)
+                continue;
+            char val[VALUE_MAX], org[ORIGIN_MAX];
+            value_text(p, r, val, sizeof val);
+            origin_text(p, p->line[r], org, sizeof org);
+            ob_printf(&o, "%s = %s ; %s\n", RULES[r].key, val, org);
+        }
+    }
+    return ob_finish(&o);
+}
+
+/* ---- checks -------------------------------------------------------------- */
+
+static const fuin_label UNLABELLED = {1, 1, 1, 0};
+
+/* NULL label: an unlabelled file is handled as C1-I1-A1. */
+static const fuin_label *effective_label(const fuin_label *l)
+{
+    return l ? l : &UNLABELLED;
+}
+
+static int label_ok(const fuin_label *l)
+{
+    return l->confidentiality >= 1 && l->confidentiality <= 3 &&
+           l->integrity >= 1 && l->integrity <= 2 && l->availability >= 1 &&
+           l->availability <= 2 && (l->restrictions & ~0x3fu) == 0;
+}
+
+/* "<origin>: [section] key = value: <why>" */
+static fuin_status refuse(const fuin_policy *p, int r, char *msg, size_t cap,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static fuin_status refuse(const fuin_policy *p, int r, char *msg, size_t cap,
+                          const char *fmt, ...)
+{
+    char head[HEAD_MAX], why[FUIN_ERRMSG_MAX];
+    va_list ap;
+    rule_head(p, r, head, sizeof head);
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    put_msg(msg, cap, "%s: %s", head, why);
+    return FUIN_E_POLICY;
+}
+
+fuin_status fuin_policy_check_encrypt(const fuin_policy *p,
+                                      const fuin_label *label,
+                                      int passphrase_mode, size_t n_recipients,
+                                      size_t n_uncertified_recipients,
+                                      char *msg, size_t cap)
+{
+    clear_msg(msg, cap);
+    label = effective_label(label);
+    if (p == NULL || !label_ok(label))
+        return FUIN_E_INVALID;
+    if (!passphrase_mode &&
+        (n_recipients == 0 || n_uncertified_recipients > n_recipients))
+        return FUIN_E_INVALID;
+
+    int c = label->confidentiality;
+    if (passphrase_mode && !(p->val[R_ENC_METHODS] & M_AGE_SCRYPT))
+        return refuse(p, R_ENC_METHODS, msg, cap,
+                      "age-scrypt (passphrase encryption) is not a method the "
+                      "policy allows");
+    if (!passphrase_mode && !(p->val[R_ENC_METHODS] & M_AGE_X25519))
+        return refuse(p, R_ENC_METHODS, msg, cap,
+                      "age-x25519 (encryption to recipients) is not a method "
+                      "the policy allows");
+
+    int rp = conf_rule(c, C_PASSPHRASE);
+    if (passphrase_mode && p->val[rp] == PASS_FORBIDDEN)
+        return refuse(p, rp, msg, cap,
+                      "機密性%d files may not be encrypted with a passphrase",
+                      c);
+
+    int rr = conf_rule(c, C_RECIPIENTS);
+    if (!passphrase_mode && p->val[rr] == WHO_CERTIFIED &&
+        n_uncertified_recipients > 0) {
+        char who[96];
+        if (n_recipients == 1)
+            snprintf(who, sizeof who, "the recipient is not certified");
+        else if (n_uncertified_recipients == n_recipients)
+            snprintf(who, sizeof who, "none of the %zu recipients is certified",
+                     n_recipients);
+        else
+            snprintf(who, sizeof who, "%zu of the %zu recipients %s not certified",
+                     n_uncertified_recipients, n_recipients,
+                     n_uncertified_recipients == 1 ? "is" : "are");
+        return refuse(p, rr, msg, cap,
+                      "機密性%d files may be encrypted only to certified "
+                      "recipients; %s",
+                      c, who);
+    }
+    return FUIN_OK;
+}
+
+static fuin_status check_signer(const fuin_policy *p, const fuin_label *label,
+                                int signer_certified, int verifying,
+                                char *msg, size_t cap)
+{
+    clear_msg(msg, cap);
+    label = effective_label(label);
+    if (p == NULL || !label_ok(label))
+        return FUIN_E_INVALID;
+    if (!(p->val[R_SIG_METHODS] & M_MINISIGN_ED25519))
+        return refuse(p, R_SIG_METHODS, msg, cap,
+                      "minisign-ed25519 is not a method the policy allows");
+    int i = label->integrity;
+    int r = integ_rule(i, I_SIGNER);
+    if (p->val[r] == WHO_CERTIFIED && !signer_certified) {
+        if (verifying)
+            return refuse(p, r, msg, cap,
+                          "完全性%d files must be signed by a key the CISO "
+                          "certified; this signer is not certified",
+                          i);
+        return refuse(p, r, msg, cap,
+                      "完全性%d files must be signed with a key the CISO "
+                      "certified; this key has no valid certificate",
+                      i);
+    }
+    return FUIN_OK;
+}
+
+fuin_status fuin_policy_check_sign(const fuin_policy *p,
+                                   const fuin_label *label,
+                                   int signer_certified, char *msg, size_t cap)
+{
+    return check_signer(p, label, signer_certified, 0, msg, cap);
+}
+
+fuin_status fuin_policy_check_verify(const fuin_policy *p,
+                                     const fuin_label *label,
+                                     int signer_certified, char *msg,
+                                     size_t cap)
+{
+    return check_signer(p, label, signer_certified, 1, msg, cap);
+}
+
+fuin_status fuin_policy_check_unencrypted(const fuin_policy *p,
+                                          const fuin_label *label, char *msg,
+                                          size_t cap)
+{
+    clear_msg(msg, cap);
+    label = effective_label(label);
+    if (p == NULL || !label_ok(label))
+        return FUIN_E_INVALID;
+    int c = label->confidentiality;
+    int r = conf_rule(c, C_ENCRYPT);
+    if (p->val[r] == ENC_REQUIRED)
+        return refuse(p, r, msg, cap,
+                      "機密性%d files must be encrypted when sent, carried or "
+                      "provided",
+                      c);
+    if (label->restrictions & FUIN_R_ENCRYPT_REQUIRED) {
+        char cls[128];
+        fuin_label_format(label, cls, sizeof cls);
+        put_msg(msg, cap,
+                "label %s: the restriction 暗号化必須 (encrypt-required) "
+                "demands encryption",
+                cls);
+        return FUIN_E_POLICY;
+    }
+    if (p->val[r] == ENC_RECOMMENDED) {
+        char head[HEAD_MAX];
+        rule_head(p, r, head, sizeof head);
+        put_msg(msg, cap,
+                "%s: 機密性%d files should be encrypted when sent, carried or "
+                "provided",
+                head, c);
+    }
+    return FUIN_OK;
+}
+
+fuin_status fuin_policy_check_unsigned(const fuin_policy *p,
+                                       const fuin_label *label, char *msg,
+                                       size_t cap)
+{
+    clear_msg(msg, cap);
+    label = effective_label(label);
+    if (p == NULL || !label_ok(label))
+        return FUIN_E_INVALID;
+    int i = label->integrity;
+    int r = integ_rule(i, I_SIGN);
+    if (p->val[r] == SIGN_REQUIRED)
+        return refuse(p, r, msg, cap,
+                      "完全性%d files must carry an electronic signature", i);
+    return FUIN_OK;
+}
+
+size_t fuin_policy_describe(const fuin_policy *p, const fuin_label *label,
+                            char *buf, size_t cap)
+{
+    outbuf o = {buf, cap, 0};
+    char rule[HEAD_MAX], rule2[HEAD_MAX], org[ORIGIN_MAX];
+    const fuin_label *l = effective_label(label);
+
+    if (p == NULL || !label_ok(l)) {
+        clear_msg(buf, cap);
+        return 0;
+    }
+    int c = l->confidentiality, i = l->integrity;
+
+    if (label != NULL) {
+        char cls[256];
+        fuin_label_format(l, cls, sizeof cls);
+        ob_printf(&o,
+                  "Policy of %s for a file labelled %s (機密性%d, 完全性%d, "
+                  "可用性%d):\n",
+                  p->org, cls, c, i, l->availability);
+    } else {
+        ob_printf(&o,
+                  "Policy of %s for an unlabelled file (handled as C1-I1-A1: "
+                  "機密性1, 完全性1, 可用性1):\n",
+                  p->org);
+    }
+
+    int r = conf_rule(c, C_ENCRYPT);
+    rule_tail(p, r, rule, sizeof rule);
+    switch (p->val[r]) {
+    case ENC_REQUIRED:
+        ob_printf(&o,
+                  "  encryption: required when the file is sent, carried or "
+                  "provided (%s)\n",
+                  rule);
+        break;
+    case ENC_RECOMMENDED:
+        ob_printf(&o,
+                  "  encryption: recommended when the file is sent, carried or "
+                  "provided (%s)\n",
+                  rule);
+        break;
+    default:
+        ob_printf(&o, "  encryption: optional (%s)\n", rule);
+        break;
+    }
+    if (p->val[r] != ENC_REQUIRED && (l->restrictions & FUIN_R_ENCRYPT_REQUIRED))
+        ob_printf(&o,
+                  "  encryption: required all the same by the label's "
+                  "restriction 暗号化必須 (encrypt-required)\n");
+
+    r = conf_rule(c, C_PASSPHRASE);
+    rule_tail(p, r, rule, sizeof rule);
+    rule_tail(p, R_ENC_METHODS, rule2, sizeof rule2);
+    if (p->val[r] == PASS_FORBIDDEN)
+        ob_printf(&o,
+                  "  passphrase: forbidden; encrypt to recipients, never with a "
+                  "passphrase (%s)\n",
+                  rule);
+    else if (p->val[R_ENC_METHODS] & M_AGE_SCRYPT)
+        ob_printf(&o, "  passphrase: allowed (age-scrypt) (%s)\n", rule);
+    else
+        ob_printf(&o,
+                  "  passphrase: allowed by the class but impossible: the "
+                  "methods do not include age-scrypt (%s; %s)\n",
+                  rule, rule2);
+
+    r = conf_rule(c, C_RECIPIENTS);
+    rule_tail(p, r, rule, sizeof rule);
+    if (p->val[r] == WHO_CERTIFIED)
+        ob_printf(&o,
+                  "  recipients: only certified colleagues (a certificate from "
+                  "the CISO, not expired, not revoked) (%s)\n",
+                  rule);
+    else
+        ob_printf(&o, "  recipients: any age recipient (%s)\n", rule);
+
+    r = integ_rule(i, I_SIGN);
+    rule_tail(p, r, rule, sizeof rule);
+    if (p->val[r] == SIGN_REQUIRED)
+        ob_printf(&o,
+                  "  signature: required; sign the file before sending or "
+                  "publishing it (%s)\n",
+                  rule);
+    else
+        ob_printf(&o, "  signature: optional (%s)\n", rule);
+
+    r = integ_rule(i, I_SIGNER);
+    rule_tail(p, r, rule, sizeof rule);
+    if (p->val[r] == WHO_CERTIFIED)
+        ob_printf(&o,
+                  "  signer: a key the CISO certified; signatures by other keys "
+                  "are refused (%s)\n",
+                  rule);
+    else
+        ob_printf(&o, "  signer: any minisign key (%s)\n", rule);
+
+    char enc[VALUE_MAX], sig[VALUE_MAX], sorg[ORIGIN_MAX];
+    value_text(p, R_ENC_METHODS, enc, sizeof enc);
+    value_text(p, R_SIG_METHODS, sig, sizeof sig);
+    origin_text(p, p->line[R_ENC_METHODS], org, sizeof org);
+    origin_text(p, p->line[R_SIG_METHODS], sorg, sizeof sorg);
+    ob_printf(&o, "  methods: encryption %s (%s); signature %s (%s)\n", enc,
+              org, sig, sorg);
+
+    if (l->restrictions != 0) {
+        ob_printf(&o, "  label restrictions:");
+        for (unsigned bit = 1; bit <= FUIN_R_DESTROY_AFTER_READ; bit <<= 1)
+            if (l->restrictions & bit)
+                ob_printf(&o, " %s (%s)",
+                          fuin_restriction_name_ja((fuin_restriction)bit),
+                          fuin_restriction_name((fuin_restriction)bit));
+        ob_printf(&o, "; handle the file as they say\n");
+    }
+    return ob_finish(&o);
+}
