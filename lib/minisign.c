@@ -54,11 +54,11 @@
  * "sensitive" scrypt level (opslimit 2^25, memlimit 1 GiB: several seconds
  * and 1 GiB of RAM per signature), which would dominate signing and break
  * the 16 MiB memory budget of `fuin sign`.  opslimit 2^20 with memlimit
- * 2^24 is scrypt N=2^14, r=8, p=2 — still memory-hard, about 0.1 s — and
+ * 2^23 (8 MiB) is still memory-hard, a few hundredths of a second, and
  * minisign reads whatever limits the file states, so the key stays usable
  * by stock minisign. */
 _Static_assert(FUIN_DEFAULT_MINISIGN_OPSLIMIT == 1048576u, "opslimit 2^20");
-_Static_assert(FUIN_DEFAULT_MINISIGN_MEMLIMIT == 16777216u, "memlimit 16 MiB");
+_Static_assert(FUIN_DEFAULT_MINISIGN_MEMLIMIT == 8388608u, "memlimit 8 MiB: signing stays within 16 MiB RSS");
 
 struct fuin_seckey {
     uint32_t magic;

@@ -56,11 +56,12 @@ extern "C" {
  * memlimit 1 GiB (libsodium's "sensitive" level); reading refuses anything
  * above these maxima with FUIN_E_LIMIT so that a crafted key cannot make
  * fuin spend unbounded memory or time.  fuin writes the cheaper defaults
- * (scrypt N=2^14, r=8, p=2: 16 MiB, about 0.1 s) — see lib/minisign.c. */
+ * (opslimit 2^20, memlimit 8 MiB, so `fuin sign` stays within 16 MiB of
+ * RSS) — see lib/minisign.c. */
 #define FUIN_MAX_MINISIGN_MEMLIMIT (1024ull * 1024 * 1024)
 #define FUIN_MAX_MINISIGN_OPSLIMIT (1ull << 26)
 #define FUIN_DEFAULT_MINISIGN_OPSLIMIT (1ull << 20)
-#define FUIN_DEFAULT_MINISIGN_MEMLIMIT (1ull << 24)
+#define FUIN_DEFAULT_MINISIGN_MEMLIMIT (1ull << 23)
 
 /* A public signing key (not secret: a plain struct). */
 typedef struct {
@@ -104,7 +105,8 @@ FUIN_EXPORT fuin_status fuin_pubkey_parse(const char *text, size_t len,
  * surrounding whitespace.  FUIN_OK, FUIN_E_KEY or FUIN_E_INVALID. */
 FUIN_EXPORT fuin_status fuin_pubkey_from_base64(const char *b64, fuin_pubkey *pk) FUIN_WUR;
 /* Public key file text.  `comment` NULL gives minisign's
- * "minisign public key <KEYID>".  Like snprintf: returns the length
+ * "minisign public key <KEYID>" with the 16-digit id (minisign >= 0.12;
+ * Debian's 0.11 drops leading zeros there; no program reads it).  Like snprintf: returns the length
  * excluding the NUL and writes at most cap bytes (NUL-terminated when
  * cap > 0); returns 0 if the comment contains CR or LF or is longer than
  * FUIN_MAX_UNTRUSTED_COMMENT. */
