@@ -1,16 +1,17 @@
 /* fuin encrypt [-r RECIPIENT]... [-R FILE]... [-p] [--passphrase-file FILE]
- *              [-a] [--class LABEL] [-o OUTPUT] [--force] [INPUT] */
+ *              [-a] [--class LABEL] [--store DIR] [-o OUTPUT] [--force] [INPUT] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common.h"
 
 static const char *const CMD = "encrypt";
 
-enum { OPT_PASSFILE = 256, OPT_CLASS, OPT_FORCE };
+enum { OPT_PASSFILE = 256, OPT_CLASS, OPT_FORCE, OPT_STORE };
 
 static const struct option encrypt_options[] = {
     {"recipient", required_argument, NULL, 'r'},
@@ -21,6 +22,7 @@ static const struct option encrypt_options[] = {
     {"class", required_argument, NULL, OPT_CLASS},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -36,12 +38,43 @@ typedef struct {
     const char *class_text;
     const char *output;
     int force;
+    const char *store;
     const char *input;
 } encrypt_args;
 
+/* Every recipient the file is encrypted to, for the policy's count of
+ * uncertified ones. */
+typedef struct {
+    char **items;
+    size_t n, cap;
+} recipient_list;
+
+static int remember(recipient_list *l, const char *r)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        char **items = realloc(l->items, cap * sizeof *items);
+        if (items == NULL)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    if ((l->items[l->n] = strdup(r)) == NULL)
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void forget_all(recipient_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+}
+
 /* Add one recipient string; `file`/`lineno` name where it came from. */
-static int add_recipient(fuin_encryptor *e, const char *r, const char *file,
-                         int lineno)
+static int add_recipient(fuin_encryptor *e, recipient_list *seen, const char *r,
+                         const char *file, int lineno)
 {
     fuin_status s = fuin_recipient_check(r);
     const char *detail;
@@ -51,8 +84,12 @@ static int add_recipient(fuin_encryptor *e, const char *r, const char *file,
     else
         /* Only for the detail: the check says "no", the handle says why. */
         (void)fuin_encryptor_add_recipient(e, r);
-    if (s == FUIN_OK)
-        return 0;
+    if (s == FUIN_OK) {
+        if (remember(seen, r) == 0)
+            return 0;
+        fuin_cli_error(CMD, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
     detail = fuin_cli_msg(fuin_encryptor_errmsg(e), s);
     if (lineno > 0)
         snprintf(where, sizeof where, "line %d: ", lineno);
@@ -65,7 +102,8 @@ static int add_recipient(fuin_encryptor *e, const char *r, const char *file,
                                                   : fuin_cli_exit_code(s, 1);
 }
 
-static int add_recipients_file(fuin_encryptor *e, const char *path)
+static int add_recipients_file(fuin_encryptor *e, recipient_list *seen,
+                               const char *path)
 {
     char *text, *line;
     size_t len, pos = 0;
@@ -75,7 +113,7 @@ static int add_recipients_file(fuin_encryptor *e, const char *path)
     if (rc != 0)
         return rc;
     while ((line = fuin_cli_next_line(text, len, &pos, &lineno)) != NULL) {
-        rc = add_recipient(e, line, path, lineno);
+        rc = add_recipient(e, seen, line, path, lineno);
         if (rc != 0)
             break;
         count++;
@@ -86,6 +124,47 @@ static int add_recipients_file(fuin_encryptor *e, const char *path)
         rc = FUIN_EXIT_USAGE;
     }
     return rc;
+}
+
+/* Does -r look like a key rather than a person?  Then it is checked as a
+ * key, never looked up as a name. */
+static int looks_like_key(const char *r)
+{
+    return strncasecmp(r, "age1", 4) == 0 || strncasecmp(r, "AGE-", 4) == 0;
+}
+
+/* -r NAME or -r ADDRESS: the certified colleague's age recipient from the
+ * trust store.  out has FUIN_RECIPIENT_MAX bytes. */
+static int resolve_person(const fuin_store *store, const char *store_dir,
+                          const char *who, char *out)
+{
+    const fuin_cert *c = NULL;
+    char err[1024];
+    fuin_status s;
+    if (store == NULL) {
+        fuin_cli_error(CMD, NULL,
+                       "invalid recipient \"%.200s\": not an age1... key, and "
+                       "there is no trust store at %s to look up names in",
+                       who, store_dir ? store_dir : FUIN_CLI_DEFAULT_STORE);
+        return FUIN_EXIT_USAGE;
+    }
+    err[0] = '\0';
+    s = fuin_store_resolve(store, who, &c, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, NULL, "-r \"%.200s\": %s", who, fuin_cli_msg(err, s));
+        /* An unknown or ambiguous name is a bad argument; a colleague whose
+         * certificate expired or was revoked is a refusal. */
+        return s == FUIN_E_UNTRUSTED || s == FUIN_E_AMBIGUOUS
+                   ? FUIN_EXIT_USAGE
+                   : fuin_cli_exit_code(s, 1);
+    }
+    snprintf(out, FUIN_RECIPIENT_MAX, "%s", c->card.age_recipient);
+    /* Say who was found: a name is a guess until the user sees it. */
+    fprintf(stderr, "fuin: %s: -r \"%s\": %s%s%s%s (%s, %s): %s\n", CMD, who,
+            c->card.name, c->card.email[0] ? " <" : "", c->card.email,
+            c->card.email[0] ? ">" : "", fuin_role_name(c->role), c->organisation,
+            c->card.age_recipient);
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
@@ -132,6 +211,11 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
                 return fuin_cli_usage(CMD, "--force given more than once");
             a->force = 1;
             break;
+        case OPT_STORE:
+            if (a->store)
+                return fuin_cli_usage(CMD, "--store given more than once");
+            a->store = optarg;
+            break;
         case 'h':
             *help = 1;
             break;
@@ -164,7 +248,11 @@ static int run(encrypt_args *a)
     int rc = 0, in_fd = -1;
     const char *in_name = NULL;
     fuin_status s;
-    char err[256];
+    char err[256], pmsg[1024];
+    fuin_store *store = NULL;
+    fuin_policy *pol = NULL;
+    recipient_list seen = {NULL, 0, 0};
+    size_t uncertified = 0;
 
     if (a->class_text != NULL) {
         s = fuin_label_parse(a->class_text, &label, err, sizeof err);
@@ -193,17 +281,44 @@ static int run(encrypt_args *a)
         return FUIN_EXIT_USAGE;
     }
 
+    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        goto done;
     e = fuin_encryptor_new();
     if (e == NULL) {
         fuin_cli_error(CMD, NULL, "out of memory");
-        return FUIN_EXIT_INTERNAL;
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
     }
-    for (size_t i = 0; i < a->n_recipients && rc == 0; i++)
-        rc = add_recipient(e, a->recipients[i], NULL, 0);
+    for (size_t i = 0; i < a->n_recipients && rc == 0; i++) {
+        const char *r = a->recipients[i];
+        char found[FUIN_RECIPIENT_MAX];
+        if (fuin_recipient_check(r) != FUIN_OK && !looks_like_key(r)) {
+            if ((rc = resolve_person(store, a->store, r, found)) != 0)
+                break;
+            r = found;
+        }
+        rc = add_recipient(e, &seen, r, NULL, 0);
+    }
     for (size_t i = 0; i < a->n_files && rc == 0; i++)
-        rc = add_recipients_file(e, a->files[i]);
+        rc = add_recipients_file(e, &seen, a->files[i]);
     if (rc != 0)
         goto done;
+
+    /* The policy decides before anything is read or asked for. */
+    for (size_t i = 0; i < seen.n; i++)
+        if (store == NULL || fuin_store_find_recipient(store, seen.items[i]) == NULL)
+            uncertified++;
+    pmsg[0] = '\0';
+    s = fuin_policy_check_encrypt(pol, have_label ? &label : NULL, pass_mode, seen.n,
+                                  uncertified, pmsg, sizeof pmsg);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, NULL, "policy: %s", fuin_cli_msg(pmsg, s));
+        rc = s == FUIN_E_POLICY ? FUIN_EXIT_REFUSED : fuin_cli_exit_code(s, 0);
+        goto done;
+    }
+    if (pmsg[0] != '\0')
+        fuin_cli_error(CMD, NULL, "notice: %s", pmsg);
 
     in_fd = fuin_cli_open_input(CMD, a->input, &in_name, &rc);
     if (in_fd < 0)
@@ -275,6 +390,9 @@ done:
     if (in_fd > STDIN_FILENO)
         close(in_fd);
     fuin_encryptor_free(e);
+    forget_all(&seen);
+    fuin_policy_free(pol);
+    fuin_store_free(store);
     return rc;
 }
 

@@ -515,14 +515,18 @@ static int pass_from_tty(fuin_cli_pass *p, int confirm, char *buf, size_t *len)
                   strerror(errno));
         return -1;
     }
-    rc = tty_read_line(fd, "Enter passphrase: ", buf, len, p);
+    rc = tty_read_line(fd, p->prompt ? p->prompt : "Enter passphrase: ", buf,
+                       len, p);
     if (rc == 0 && confirm) {
         again = sodium_malloc(FUIN_CLI_PASS_MAX + 1);
         if (again == NULL) {
             pass_fail(p, FUIN_EXIT_INTERNAL, "out of memory");
             rc = -1;
         } else {
-            rc = tty_read_line(fd, "Confirm passphrase: ", again, &alen, p);
+            rc = tty_read_line(fd,
+                               p->confirm_prompt ? p->confirm_prompt
+                                                 : "Confirm passphrase: ",
+                               again, &alen, p);
             if (rc == 0 &&
                 (alen != *len || sodium_memcmp(again, buf, alen) != 0)) {
                 pass_fail(p, FUIN_EXIT_USAGE, "passphrases do not match");
@@ -574,5 +578,423 @@ int fuin_cli_passphrase_cb(void *ctx, int confirm, char *buf, size_t cap,
     memcpy(buf, pass, n);
     *len = n;
     fuin_cli_free_secret(pass, FUIN_CLI_PASS_MAX + 1);
+    return 0;
+}
+
+/* ---- identities, signatures, trust store (issue 3) -------------------- */
+
+char *fuin_cli_path(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = strlen(name);
+    int slash = dl > 0 && dir[dl - 1] != '/';
+    char *p = malloc(dl + (size_t)slash + nl + 1);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, dir, dl);
+    if (slash)
+        p[dl] = '/';
+    memcpy(p + dl + (size_t)slash, name, nl + 1);
+    return p;
+}
+
+char *fuin_cli_suffix(const char *path, const char *suffix)
+{
+    size_t pl = strlen(path), sl = strlen(suffix);
+    char *p = malloc(pl + sl + 1);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, path, pl);
+    memcpy(p + pl, suffix, sl + 1);
+    return p;
+}
+
+int fuin_cli_default_dir(const char *cmd, const char *sub, char **out)
+{
+    const char *home = getenv("HOME");
+    char *base;
+    *out = NULL;
+    if (home == NULL || home[0] != '/') {
+        fuin_cli_error(cmd, NULL, "HOME is not set to an absolute path; use --dir");
+        return FUIN_EXIT_USAGE;
+    }
+    base = fuin_cli_path(home, ".config/fuin");
+    if (base != NULL && sub != NULL) {
+        char *full = fuin_cli_path(base, sub);
+        free(base);
+        base = full;
+    }
+    if (base == NULL) {
+        fuin_cli_error(cmd, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
+    *out = base;
+    return 0;
+}
+
+int fuin_cli_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int fuin_cli_mkdir_private(const char *cmd, const char *dir)
+{
+    char *copy = strdup(dir);
+    struct stat st;
+    int rc = 0;
+    if (copy == NULL) {
+        fuin_cli_error(cmd, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
+    /* Each missing component in turn, like mkdir -p, so a fresh
+     * ~/.config/fuin does not need ~/.config to exist. */
+    for (char *p = copy + 1;; p++) {
+        char c = *p;
+        if (c != '/' && c != '\0')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+            fuin_cli_error(cmd, copy, "cannot create directory: %s",
+                           strerror(errno));
+            rc = FUIN_EXIT_IO;
+            break;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    if (rc == 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        fuin_cli_error(cmd, dir, "not a directory");
+        rc = FUIN_EXIT_IO;
+    }
+    free(copy);
+    return rc;
+}
+
+int fuin_cli_read_file(const char *cmd, const char *path, size_t max,
+                       char **out, size_t *outlen, int *missing)
+{
+    struct stat st;
+    size_t cap, n = 0;
+    char *buf;
+    int fd, rc = 0;
+
+    *out = NULL;
+    *outlen = 0;
+    if (missing != NULL)
+        *missing = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (missing != NULL && errno == ENOENT) {
+            *missing = 1;
+            return 0;
+        }
+        fuin_cli_error(cmd, path, "cannot open: %s", strerror(errno));
+        return FUIN_EXIT_IO;
+    }
+    if (fstat(fd, &st) != 0) {
+        fuin_cli_error(cmd, path, "cannot read: %s", strerror(errno));
+        close(fd);
+        return FUIN_EXIT_IO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fuin_cli_error(cmd, path, "is a directory");
+        close(fd);
+        return FUIN_EXIT_IO;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+        fuin_cli_error(cmd, path, "file larger than %zu bytes", max);
+        close(fd);
+        return FUIN_EXIT_FORMAT;
+    }
+    cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : max + 1;
+    buf = malloc(cap);
+    if (buf == NULL) {
+        fuin_cli_error(cmd, path, "out of memory");
+        close(fd);
+        return FUIN_EXIT_INTERNAL;
+    }
+    for (;;) {
+        ssize_t r;
+        if (n == cap) {
+            if (S_ISREG(st.st_mode)) {
+                fuin_cli_error(cmd, path, "file changed while being read");
+                rc = FUIN_EXIT_IO;
+            } else {
+                fuin_cli_error(cmd, path, "file larger than %zu bytes", max);
+                rc = FUIN_EXIT_FORMAT;
+            }
+            break;
+        }
+        r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fuin_cli_error(cmd, path, "cannot read: %s", strerror(errno));
+            rc = FUIN_EXIT_IO;
+            break;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+void fuin_cli_sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd;
+    if (slash == NULL)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+void fuin_cli_discard(fuin_cli_staged *st)
+{
+    if (st->tmp != NULL) {
+        unlink(st->tmp);
+        free(st->tmp);
+        st->tmp = NULL;
+    }
+    free(st->path);
+    st->path = NULL;
+}
+
+int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
+                   size_t len, int mode, fuin_cli_staged *st)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t tl = strlen(path) + 16;
+    int fd;
+
+    st->path = strdup(path);
+    st->tmp = malloc(tl);
+    if (st->path == NULL || st->tmp == NULL) {
+        free(st->tmp);
+        st->tmp = NULL;
+        fuin_cli_discard(st);
+        fuin_cli_error(cmd, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
+    /* A hidden name in the same directory: rename() is atomic only
+     * within one file system. */
+    snprintf(st->tmp, tl, "%.*s.%s.XXXXXX", (int)dl, path, path + dl);
+    fd = mkostemp(st->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        fuin_cli_error(cmd, path, "cannot create: %s", strerror(errno));
+        free(st->tmp);
+        st->tmp = NULL;
+        fuin_cli_discard(st);
+        return FUIN_EXIT_IO;
+    }
+    if (fchmod(fd, (mode_t)mode) != 0 || fuin_cli_write_all(fd, buf, len) != 0 ||
+        fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        fuin_cli_error(cmd, path, "cannot write: %s", strerror(e));
+        fuin_cli_discard(st);
+        return FUIN_EXIT_IO;
+    }
+    if (close(fd) != 0) {
+        fuin_cli_error(cmd, path, "cannot write: %s", strerror(errno));
+        fuin_cli_discard(st);
+        return FUIN_EXIT_IO;
+    }
+    return 0;
+}
+
+int fuin_cli_commit(const char *cmd, fuin_cli_staged *st, int force)
+{
+    int r;
+    if (force > 0) {
+        r = rename(st->tmp, st->path);
+    } else {
+        r = renameat2(AT_FDCWD, st->tmp, AT_FDCWD, st->path, RENAME_NOREPLACE);
+        if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
+            /* File systems without RENAME_NOREPLACE: link() also never
+             * replaces. */
+            r = link(st->tmp, st->path);
+            if (r == 0)
+                unlink(st->tmp);
+        }
+    }
+    if (r != 0) {
+        int e = errno;
+        if (e == EEXIST) {
+            fuin_cli_error(cmd, st->path, force < 0 ? "file exists"
+                                                     : "file exists (use --force to replace it)");
+            return FUIN_EXIT_EXISTS;
+        }
+        fuin_cli_error(cmd, st->path, "cannot create: %s", strerror(e));
+        return FUIN_EXIT_IO;
+    }
+    free(st->tmp);
+    st->tmp = NULL;
+    fuin_cli_sync_parent(st->path);
+    return 0;
+}
+
+int fuin_cli_write_public(const char *cmd, const char *path, const void *buf,
+                          size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+    if (fd < 0) {
+        if (errno == EEXIST) {
+            fuin_cli_error(cmd, path, "file exists");
+            return FUIN_EXIT_EXISTS;
+        }
+        fuin_cli_error(cmd, path, "cannot create: %s", strerror(errno));
+        return FUIN_EXIT_IO;
+    }
+    if (fuin_cli_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        fuin_cli_error(cmd, path, "cannot write: %s", strerror(e));
+        return FUIN_EXIT_IO;
+    }
+    if (close(fd) != 0) {
+        fuin_cli_error(cmd, path, "cannot write: %s", strerror(errno));
+        unlink(path);
+        return FUIN_EXIT_IO;
+    }
+    return 0;
+}
+
+int fuin_cli_write_secret(const char *cmd, const char *path, const void *buf,
+                          size_t len)
+{
+    fuin_status s;
+    errno = 0;
+    s = fuin_write_secret_file(path, buf, len);
+    if (s == FUIN_OK)
+        return 0;
+    if (s == FUIN_E_EXISTS) {
+        fuin_cli_error(cmd, path, "file exists");
+        return FUIN_EXIT_EXISTS;
+    }
+    fuin_cli_error(cmd, path, "cannot write: %s",
+                   s == FUIN_E_IO && errno != 0 ? strerror(errno)
+                                                : fuin_strerror(s));
+    return fuin_cli_exit_code(s, 0);
+}
+
+int fuin_cli_open_store(const char *cmd, const char *dir, fuin_store **out)
+{
+    char err[1024];
+    fuin_status s;
+    *out = NULL;
+    if (dir == NULL) {
+        /* No installed store is a normal state (the built-in default
+         * policy applies); a broken one is not, so once root.pub exists
+         * every error counts. */
+        struct stat st;
+        if (lstat(FUIN_CLI_DEFAULT_STORE "/root.pub", &st) != 0 &&
+            errno == ENOENT)
+            return 0;
+        dir = FUIN_CLI_DEFAULT_STORE;
+    }
+    err[0] = '\0';
+    s = fuin_store_open(dir, out, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(cmd, NULL, "trust store: %s", fuin_cli_msg(err, s));
+        return fuin_cli_exit_code(s, 0);
+    }
+    return 0;
+}
+
+int fuin_cli_load_policy(const char *cmd, const fuin_store *store,
+                         fuin_policy **out)
+{
+    size_t len = 0;
+    const char *text = store ? fuin_store_policy_text(store, &len) : NULL;
+    char err[1024];
+    fuin_status s;
+    *out = NULL;
+    err[0] = '\0';
+    if (text == NULL)
+        s = fuin_policy_default(out);
+    else
+        s = fuin_policy_parse(text, len, fuin_store_policy_path(store), out,
+                              err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(cmd, NULL, "%s", fuin_cli_msg(err, s));
+        return s == FUIN_E_LIMIT ? FUIN_EXIT_FORMAT : fuin_cli_exit_code(s, 0);
+    }
+    return 0;
+}
+
+int fuin_cli_new_passphrase(fuin_cli_pass *p, const fuin_policy *pol,
+                            char **out, size_t *len)
+{
+    char msg[1024];
+    fuin_status s;
+    if (fuin_cli_get_passphrase(p, 1, out, len) != 0) {
+        fuin_cli_error(p->cmd, NULL, "%s", p->errmsg);
+        return p->exit_code;
+    }
+    msg[0] = '\0';
+    s = fuin_passphrase_check(pol, *out, *len, msg, sizeof msg);
+    if (s != FUIN_OK) {
+        fuin_cli_free_secret(*out, FUIN_CLI_PASS_MAX + 1);
+        *out = NULL;
+        *len = 0;
+        fuin_cli_error(p->cmd, p->file, "%s", fuin_cli_msg(msg, s));
+        return fuin_cli_exit_code(s, 0);
+    }
+    return 0;
+}
+
+int fuin_cli_load_seckey(const char *cmd, const char *path, fuin_cli_pass *p,
+                         fuin_seckey **sk)
+{
+    char *text, *pass = NULL;
+    size_t len, plen = 0;
+    char err[512];
+    int rc, enc;
+    fuin_status s;
+
+    *sk = NULL;
+    rc = fuin_cli_read_keyfile(cmd, path, path, &text, &len);
+    if (rc != 0)
+        return rc;
+    enc = fuin_seckey_file_encrypted(text, len);
+    if (enc == 1 && fuin_cli_get_passphrase(p, 0, &pass, &plen) != 0) {
+        fuin_cli_free_secret(text, len + 1);
+        fuin_cli_error(cmd, p->file ? NULL : path, "%s", p->errmsg);
+        return p->exit_code;
+    }
+    err[0] = '\0';
+    s = fuin_seckey_parse(text, len, pass, plen, sk, err, sizeof err);
+    fuin_cli_free_secret(text, len + 1);
+    if (pass != NULL)
+        fuin_cli_free_secret(pass, FUIN_CLI_PASS_MAX + 1);
+    if (s != FUIN_OK) {
+        fuin_cli_error(cmd, path, "%s", fuin_cli_msg(err, s));
+        return fuin_cli_exit_code(s, 0);
+    }
     return 0;
 }

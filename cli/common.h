@@ -24,6 +24,11 @@ int fuin_cmd_keygen(int argc, char **argv);
 int fuin_cmd_encrypt(int argc, char **argv);
 int fuin_cmd_decrypt(int argc, char **argv);
 int fuin_cmd_inspect(int argc, char **argv);
+int fuin_cmd_key(int argc, char **argv);
+int fuin_cmd_sign(int argc, char **argv);
+int fuin_cmd_verify(int argc, char **argv);
+int fuin_cmd_ciso(int argc, char **argv);
+int fuin_cmd_policy(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
 void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
@@ -85,6 +90,8 @@ typedef struct {
     int called;             /* the callback ran                          */
     int exit_code;          /* non-zero: why obtaining it failed         */
     char errmsg[512];       /* the one line to print when it failed      */
+    const char *prompt;     /* terminal prompt; NULL: "Enter passphrase: " */
+    const char *confirm_prompt; /* NULL: "Confirm passphrase: "          */
 } fuin_cli_pass;
 
 /* Obtain a passphrase into sodium_malloc() memory (*out, *len; not
@@ -101,4 +108,72 @@ int fuin_cli_passphrase_cb(void *ctx, int confirm, char *buf, size_t cap,
  * removed), with its 1-based number; NULL at the end.  *pos is the cursor. */
 char *fuin_cli_next_line(char *text, size_t len, size_t *pos, int *lineno);
 
+/* ---- identities, signatures, trust store (issue 3) -------------------- */
+/* Where the CISO's trust store lives unless --store names another. */
+#define FUIN_CLI_DEFAULT_STORE "/etc/fuin"
+/* Public files (cards, certificates, signatures, lists) larger than this
+ * are refused. */
+#define FUIN_CLI_PUBFILE_MAX (1024u * 1024u)
+
+/* DIR/NAME in malloc() memory; NULL when out of memory. */
+char *fuin_cli_path(const char *dir, const char *name);
+/* PATH with SUFFIX appended, malloc(); NULL when out of memory. */
+char *fuin_cli_suffix(const char *path, const char *suffix);
+/* $HOME/.config/fuin, or that with "/SUB" appended (sub may be NULL).
+ * Returns 0 or an exit code after printing why. */
+int fuin_cli_default_dir(const char *cmd, const char *sub, char **out);
+/* Create DIR and any missing parents with mode 0700.  0 or exit code. */
+int fuin_cli_mkdir_private(const char *cmd, const char *dir);
+/* 1 if something exists at path (lstat), else 0. */
+int fuin_cli_exists(const char *path);
+
+/* Read a public file (not secret) into malloc() memory, NUL-terminated.
+ * When `missing` is not NULL a file that does not exist is not an error:
+ * *missing is set to 1 and 0 returned with *buf NULL.  Returns 0 or an
+ * exit code after printing an error that names the path. */
+int fuin_cli_read_file(const char *cmd, const char *path, size_t max,
+                       char **buf, size_t *len, int *missing);
+
+/* A file being written beside its final name: create a temporary file in
+ * the same directory, write and fsync it, then publish it under its name
+ * with fuin_cli_commit (never replacing an existing file unless force > 0;
+ * force < 0: the command has no --force, so the message does not offer
+ * it).  fuin_cli_discard removes a temporary file that was not published
+ * and frees the names. */
+typedef struct {
+    char *path; /* final name */
+    char *tmp;  /* temporary name, NULL once published or removed */
+} fuin_cli_staged;
+int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
+                   size_t len, int mode, fuin_cli_staged *st);
+int fuin_cli_commit(const char *cmd, fuin_cli_staged *st, int force);
+void fuin_cli_discard(fuin_cli_staged *st);
+/* fsync the directory that holds path (best effort). */
+void fuin_cli_sync_parent(const char *path);
+/* Create a new public file (mode 0644, O_EXCL|O_NOFOLLOW) and fsync it;
+ * exit 5 if it exists.  0 or exit code after printing. */
+int fuin_cli_write_public(const char *cmd, const char *path, const void *buf,
+                          size_t len);
+/* Same for secret material (mode 0600) through fuin_write_secret_file. */
+int fuin_cli_write_secret(const char *cmd, const char *path, const void *buf,
+                          size_t len);
+
+/* Open the trust store: `dir` given (--store) must open; NULL means the
+ * default, used only when FUIN_CLI_DEFAULT_STORE/root.pub exists (else
+ * *out is NULL and 0 returned).  0 or exit code after printing. */
+int fuin_cli_open_store(const char *cmd, const char *dir, fuin_store **out);
+/* The effective policy: the store's verified policy.ini, or the built-in
+ * default when there is no store or it holds no policy.  0 or exit code
+ * after printing (a syntax error names file and line, exit 3). */
+int fuin_cli_load_policy(const char *cmd, const fuin_store *store,
+                         fuin_policy **out);
+/* A new passphrase: asked twice (or the first line of p->file), then
+ * judged by the policy's strength rule.  0 or exit code after printing;
+ * free *out with fuin_cli_free_secret(*out, FUIN_CLI_PASS_MAX + 1). */
+int fuin_cli_new_passphrase(fuin_cli_pass *p, const fuin_policy *pol,
+                            char **out, size_t *len);
+/* Load a minisign secret key file, asking for its passphrase (p) only if
+ * it is encrypted.  0 or exit code after printing. */
+int fuin_cli_load_seckey(const char *cmd, const char *path, fuin_cli_pass *p,
+                         fuin_seckey **sk);
 #endif

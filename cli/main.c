@@ -18,6 +18,11 @@ static const struct {
     {"encrypt", fuin_cmd_encrypt},
     {"decrypt", fuin_cmd_decrypt},
     {"inspect", fuin_cmd_inspect},
+    {"key", fuin_cmd_key},
+    {"sign", fuin_cmd_sign},
+    {"verify", fuin_cmd_verify},
+    {"ciso", fuin_cmd_ciso},
+    {"policy", fuin_cmd_policy},
     {"help", cmd_help},
 };
 

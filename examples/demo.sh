@@ -18,9 +18,9 @@ step "1. The recipient makes a key (age-keygen format, mode 0600)"
 recipient=$("$fuin" keygen -y recipient.key)
 ls -l recipient.key
 
-step "2. Staff encrypt a 機密性3 attachment to that recipient, with its label"
+step "2. Staff encrypt a 機密性2 attachment to that recipient, with its label"
 printf '令和8年度 予算案（内部検討資料）\n' > 予算案.txt
-"$fuin" encrypt -r "$recipient" --class '機密性3/完全性2 複製禁止 転送禁止' \
+"$fuin" encrypt -r "$recipient" --class '機密性2/完全性2 複製禁止 転送禁止' \
   -o 予算案.txt.age 予算案.txt
 ls -l 予算案.txt.age
 
@@ -36,7 +36,7 @@ step "5. ...or with the stock age tool: the format is plain age v1"
 age -d -i recipient.key 予算案.txt.age
 
 step "6. A changed label is refused by both (the header MAC covers it)"
-sed 's/fuin-label C3-I2-A1/fuin-label C1-I2-A1/' 予算案.txt.age > tampered.age
+sed 's/fuin-label C2-I2-A1/fuin-label C1-I2-A1/' 予算案.txt.age > tampered.age
 "$fuin" decrypt -i recipient.key tampered.age || echo "fuin refused it (exit $?)"
 age -d -i recipient.key tampered.age 2>&1 | head -1 || true
 

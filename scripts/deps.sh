@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config clang libsodium-dev libjansson-dev
       libcmocka-dev zlib1g-dev libinih-dev libpwquality-dev age minisign 7zip libarchive-tools hyperfine
-      python3 groff-base time util-linux"
+      python3 groff-base time util-linux faketime"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -285,12 +285,12 @@ EOF
     rm -f lab.age lab.out
 done <<'EOF'
 C2|C2-I1-A1|2|1|1|
-C3-I2-A2|C3-I2-A2|3|2|2|
-c3-i2-a2|C3-I2-A2|3|2|2|
+C2-I2-A2|C2-I2-A2|2|2|2|
+c2-i2-a2|C2-I2-A2|2|2|2|
 機密性2|C2-I1-A1|2|1|1|
-機密性３|C3-I1-A1|3|1|1|
-機密性3/完全性2/可用性2|C3-I2-A2|3|2|2|
-C3-I2-A2 複製禁止 転送禁止|C3-I2-A2 複製禁止 転送禁止|3|2|2|no-copy,no-forward
+機密性２|C2-I1-A1|2|1|1|
+機密性2/完全性2/可用性2|C2-I2-A2|2|2|2|
+C2-I2-A2 複製禁止 転送禁止|C2-I2-A2 複製禁止 転送禁止|2|2|2|no-copy,no-forward
 C2 no-forward no-copy|C2-I1-A1 複製禁止 転送禁止|2|1|1|no-copy,no-forward
 C1 読後廃棄 持出禁止 暗号化必須 配付禁止|C1-I1-A1 配付禁止 暗号化必須 持出禁止 読後廃棄|1|1|1|no-distribute,encrypt-required,no-takeout,destroy-after-reading
 EOF
@@ -306,22 +306,22 @@ run inspect c65537.age
 expect_rc 0 "inspect (human)"
 check "inspect human output" grep -qx 'plaintext bytes: 65537' out
 check "inspect human: no label" grep -qx 'label:           none' out
-"$FUIN" encrypt -r "$P1" --class 'C3-I2-A2 複製禁止' -o labh.age p1 2>/dev/null
+"$FUIN" encrypt -r "$P1" --class 'C2-I2-A2 複製禁止' -o labh.age p1 2>/dev/null
 run inspect labh.age
 check "inspect human shows the unauthenticated label" \
-    grep -qx 'label:           C3-I2-A2 複製禁止 (not authenticated without a key)' out
+    grep -qx 'label:           C2-I2-A2 複製禁止 (not authenticated without a key)' out
 
 # The label reaches stderr before the first plaintext byte.
 printf 'SECRET CONTENT\n' >secret.txt
-"$FUIN" encrypt -r "$P1" --class 'C3-I2-A2 複製禁止' -o secret.age secret.txt 2>/dev/null
+"$FUIN" encrypt -r "$P1" --class 'C2-I2-A2 複製禁止' -o secret.age secret.txt 2>/dev/null
 "$FUIN" decrypt -i k1.txt secret.age >both 2>&1
 check "label line comes first" \
-    test "$(sed -n 1p both)" = "fuin: decrypt: secret.age: label: C3-I2-A2 複製禁止"
+    test "$(sed -n 1p both)" = "fuin: decrypt: secret.age: label: C2-I2-A2 複製禁止"
 check "plaintext after the label" test "$(sed -n 2p both)" = "SECRET CONTENT"
 check "nothing else" test "$(wc -l <both)" -eq 2
 run_in secret.age decrypt -i k1.txt
 check "label from stdin names <stdin>" \
-    test "$(cat err)" = "fuin: decrypt: <stdin>: label: C3-I2-A2 複製禁止"
+    test "$(cat err)" = "fuin: decrypt: <stdin>: label: C2-I2-A2 複製禁止"
 run decrypt -i k1.txt c1.age
 check "no label line for an unlabelled file" test "$rc" -eq 0 -a ! -s err
 

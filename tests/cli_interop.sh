@@ -213,7 +213,7 @@ for k in ak fk2 ak2; do
 done
 
 # ----------------------------------------------------------- labels
-LABEL_IN='C3-I2-A2 複製禁止'
+LABEL_IN='C2-I2-A2 複製禁止'
 for form in bin arm; do
     f=$(aflag $form)
     step "fuin encrypt --class ($form)" \
@@ -225,10 +225,10 @@ for form in bin arm; do
         "$FUIN" decrypt -i fk.txt -o "l.$form.fuin" "l.$form"
     same "fuin decrypt of a labelled file ($form)" p65537 "l.$form.fuin"
     check "fuin decrypt prints the label ($form)" \
-        test "$(cat err)" = "fuin: decrypt: l.$form: label: C3-I2-A2 複製禁止"
+        test "$(cat err)" = "fuin: decrypt: l.$form: label: C2-I2-A2 複製禁止"
 done
 check "label stanza in the header, ASCII tokens" \
-    grep -aqx -- '-> fuin-label C3-I2-A2 no-copy' <(head -c 1024 l.bin)
+    grep -aqx -- '-> fuin-label C2-I2-A2 no-copy' <(head -c 1024 l.bin)
 # A labelled file travels through age unchanged in meaning: age only
 # decrypts, so re-encrypting with age drops the label (expected), while
 # fuin reads it from a file made by age as "no label".
@@ -299,16 +299,16 @@ step "insert a label stanza into an age file" python3 edit.py a.bin.65536 t.inse
 tampered "label stanza inserted into an age file" t.inserted
 
 # Every restriction at once: age must skip a stanza with seven arguments.
-ALL='機密性3/完全性2/可用性2 複製禁止 転送禁止 配付禁止 暗号化必須 持出禁止 読後廃棄'
+ALL='機密性2/完全性2/可用性2 複製禁止 転送禁止 配付禁止 暗号化必須 持出禁止 読後廃棄'
 step "fuin encrypt --class (all restrictions)" "$FUIN" encrypt -r "$AR" --class "$ALL" -o lall p65535
 check "all restrictions: stanza" grep -aqx -- \
-    '-> fuin-label C3-I2-A2 no-copy no-forward no-distribute encrypt-required no-takeout destroy-after-reading' \
+    '-> fuin-label C2-I2-A2 no-copy no-forward no-distribute encrypt-required no-takeout destroy-after-reading' \
     <(head -c 1024 lall)
 step "age -d (all restrictions)" age -d -i ak.txt -o lall.age lall
 same "age -d (all restrictions)" p65535 lall.age
 step "fuin decrypt (all restrictions)" "$FUIN" decrypt -i ak.txt -o lall.fuin lall
 check "fuin decrypt prints all restrictions" test "$(cat err)" = \
-    "fuin: decrypt: lall: label: C3-I2-A2 複製禁止 転送禁止 配付禁止 暗号化必須 持出禁止 読後廃棄"
+    "fuin: decrypt: lall: label: C2-I2-A2 複製禁止 転送禁止 配付禁止 暗号化必須 持出禁止 読後廃棄"
 
 # fuin inspect describes files age made, without a key.
 for form in bin arm; do

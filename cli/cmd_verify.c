@@ -1,0 +1,509 @@
+/* fuin verify [-p PUBLIC_KEY | --trust ROOT_PUBLIC_KEY] [--store DIR]
+ *             [-x SIGFILE] [--json] FILE... */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common.h"
+
+static const char *const CMD = "verify";
+
+/* Read size while hashing (see cmd_sign.c). */
+#define VERIFY_CHUNK (1u << 20)
+
+enum { OPT_TRUST = 256, OPT_STORE, OPT_JSON };
+
+static const struct option verify_options[] = {
+    {"public-key", required_argument, NULL, 'p'},
+    {"trust", required_argument, NULL, OPT_TRUST},
+    {"store", required_argument, NULL, OPT_STORE},
+    {"sig-file", required_argument, NULL, 'x'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct {
+    const char *pubkey;
+    const char *trust;
+    const char *store;
+    const char *sigfile;
+    int json;
+    char **files;
+    int n_files;
+} verify_args;
+
+/* What the run needs for every file. */
+typedef struct {
+    int release;              /* --trust: full release check             */
+    fuin_pubkey key;          /* -p key, or the trusted root             */
+    const fuin_store *store;  /* for revocations and certification, or NULL */
+    const fuin_revocations *rl;
+    const fuin_policy *pol;
+    uint8_t *buf;
+    json_t *array;            /* --json output, or NULL                  */
+} verify_ctx;
+
+/* The outcome for one file. */
+typedef struct {
+    fuin_status status;
+    int exit_code;
+    char reason[FUIN_RESULT_REASON_MAX + 256];
+    int has_keyid;
+    uint8_t keyid[FUIN_KEYID_BYTES];
+    int has_meta;
+    fuin_sigmeta meta;
+    const char *signer;        /* verified or claimed name              */
+    const char *role;
+    const char *organisation;
+} outcome;
+
+static int set_once(const char **slot, const char *value, const char *opt)
+{
+    if (*slot != NULL)
+        return fuin_cli_usage(CMD, "%s given more than once", opt);
+    *slot = value;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, verify_args *a, int *help)
+{
+    int c, rc = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:x:h", verify_options, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            rc = set_once(&a->pubkey, optarg, "-p/--public-key");
+            break;
+        case OPT_TRUST:
+            rc = set_once(&a->trust, optarg, "--trust");
+            break;
+        case OPT_STORE:
+            rc = set_once(&a->store, optarg, "--store");
+            break;
+        case 'x':
+            rc = set_once(&a->sigfile, optarg, "-x/--sig-file");
+            break;
+        case OPT_JSON:
+            if (a->json)
+                return fuin_cli_usage(CMD, "--json given more than once");
+            a->json = 1;
+            break;
+        case 'h':
+            *help = 1;
+            break;
+        default:
+            return fuin_cli_bad_option(CMD, c, argv);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (*help)
+        return 0;
+    if (a->pubkey != NULL && a->trust != NULL)
+        return fuin_cli_usage(CMD, "-p and --trust cannot be used together");
+    if (optind >= argc)
+        return fuin_cli_usage(CMD, "no FILE to verify");
+    a->files = argv + optind;
+    a->n_files = argc - optind;
+    if (a->sigfile != NULL && a->n_files != 1)
+        return fuin_cli_usage(CMD, "-x names the signature of one FILE only");
+    for (int i = 0; i < a->n_files; i++)
+        if (strcmp(a->files[i], "-") == 0)
+            return fuin_cli_usage(CMD, "FILE must be a file, not standard input");
+    return 0;
+}
+
+static int fail(outcome *o, fuin_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(outcome *o, fuin_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->reason, sizeof o->reason, fmt, ap);
+    va_end(ap);
+    o->status = s;
+    o->exit_code = fuin_cli_exit_code(s, 0);
+    return -1;
+}
+
+static const char *status_word(fuin_status s)
+{
+    switch (s) {
+    case FUIN_OK:
+        return "ok";
+    case FUIN_E_SIGNATURE:
+        return "modified";
+    case FUIN_E_COMMENT:
+        return "comment-modified";
+    case FUIN_E_WRONG_KEY:
+        return "wrong-key";
+    case FUIN_E_SIGFORMAT:
+        return "malformed";
+    case FUIN_E_UNTRUSTED:
+        return "unknown-signer";
+    case FUIN_E_EXPIRED:
+        return "expired";
+    case FUIN_E_REVOKED:
+        return "revoked";
+    case FUIN_E_FOREIGN_ROOT:
+        return "foreign-root";
+    case FUIN_E_POLICY:
+        return "policy";
+    case FUIN_E_IO:
+        return "io-error";
+    case FUIN_E_LIMIT:
+        return "limit";
+    default:
+        return "error";
+    }
+}
+
+/* Is the signer of a -p verified signature certified by the store's root,
+ * valid at the signing time and not revoked?  Only matters for the
+ * policy's [class.In] signer rule. */
+static int signer_certified(const verify_ctx *c, const outcome *o)
+{
+    const char *ct, *st;
+    size_t cl, sl;
+    fuin_cert cert;
+    const fuin_cert *known;
+
+    if (c->store == NULL)
+        return 0;
+    if (fuin_revocations_find(c->rl, o->keyid, NULL, NULL))
+        return 0;
+    known = fuin_store_find_keyid(c->store, o->keyid);
+    if (known != NULL)
+        return 1;
+    if (!o->has_meta || o->meta.cert_bundle == NULL ||
+        fuin_sigmeta_cert(&o->meta, &ct, &cl, &st, &sl) != FUIN_OK ||
+        fuin_cert_verify(ct, cl, st, sl, fuin_store_root(c->store), &cert, NULL,
+                         0) != FUIN_OK)
+        return 0;
+    return memcmp(cert.card.sign_pk.keyid, o->keyid, FUIN_KEYID_BYTES) == 0 &&
+           o->meta.time >= cert.valid_from && o->meta.time <= cert.valid_until;
+}
+
+static void describe_plain(outcome *o, const char *trusted)
+{
+    char hex[FUIN_KEYID_HEX], when[FUIN_TIME_MAX], label[256];
+    if (!o->has_meta) {
+        snprintf(o->reason, sizeof o->reason, "trusted comment: %s", trusted);
+        return;
+    }
+    fuin_keyid_hex(o->keyid, hex);
+    fuin_time_format_rfc3339(o->meta.time, when, sizeof when);
+    if (o->meta.has_label)
+        fuin_label_format(&o->meta.label, label, sizeof label);
+    snprintf(o->reason, sizeof o->reason, "signed by %s (key %s)%s%s, at %s",
+             o->meta.signer, hex, o->meta.has_label ? ", label " : "",
+             o->meta.has_label ? label : "", when);
+}
+
+static void verify_one(const verify_ctx *c, const char *file, const char *sigfile,
+                       outcome *o, fuin_release_result *rr)
+{
+    char *sig_path = NULL, *sig = NULL, msg[1024];
+    size_t siglen;
+    int fd = -1, missing;
+    fuin_verifier *v = NULL;
+    fuin_status s;
+
+    sig_path = sigfile ? strdup(sigfile) : fuin_cli_suffix(file, ".minisig");
+    if (sig_path == NULL) {
+        fail(o, FUIN_E_NOMEM, "out of memory");
+        goto done;
+    }
+    /* The helper prints its own message for errors other than a missing
+     * file; the outcome only records the exit code. */
+    o->exit_code = fuin_cli_read_file(CMD, sig_path, FUIN_CLI_PUBFILE_MAX, &sig,
+                                      &siglen, &missing);
+    if (o->exit_code != 0) {
+        o->status = o->exit_code == FUIN_EXIT_FORMAT ? FUIN_E_SIGFORMAT : FUIN_E_IO;
+        snprintf(o->reason, sizeof o->reason, "cannot read the signature %s",
+                 sig_path);
+        goto done;
+    }
+    if (missing) {
+        fail(o, FUIN_E_IO, "no signature: %s: %s", sig_path, strerror(ENOENT));
+        goto done;
+    }
+    v = fuin_verifier_new();
+    if (v == NULL) {
+        fail(o, FUIN_E_NOMEM, "out of memory");
+        goto done;
+    }
+    s = fuin_verifier_load(v, sig, siglen);
+    if (s != FUIN_OK) {
+        fail(o, s, "%s: %s", sig_path, fuin_cli_msg(fuin_verifier_errmsg(v), s));
+        goto done;
+    }
+    fuin_verifier_keyid(v, o->keyid);
+    o->has_keyid = 1;
+
+    fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        fail(o, FUIN_E_IO, "cannot open: %s", strerror(errno));
+        goto done;
+    }
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    for (;;) {
+        ssize_t r = read(fd, c->buf, VERIFY_CHUNK);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fail(o, FUIN_E_IO, "cannot read: %s", strerror(errno));
+            goto done;
+        }
+        if (r == 0)
+            break;
+        s = fuin_verify_update(v, c->buf, (size_t)r);
+        if (s != FUIN_OK) {
+            fail(o, s, "%s", fuin_cli_msg(fuin_verifier_errmsg(v), s));
+            goto done;
+        }
+    }
+
+    if (c->release) {
+        s = fuin_release_check(&c->key, c->rl, v, rr);
+        if (rr->has_meta) {
+            o->has_meta = 1;
+            o->meta = rr->meta; /* borrowed: rr owns the bundle */
+        }
+        if (rr->has_cert) {
+            o->signer = rr->cert.card.name;
+            o->role = fuin_role_name(rr->cert.role);
+            o->organisation = rr->cert.organisation;
+        } else if (rr->has_meta) {
+            o->signer = rr->meta.signer;
+        }
+        if (s != FUIN_OK) {
+            fail(o, s, "%s", fuin_cli_msg(rr->reason, s));
+            goto done;
+        }
+        snprintf(o->reason, sizeof o->reason, "%s", rr->reason);
+    } else {
+        const char *trusted;
+        s = fuin_verify_final(v, &c->key);
+        if (s == FUIN_E_SIGNATURE) {
+            fail(o, s, "file modified (signature does not verify)");
+            goto done;
+        }
+        if (s == FUIN_E_COMMENT) {
+            fail(o, s, "trusted comment modified (signature does not verify)");
+            goto done;
+        }
+        if (s != FUIN_OK) {
+            fail(o, s, "%s", fuin_cli_msg(fuin_verifier_errmsg(v), s));
+            goto done;
+        }
+        trusted = fuin_verifier_trusted_comment(v);
+        /* A comment that is not fuin's (stock minisign) is shown as is. */
+        if (fuin_sigmeta_parse(trusted, &o->meta, NULL, 0) == FUIN_OK) {
+            o->has_meta = 1;
+            o->signer = o->meta.signer;
+        } else {
+            fuin_sigmeta_clear(&o->meta);
+        }
+        describe_plain(o, trusted);
+    }
+
+    /* The policy may still refuse an intact signature: a 完全性2 file must
+     * come from a certified signer. */
+    msg[0] = '\0';
+    s = fuin_policy_check_verify(c->pol,
+                                 o->has_meta && o->meta.has_label ? &o->meta.label
+                                                                  : NULL,
+                                 c->release ? 1 : signer_certified(c, o), msg,
+                                 sizeof msg);
+    if (s != FUIN_OK) {
+        /* What was verified stays in the JSON; the file is refused all
+         * the same. */
+        fail(o, s, "policy: %s", fuin_cli_msg(msg, s));
+        goto done;
+    }
+    o->status = FUIN_OK;
+    o->exit_code = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    fuin_verifier_free(v);
+    free(sig);
+    free(sig_path);
+}
+
+static int add_json(json_t *array, const char *file, const outcome *o)
+{
+    json_t *obj = json_object();
+    char hex[FUIN_KEYID_HEX], when[FUIN_TIME_MAX], label[256];
+    int bad = obj == NULL;
+    if (o->has_keyid)
+        fuin_keyid_hex(o->keyid, hex);
+    if (o->has_meta) {
+        fuin_time_format_rfc3339(o->meta.time, when, sizeof when);
+        if (o->meta.has_label)
+            fuin_label_format(&o->meta.label, label, sizeof label);
+    }
+#define STR_OR_NULL(cond, v) ((cond) ? json_string(v) : json_null())
+    bad = bad || json_object_set_new(obj, "file", json_string(file)) ||
+          json_object_set_new(obj, "ok", json_boolean(o->status == FUIN_OK)) ||
+          json_object_set_new(obj, "status", json_string(status_word(o->status))) ||
+          json_object_set_new(obj, "reason", json_string(o->reason)) ||
+          json_object_set_new(obj, "signer", STR_OR_NULL(o->signer, o->signer)) ||
+          json_object_set_new(obj, "role", STR_OR_NULL(o->role, o->role)) ||
+          json_object_set_new(obj, "key_id", STR_OR_NULL(o->has_keyid, hex)) ||
+          json_object_set_new(obj, "label",
+                              STR_OR_NULL(o->has_meta && o->meta.has_label, label)) ||
+          json_object_set_new(obj, "time", STR_OR_NULL(o->has_meta, when)) ||
+          json_object_set_new(obj, "organisation",
+                              STR_OR_NULL(o->organisation, o->organisation));
+#undef STR_OR_NULL
+    if (bad || json_array_append_new(array, obj) != 0) {
+        json_decref(obj);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_pubkey(const char *path, fuin_pubkey *pk)
+{
+    char *text, err[512];
+    size_t len;
+    fuin_status s;
+    int rc = fuin_cli_read_file(CMD, path, FUIN_CLI_PUBFILE_MAX, &text, &len, NULL);
+    if (rc != 0)
+        return rc;
+    err[0] = '\0';
+    s = fuin_pubkey_parse(text, len, pk, err, sizeof err);
+    free(text);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "%s", fuin_cli_msg(err, s));
+        return fuin_cli_exit_code(s, 0);
+    }
+    return 0;
+}
+
+static int run(const verify_args *a)
+{
+    verify_ctx c;
+    fuin_store *store = NULL;
+    fuin_policy *pol = NULL;
+    int rc = 0;
+
+    memset(&c, 0, sizeof c);
+    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0)
+        return rc;
+    if (a->pubkey != NULL) {
+        rc = load_pubkey(a->pubkey, &c.key);
+    } else if (a->trust != NULL) {
+        c.release = 1;
+        rc = load_pubkey(a->trust, &c.key);
+        if (rc == 0 && store != NULL &&
+            memcmp(fuin_store_root(store)->keyid, c.key.keyid, FUIN_KEYID_BYTES) != 0) {
+            if (a->store != NULL) {
+                char h1[FUIN_KEYID_HEX], h2[FUIN_KEYID_HEX];
+                fuin_keyid_hex(fuin_store_root(store)->keyid, h1);
+                fuin_keyid_hex(c.key.keyid, h2);
+                rc = fuin_cli_usage(CMD,
+                                    "--store %s belongs to root %s, not to the "
+                                    "--trust root %s",
+                                    a->store, h1, h2);
+            } else {
+                /* Another organisation's release: the local store's list
+                 * and certificates are about a different root. */
+                fuin_store_free(store);
+                store = NULL;
+            }
+        }
+    } else if (store != NULL) {
+        c.release = 1;
+        c.key = *fuin_store_root(store);
+    } else {
+        rc = fuin_cli_usage(CMD, "no key: use -p PUBLIC_KEY or --trust "
+                                 "ROOT_PUBLIC_KEY (no trust store at %s)",
+                            FUIN_CLI_DEFAULT_STORE);
+    }
+    if (rc != 0)
+        goto done;
+    if ((rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        goto done;
+    c.store = store;
+    c.rl = store ? fuin_store_revocations(store) : NULL;
+    c.pol = pol;
+    c.buf = malloc(VERIFY_CHUNK);
+    if (a->json)
+        c.array = json_array();
+    if (c.buf == NULL || (a->json && c.array == NULL)) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+
+    for (int i = 0; i < a->n_files; i++) {
+        outcome o;
+        fuin_release_result rr;
+        memset(&o, 0, sizeof o);
+        memset(&rr, 0, sizeof rr);
+        verify_one(&c, a->files[i], a->sigfile, &o, &rr);
+        if (o.status == FUIN_OK) {
+            if (!a->json)
+                printf("%s: OK: %s\n", a->files[i], o.reason);
+        } else {
+            fuin_cli_error(CMD, a->files[i], "FAILED: %s", o.reason);
+            if (rc == 0)
+                rc = o.exit_code ? o.exit_code : FUIN_EXIT_INTERNAL;
+        }
+        if (a->json && add_json(c.array, a->files[i], &o) != 0) {
+            fuin_cli_error(CMD, NULL, "out of memory");
+            rc = FUIN_EXIT_INTERNAL;
+        }
+        if (c.release)
+            fuin_release_result_clear(&rr);
+        else
+            fuin_sigmeta_clear(&o.meta);
+        if (rc == FUIN_EXIT_INTERNAL)
+            break;
+    }
+    if (a->json) {
+        char *text = json_dumps(c.array, JSON_COMPACT);
+        if (text == NULL) {
+            fuin_cli_error(CMD, NULL, "out of memory");
+            rc = FUIN_EXIT_INTERNAL;
+        } else {
+            printf("%s\n", text);
+            free(text);
+        }
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
+                       strerror(errno));
+        rc = FUIN_EXIT_IO;
+    }
+done:
+    json_decref(c.array);
+    free(c.buf);
+    fuin_policy_free(pol);
+    fuin_store_free(store);
+    return rc;
+}
+
+int fuin_cmd_verify(int argc, char **argv)
+{
+    verify_args a;
+    int help = 0, rc;
+    memset(&a, 0, sizeof a);
+    rc = parse_args(argc, argv, &a, &help);
+    if (rc != 0)
+        return rc;
+    return help ? fuin_cli_print_help(CMD) : run(&a);
+}
