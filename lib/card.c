@@ -423,8 +423,8 @@ static fuin_status next_line(lines *L, const char *want, const char **s,
 /* Reads "key: value" (or "key:" for an empty value). */
 static fuin_status field(lines *L, const char *key, const char **v, size_t *vn)
 {
-    const char *s;
-    size_t n, k = strlen(key);
+    const char *s = NULL;
+    size_t n = 0, k = strlen(key);
     char want[64];
     snprintf(want, sizeof want, "%s:", key);
     fuin_status st = next_line(L, want, &s, &n);
@@ -500,8 +500,8 @@ static fuin_status keyid_field(lines *L, const char *key,
 
 static fuin_status header_line(lines *L, const char *expect, const char *what)
 {
-    const char *s;
-    size_t n;
+    const char *s = NULL;
+    size_t n = 0;
     size_t k = strlen(expect);
     fuin_status st = next_line(L, expect, &s, &n);
     if (st != FUIN_OK)
