@@ -65,14 +65,6 @@ typedef struct {
     int n_args;
 } ciso_args;
 
-static int set_once(const char **slot, const char *value, const char *opt)
-{
-    if (*slot != NULL)
-        return fuin_cli_usage(CMD, "%s given more than once", opt);
-    *slot = value;
-    return 0;
-}
-
 /* Returns 0 and fills a, 2 on a usage error, -1 for --help. */
 static int parse(int argc, char **argv, const struct option *table,
                  ciso_args *a)
@@ -84,32 +76,32 @@ static int parse(int argc, char **argv, const struct option *table,
     while ((c = getopt_long(argc, argv, ":o:h", table, NULL)) != -1) {
         switch (c) {
         case OPT_ORG:
-            rc = set_once(&a->org, optarg, "--org");
+            rc = fuin_cli_set_once(CMD, &a->org, optarg, "--org");
             break;
         case OPT_DIR:
-            rc = set_once(&a->dir, optarg, "--dir");
+            rc = fuin_cli_set_once(CMD, &a->dir, optarg, "--dir");
             break;
         case OPT_PASSFILE:
-            rc = set_once(&a->passfile, optarg, "--passphrase-file");
+            rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
             break;
         case OPT_STORE:
-            rc = set_once(&a->store, optarg, "--store");
+            rc = fuin_cli_set_once(CMD, &a->store, optarg, "--store");
             break;
         case OPT_ROLE:
-            rc = set_once(&a->role, optarg, "--role");
+            rc = fuin_cli_set_once(CMD, &a->role, optarg, "--role");
             break;
         case OPT_UNTIL:
-            rc = set_once(&a->until, optarg, "--until");
+            rc = fuin_cli_set_once(CMD, &a->until, optarg, "--until");
             break;
         case 'o':
             /* One short-option string for all subcommands: -o is
              * certify's only. */
             if (table != certify_options)
                 return fuin_cli_usage(CMD, "unknown option \"-o\"");
-            rc = set_once(&a->output, optarg, "-o/--output");
+            rc = fuin_cli_set_once(CMD, &a->output, optarg, "-o/--output");
             break;
         case OPT_REASON:
-            rc = set_once(&a->reason, optarg, "--reason");
+            rc = fuin_cli_set_once(CMD, &a->reason, optarg, "--reason");
             break;
         case OPT_FORCE:
             if (a->force)

@@ -57,14 +57,6 @@ static const char *const file_names[N_FILES] = {"identity.age", "sign.key",
 /* identity.age decrypts to the text above; anything longer is not ours. */
 #define IDENTITY_PLAIN_CAP 4096
 
-static int set_once(const char **slot, const char *value, const char *opt)
-{
-    if (*slot != NULL)
-        return fuin_cli_usage(CMD, "%s given more than once", opt);
-    *slot = value;
-    return 0;
-}
-
 /* ---- in-memory age streams ---------------------------------------------- */
 
 typedef struct {
@@ -215,19 +207,19 @@ static int key_new(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", new_options, NULL)) != -1) {
         switch (c) {
         case OPT_NAME:
-            rc = set_once(&name, optarg, "--name");
+            rc = fuin_cli_set_once(CMD, &name, optarg, "--name");
             break;
         case OPT_EMAIL:
-            rc = set_once(&email, optarg, "--email");
+            rc = fuin_cli_set_once(CMD, &email, optarg, "--email");
             break;
         case OPT_DIR:
-            rc = set_once(&dir_arg, optarg, "--dir");
+            rc = fuin_cli_set_once(CMD, &dir_arg, optarg, "--dir");
             break;
         case OPT_PASSFILE:
-            rc = set_once(&passfile, optarg, "--passphrase-file");
+            rc = fuin_cli_set_once(CMD, &passfile, optarg, "--passphrase-file");
             break;
         case OPT_STORE:
-            rc = set_once(&store_dir, optarg, "--store");
+            rc = fuin_cli_set_once(CMD, &store_dir, optarg, "--store");
             break;
         case 'h':
             help = 1;
@@ -619,7 +611,7 @@ static int key_show(int argc, char **argv)
             json = 1;
             break;
         case OPT_STORE:
-            if ((rc = set_once(&store_dir, optarg, "--store")) != 0)
+            if ((rc = fuin_cli_set_once(CMD, &store_dir, optarg, "--store")) != 0)
                 return rc;
             break;
         case 'h':
@@ -737,16 +729,16 @@ static int key_passwd(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", passwd_options, NULL)) != -1) {
         switch (c) {
         case OPT_DIR:
-            rc = set_once(&dir_arg, optarg, "--dir");
+            rc = fuin_cli_set_once(CMD, &dir_arg, optarg, "--dir");
             break;
         case OPT_PASSFILE:
-            rc = set_once(&passfile, optarg, "--passphrase-file");
+            rc = fuin_cli_set_once(CMD, &passfile, optarg, "--passphrase-file");
             break;
         case OPT_NEWPASSFILE:
-            rc = set_once(&newfile, optarg, "--new-passphrase-file");
+            rc = fuin_cli_set_once(CMD, &newfile, optarg, "--new-passphrase-file");
             break;
         case OPT_STORE:
-            rc = set_once(&store_dir, optarg, "--store");
+            rc = fuin_cli_set_once(CMD, &store_dir, optarg, "--store");
             break;
         case 'h':
             help = 1;

@@ -64,14 +64,6 @@ static void signer_info_free(signer_info *si)
     free(si->cert_path);
 }
 
-static int set_once(const char **slot, const char *value, const char *opt)
-{
-    if (*slot != NULL)
-        return fuin_cli_usage(CMD, "%s given more than once", opt);
-    *slot = value;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, sign_args *a, int *help)
 {
     int c, rc = 0;
@@ -80,22 +72,22 @@ static int parse_args(int argc, char **argv, sign_args *a, int *help)
     while ((c = getopt_long(argc, argv, ":s:c:h", sign_options, NULL)) != -1) {
         switch (c) {
         case 's':
-            rc = set_once(&a->seckey, optarg, "-s/--secret-key");
+            rc = fuin_cli_set_once(CMD, &a->seckey, optarg, "-s/--secret-key");
             break;
         case OPT_DIR:
-            rc = set_once(&a->dir, optarg, "--dir");
+            rc = fuin_cli_set_once(CMD, &a->dir, optarg, "--dir");
             break;
         case OPT_CLASS:
-            rc = set_once(&a->class_text, optarg, "--class");
+            rc = fuin_cli_set_once(CMD, &a->class_text, optarg, "--class");
             break;
         case 'c':
-            rc = set_once(&a->comment, optarg, "-c/--comment");
+            rc = fuin_cli_set_once(CMD, &a->comment, optarg, "-c/--comment");
             break;
         case OPT_PASSFILE:
-            rc = set_once(&a->passfile, optarg, "--passphrase-file");
+            rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
             break;
         case OPT_STORE:
-            rc = set_once(&a->store, optarg, "--store");
+            rc = fuin_cli_set_once(CMD, &a->store, optarg, "--store");
             break;
         case OPT_FORCE:
             if (a->force)

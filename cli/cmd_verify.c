@@ -65,14 +65,6 @@ typedef struct {
     const char *organisation;
 } outcome;
 
-static int set_once(const char **slot, const char *value, const char *opt)
-{
-    if (*slot != NULL)
-        return fuin_cli_usage(CMD, "%s given more than once", opt);
-    *slot = value;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, verify_args *a, int *help)
 {
     int c, rc = 0;
@@ -81,16 +73,16 @@ static int parse_args(int argc, char **argv, verify_args *a, int *help)
     while ((c = getopt_long(argc, argv, ":p:x:h", verify_options, NULL)) != -1) {
         switch (c) {
         case 'p':
-            rc = set_once(&a->pubkey, optarg, "-p/--public-key");
+            rc = fuin_cli_set_once(CMD, &a->pubkey, optarg, "-p/--public-key");
             break;
         case OPT_TRUST:
-            rc = set_once(&a->trust, optarg, "--trust");
+            rc = fuin_cli_set_once(CMD, &a->trust, optarg, "--trust");
             break;
         case OPT_STORE:
-            rc = set_once(&a->store, optarg, "--store");
+            rc = fuin_cli_set_once(CMD, &a->store, optarg, "--store");
             break;
         case 'x':
-            rc = set_once(&a->sigfile, optarg, "-x/--sig-file");
+            rc = fuin_cli_set_once(CMD, &a->sigfile, optarg, "-x/--sig-file");
             break;
         case OPT_JSON:
             if (a->json)

@@ -86,6 +86,15 @@ int fuin_cli_bad_option(const char *cmd, int c, char **argv)
     return fuin_cli_usage(cmd, "unknown or ambiguous option \"%s\"", arg);
 }
 
+int fuin_cli_set_once(const char *cmd, const char **slot, const char *value,
+                      const char *opt)
+{
+    if (*slot != NULL)
+        return fuin_cli_usage(cmd, "%s given more than once", opt);
+    *slot = value;
+    return 0;
+}
+
 int fuin_cli_exit_code(fuin_status s, int from_args)
 {
     switch (s) {

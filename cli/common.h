@@ -38,6 +38,11 @@ void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
 int fuin_cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Store a single-valued option; a second one is a usage error (returns
+ * FUIN_EXIT_USAGE after printing it), as in minisign and signify. */
+int fuin_cli_set_once(const char *cmd, const char **slot, const char *value,
+                      const char *opt);
+
 /* Print help text for a subcommand to stdout; returns the exit code. */
 int fuin_cli_print_help(const char *cmd);
 
