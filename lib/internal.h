@@ -217,4 +217,11 @@ int fuin__armor_dec_lines(fuin__pool *p, const char *in, size_t lines, uint8_t *
  * whole 64-column lines may bypass it (they change none of its state). */
 int fuin__armor_dec_can_bulk(const fuin__armor_dec *a);
 
+/* ---- UTF-8 (utf8.c) --------------------------------------------------------- */
+/* Length of the character at s (cp receives it unless NULL), 0 if invalid. */
+size_t fuin__utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
+int fuin__utf8_valid(const char *s, size_t n);
+/* Drop a partial character that truncation left at the end of s. */
+void fuin__utf8_trim_tail(char *s);
+
 #endif /* FUIN_INTERNAL_H */

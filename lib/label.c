@@ -75,69 +75,6 @@ static int label_valid(const fuin_label *l)
 
 /* ---- UTF-8 ------------------------------------------------------------ */
 
-/* Strict decoder (no overlong forms, surrogates or values past U+10FFFF);
- * returns the sequence length, or 0 if the bytes are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
-{
-    unsigned long c;
-    size_t len;
-    unsigned long min;
-
-    if (n == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    } else if ((s[0] & 0xe0) == 0xc0) {
-        c = s[0] & 0x1f;
-        len = 2;
-        min = 0x80;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        c = s[0] & 0x0f;
-        len = 3;
-        min = 0x800;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        c = s[0] & 0x07;
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-/* vsnprintf truncates at a byte; drop a partial character left at the end
- * so a truncated message is still valid UTF-8. */
-static void utf8_trim_partial_tail(char *s)
-{
-    size_t len = strlen(s);
-    size_t start = len;
-    size_t want;
-
-    while (start > 0 && len - start < 3 &&
-           ((unsigned char)s[start - 1] & 0xc0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    start--;
-    unsigned char b = (unsigned char)s[start];
-    if (b < 0x80)
-        return;
-    want = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : 4;
-    if (len - start < want)
-        s[start] = '\0';
-}
-
 static void label_err(char *err, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -154,7 +91,7 @@ static void label_err(char *err, size_t cap, const char *fmt, ...)
     if (n < 0)
         err[0] = '\0';
     else if ((size_t)n >= cap)
-        utf8_trim_partial_tail(err);
+        fuin__utf8_trim_tail(err);
 }
 
 /* A piece of (valid UTF-8) text cut to LABEL_QUOTE_MAX bytes on a
@@ -205,7 +142,7 @@ static fuin_status normalise(const char *in, size_t n, char *out,
 
     for (size_t i = 0; i < n;) {
         unsigned long cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
+        size_t k = fuin__utf8_decode(s + i, n - i, &cp);
 
         if (k == 0) {
             label_err(err, errcap,

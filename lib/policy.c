@@ -143,76 +143,6 @@ struct fuin_policy {
 
 /* ---- UTF-8 and message helpers ---------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (strict: no overlong forms,
- * surrogates or values past U+10FFFF), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned long c, min;
-    size_t len;
-
-    if (n == 0)
-        return 0;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        c = s[0] & 0x1f;
-        len = 2;
-        min = 0x80;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        c = s[0] & 0x0f;
-        len = 3;
-        min = 0x800;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        c = s[0] & 0x07;
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    return len;
-}
-
-static int utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq(u + i, n - i);
-        if (k == 0)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
-/* A truncated message must still be valid UTF-8: drop a partial character
- * left at the end by snprintf. */
-static void utf8_trim_tail(char *s, size_t len)
-{
-    size_t start = len;
-    while (start > 0 && len - start < 3 &&
-           ((unsigned char)s[start - 1] & 0xc0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    start--;
-    unsigned char b = (unsigned char)s[start];
-    if (b < 0x80)
-        return;
-    size_t want = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : 4;
-    if (len - start < want)
-        s[start] = '\0';
-}
-
 /* Growing output: like snprintf, counts what would have been written. */
 typedef struct {
     char *buf;
@@ -247,7 +177,7 @@ static size_t ob_finish(outbuf *o)
 {
     if (o->buf != NULL && o->cap > 0) {
         if (o->len >= o->cap)
-            utf8_trim_tail(o->buf, o->cap - 1);
+            fuin__utf8_trim_tail(o->buf);
         else
             o->buf[o->len] = '\0';
     }
@@ -396,7 +326,7 @@ static char *sanitize_name(const char *s)
         return NULL;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        size_t k = fuin__utf8_decode((const unsigned char *)s + i, n - i, NULL);
         if (k == 0 || c < 0x20 || c == 0x7f) {
             out[j++] = '?';
             i++;
@@ -533,7 +463,7 @@ static char *reader(char *str, int num, void *stream)
         fail(st, st->lineno, "NUL byte in the line");
         return NULL;
     }
-    if (!utf8_valid(line, n)) {
+    if (!fuin__utf8_valid(line, n)) {
         fail(st, st->lineno, "not valid UTF-8 (save the policy as UTF-8)");
         return NULL;
     }

@@ -30,22 +30,6 @@ struct fuin_store {
     int64_t now;           /* 0: the clock */
 };
 
-/* Cut a message that vsnprintf truncated inside a UTF-8 sequence, so
- * callers never print half a character. */
-static void utf8_tidy(char *buf)
-{
-    size_t n = strlen(buf);
-    if (n == 0)
-        return;
-    size_t j = n - 1;
-    while (j > 0 && ((unsigned char)buf[j] & 0xC0) == 0x80)
-        j--;
-    unsigned char c = (unsigned char)buf[j];
-    size_t need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    if (j + need > n)
-        buf[j] = '\0';
-}
-
 static void set_err(char *err, size_t errcap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errcap, const char *fmt, ...)
@@ -56,7 +40,7 @@ static void set_err(char *err, size_t errcap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errcap, fmt, ap);
     va_end(ap);
-    utf8_tidy(err);
+    fuin__utf8_trim_tail(err);
 }
 
 static char *join(const char *dir, const char *name)
@@ -574,7 +558,7 @@ static void person(const fuin_cert *c, char *buf, size_t cap)
         fuin_keyid_hex(c->card.sign_pk.keyid, hex);
         snprintf(buf, cap, "%s (key id %s)", c->card.name, hex);
     }
-    utf8_tidy(buf);
+    fuin__utf8_trim_tail(buf);
 }
 
 static fuin_status cert_state(const fuin_store *s, const fuin_cert *c,
@@ -861,7 +845,7 @@ static fuin_status result(fuin_release_result *r, fuin_status st,
     va_start(ap, fmt);
     vsnprintf(r->reason, sizeof r->reason, fmt, ap);
     va_end(ap);
-    utf8_tidy(r->reason);
+    fuin__utf8_trim_tail(r->reason);
     r->status = st;
     return st;
 }
