@@ -304,5 +304,6 @@ FUIN_EXPORT fuin_status fuin_write_secret_file(const char *path,
 #include "fuin/sign.h"
 #include "fuin/trust.h"
 #include "fuin/policy.h"
+#include "fuin/wipe.h"
 
 #endif /* FUIN_H */
