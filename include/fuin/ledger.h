@@ -1,0 +1,183 @@
+/*
+ * fuin ledger: signed disposal records in a tamper-evident, append-only
+ * ledger file.  Included by <fuin.h>; do not include directly.
+ *
+ * File format: UTF-8 text, one record per line, each line terminated by a
+ * single LF.  A line is one JSON object written by jansson with
+ * JSON_COMPACT | JSON_SORT_KEYS (UTF-8 kept as is, not \u-escaped), and the
+ * verifier insists that every line re-serialises to exactly its own bytes,
+ * so there is one byte form per record.  Keys:
+ *   record_id    16 lowercase hex digits, random
+ *   seq          1, 2, 3, ... (line n holds seq n)
+ *   prev_hash    hex SHA-256 of the previous line's bytes (without its LF);
+ *                64 zeros on the first line
+ *   start, end   RFC 3339, UTC ("2026-11-25T18:00:00Z")
+ *   operator     {"name": text, "key_id": 16 uppercase hex digits}
+ *   witness, approver, asset_id      text or null
+ *   class        canonical label text ("C3-I2-A2 複製禁止") or null
+ *   target       {"kind": "file"|"device"|"physical", "path", "model",
+ *                 "serial", "transport": text or null, "size": bytes or null}
+ *   method       text; category "Clear"|"Purge"|"Destroy"|"none"
+ *   passes       integer; pattern text or null
+ *   verify       {"mode": text or null, "bytes": integer}
+ *   errors       [text, ...]
+ *   result       "success"|"failure"|"interrupted"
+ *   fuin_version the library's version; caveat text or null
+ *   sig          {"signature": line 2 of the .minisig (base64 of "ED" ||
+ *                 key id || Ed25519 signature), "comment": the trusted
+ *                 comment "fuin-ledger record:<record_id> seq:<seq>",
+ *                 "global": line 4 (base64 global signature)}
+ * The signature is the operator's minisign ("ED", prehashed) signature
+ * over the canonical JSON of the record without its "sig" key; the
+ * .minisig text is therefore
+ *   "untrusted comment: fuin ledger record\n" + signature + "\n" +
+ *   "trusted comment: " + comment + "\n" + global + "\n"
+ * and `minisign -V` can check a record extracted with e.g. jq.
+ *
+ * Torn lines: a crash in the middle of an append can leave an unterminated
+ * last line.  Every complete line before it is intact (appends are one
+ * write() each, followed by fsync).  fuin_ledger_verify() reports the torn
+ * line and its byte offset; fuin_ledger_append() refuses to append after
+ * it, so that nothing is chained to a record that was never complete.
+ * Repair: after verify reports everything before the torn line as good,
+ * truncate the file to report.torn_offset bytes (fuin_ledger_repair()).
+ * The torn record was never acknowledged to its caller, so nothing that
+ * anyone was told is lost.
+ */
+#ifndef FUIN_LEDGER_H
+#define FUIN_LEDGER_H
+
+#ifndef FUIN_H
+#error "include <fuin.h>"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest ledger line read or written (bytes, without the LF). */
+#define FUIN_LEDGER_MAX_LINE (1024u * 1024u)
+#define FUIN_LEDGER_REASON_MAX 1024
+
+/* One disposal record, filled by the caller.  Text members are UTF-8,
+ * borrowed (never retained) and may be NULL where the JSON allows null.
+ * Required: operator_name, target_kind, method, category, result (each
+ * from its set above); start/end >= 0.  The members after the blank line
+ * are written by fuin_ledger_append(). */
+typedef struct {
+    int64_t start, end;             /* seconds since the epoch, UTC        */
+    const char *operator_name;      /* key id comes from the signing key   */
+    const char *witness;
+    const char *approver;
+    const char *asset_id;
+    const fuin_label *label;        /* NULL: "class": null                 */
+    const char *target_kind;        /* "file" | "device" | "physical"      */
+    const char *target_path;
+    const char *target_model;
+    const char *target_serial;
+    const char *target_transport;   /* "USB", "SATA", "NVMe", "MMC", ...   */
+    int64_t target_size;            /* bytes; < 0: unknown (null)          */
+    const char *method;             /* e.g. "zero-1pass", "chacha20-1pass" */
+    const char *category;           /* "Clear" | "Purge" | "Destroy" | "none" */
+    unsigned passes;
+    const char *pattern;
+    const char *verify_mode;        /* "full", "sample=5", "none", NULL    */
+    uint64_t verify_bytes;
+    const char *const *errors;      /* nerrors strings (may be NULL if 0)  */
+    size_t nerrors;
+    const char *result;             /* "success" | "failure" | "interrupted" */
+    const char *caveat;
+
+    /* out: set by fuin_ledger_append() on FUIN_OK */
+    char record_id[17];
+    uint64_t seq;
+    char hash[65];                  /* hex SHA-256 of the line written     */
+} fuin_record;
+
+/* Append one signed record to the ledger at `path` (created 0600 if
+ * absent; a symlink or non-regular file is refused).  The append holds an
+ * exclusive flock() on the file from reading the last line until after
+ * write() + fsync(), so concurrent appenders (several wipes at once,
+ * several processes) chain correctly.  The line goes out in a single
+ * write(); a short write is truncated away again.  Statuses:
+ *   FUIN_E_INVALID  a required field missing or not from its set, text not
+ *                   valid UTF-8, bad key handle
+ *   FUIN_E_SYNTAX   the ledger's last line is torn ("ledger: torn last line
+ *                   at byte N: run fuin ledger verify") or not a record
+ *   FUIN_E_LIMIT    the record would exceed FUIN_LEDGER_MAX_LINE
+ *   FUIN_E_IO       open, lock, read, write or fsync failed
+ *   FUIN_E_NOMEM
+ * `err` (may be NULL) receives one line on error. */
+FUIN_EXPORT fuin_status fuin_ledger_append(const char *path, fuin_record *r,
+                                           const fuin_seckey *operator_key,
+                                           char *err, size_t errcap) FUIN_WUR;
+
+/* Result of a verification.  `status` is what the function returned. */
+typedef struct {
+    fuin_status status;
+    uint64_t records;     /* complete lines verified good, from the top   */
+    uint64_t bad_line;    /* 1-based line of the first bad record, 0: none */
+    uint64_t bad_seq;     /* seq that line claims, 0 if it has none        */
+    int torn;             /* 1: the last line is unterminated              */
+    uint64_t torn_offset; /* byte offset where the torn line starts        */
+    char last_hash[65];   /* hash of the last good line (64 zeros if none) */
+    char reason[FUIN_LEDGER_REASON_MAX]; /* one line, names line and seq   */
+} fuin_ledger_report;
+
+/* Check every line: JSON in canonical form with the documented keys, the
+ * prev_hash chain, seq = line number, and the signature with the key in
+ * `keys` whose key id is the record's operator.key_id.  Stops at the
+ * first bad record:
+ *   FUIN_E_SYNTAX     not a canonical record / torn last line (rep->torn)
+ *   FUIN_E_SIGNATURE  prev_hash or seq wrong (record deleted, inserted,
+ *                     reordered or an earlier line edited), or the
+ *                     signature does not verify (record edited)
+ *   FUIN_E_UNTRUSTED  signed by a key id not in `keys` (the reason names it)
+ *   FUIN_E_LIMIT      a line longer than FUIN_LEDGER_MAX_LINE
+ *   FUIN_E_IO, FUIN_E_NOMEM, FUIN_E_INVALID (NULL path/rep, keys NULL with
+ *                     nkeys > 0)
+ * An empty file is a valid ledger with no records. */
+FUIN_EXPORT fuin_status fuin_ledger_verify(const char *path,
+                                           const fuin_pubkey *keys,
+                                           size_t nkeys,
+                                           fuin_ledger_report *rep) FUIN_WUR;
+/* The same on ledger bytes held in memory. */
+FUIN_EXPORT fuin_status fuin_ledger_verify_buf(const char *buf, size_t len,
+                                               const fuin_pubkey *keys,
+                                               size_t nkeys,
+                                               fuin_ledger_report *rep) FUIN_WUR;
+
+/* Drop a torn last line: verifies the ledger first (under the append
+ * lock), and truncates only when the sole problem is a torn last line.
+ * FUIN_OK (also when there is nothing to repair; *dropped gets the number
+ * of bytes removed, may be NULL), otherwise the verify status with the
+ * reason in err. */
+FUIN_EXPORT fuin_status fuin_ledger_repair(const char *path,
+                                           const fuin_pubkey *keys,
+                                           size_t nkeys, uint64_t *dropped,
+                                           char *err, size_t errcap) FUIN_WUR;
+
+typedef enum {
+    FUIN_LEDGER_CSV = 1,  /* header row + one row per record, RFC 4180,
+                             CRLF line ends                              */
+    FUIN_LEDGER_JSON = 2, /* a JSON array of the records, each exactly its
+                             ledger line (signatures stay checkable)     */
+    FUIN_LEDGER_HTML = 3  /* printable Japanese certificate per record:
+                             消去証明書, or 廃棄記録 for physical destruction */
+} fuin_ledger_format;
+
+/* Export every record, or only the one whose record_id is `record_id`
+ * (FUIN_E_NO_MATCH if none).  The ledger is parsed, not verified: run
+ * fuin_ledger_verify() first when the export must be trustworthy.  Every
+ * complete line must be a record (FUIN_E_SYNTAX otherwise); a torn last
+ * line is skipped.  Output goes to `out` (FUIN_E_IO if it fails). */
+FUIN_EXPORT fuin_status fuin_ledger_export(const char *path,
+                                           fuin_ledger_format format,
+                                           const char *record_id,
+                                           fuin_write_fn out, void *ctx,
+                                           char *err, size_t errcap) FUIN_WUR;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

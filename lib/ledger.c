@@ -1,0 +1,1315 @@
+/* Disposal records and the tamper-evident ledger (include/fuin/ledger.h).
+ * Uses only the public signing API; JSON through jansson. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "internal.h"
+#include "fuin/ledger.h"
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
+#define LOAD_FLAGS JSON_REJECT_DUPLICATES
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define UNTRUSTED "fuin ledger record"
+
+static void seterr(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || cap == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+static void sha256_hex(const void *buf, size_t len, char out[65])
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(h, buf, len);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* ---- building a record ------------------------------------------------- */
+
+static int in_set(const char *s, const char *const *set)
+{
+    if (s == NULL)
+        return 0;
+    for (; *set != NULL; set++)
+        if (strcmp(s, *set) == 0)
+            return 1;
+    return 0;
+}
+
+/* Names and identifiers end up on a printed certificate: no control
+ * characters and none of the invisible direction / zero-width characters
+ * that could make one name look like another (same rule as
+ * include/fuin/trust.h).  UTF-8 validity itself is left to jansson. */
+static int plain_text(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (s == NULL)
+        return 1;
+    for (; *p != 0; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return 0;
+        if (p[0] == 0xe2 && p[1] == 0x80 &&
+            ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae)))
+            return 0;
+        if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+            return 0;
+        if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+            return 0;
+    }
+    return 1;
+}
+
+static const char *const KINDS[] = {"file", "device", "physical", NULL};
+static const char *const CATEGORIES[] = {"Clear", "Purge", "Destroy", "none", NULL};
+static const char *const RESULTS[] = {"success", "failure", "interrupted", NULL};
+
+/* NULL -> null; invalid UTF-8 -> NULL (jansson refuses it). */
+static json_t *str_or_null(const char *s)
+{
+    return s == NULL ? json_null() : json_string(s);
+}
+
+static int set_new(json_t *obj, const char *key, json_t *v)
+{
+    return v == NULL ? -1 : json_object_set_new(obj, key, v);
+}
+
+static fuin_status build_record(const fuin_record *r, const char *key_id,
+                                const char *record_id, uint64_t seq,
+                                const char *prev_hash, json_t **out,
+                                char *err, size_t errcap)
+{
+    char t0[FUIN_TIME_MAX], t1[FUIN_TIME_MAX], label[256];
+    json_t *o = json_object(), *op = json_object(), *tg = json_object();
+    json_t *vf = json_object(), *errs = json_array();
+    int bad = 0;
+
+    *out = NULL;
+    if (o == NULL || op == NULL || tg == NULL || vf == NULL || errs == NULL) {
+        json_decref(o), json_decref(op), json_decref(tg), json_decref(vf),
+            json_decref(errs);
+        seterr(err, errcap, "out of memory");
+        return FUIN_E_NOMEM;
+    }
+    if (fuin_time_format_rfc3339(r->start, t0, sizeof t0) == 0 ||
+        fuin_time_format_rfc3339(r->end, t1, sizeof t1) == 0) {
+        json_decref(o), json_decref(op), json_decref(tg), json_decref(vf),
+            json_decref(errs);
+        seterr(err, errcap, "record: start or end time out of range");
+        return FUIN_E_INVALID;
+    }
+    label[0] = '\0';
+    if (r->label != NULL) {
+        size_t n = fuin_label_format(r->label, label, sizeof label);
+        fuin_label back;
+        /* Only a label that reads back is written (no out-of-range levels). */
+        if (n == 0 || n >= sizeof label ||
+            fuin_label_parse(label, &back, NULL, 0) != FUIN_OK ||
+            memcmp(&back, r->label, sizeof back) != 0) {
+            json_decref(o), json_decref(op), json_decref(tg),
+                json_decref(vf), json_decref(errs);
+            seterr(err, errcap, "record: invalid class label");
+            return FUIN_E_INVALID;
+        }
+    }
+    bad |= set_new(op, "name", json_string(r->operator_name));
+    bad |= set_new(op, "key_id", json_string(key_id));
+    bad |= set_new(tg, "kind", json_string(r->target_kind));
+    bad |= set_new(tg, "path", str_or_null(r->target_path));
+    bad |= set_new(tg, "model", str_or_null(r->target_model));
+    bad |= set_new(tg, "serial", str_or_null(r->target_serial));
+    bad |= set_new(tg, "transport", str_or_null(r->target_transport));
+    bad |= set_new(tg, "size", r->target_size < 0 ? json_null()
+                                                   : json_integer(r->target_size));
+    bad |= set_new(vf, "mode", str_or_null(r->verify_mode));
+    bad |= set_new(vf, "bytes", json_integer((json_int_t)r->verify_bytes));
+    for (size_t i = 0; i < r->nerrors; i++)
+        bad |= r->errors[i] == NULL ? -1
+                                    : json_array_append_new(errs, json_string(r->errors[i]));
+    bad |= set_new(o, "operator", op);
+    bad |= set_new(o, "target", tg);
+    bad |= set_new(o, "verify", vf);
+    bad |= set_new(o, "errors", errs);
+    bad |= set_new(o, "record_id", json_string(record_id));
+    bad |= set_new(o, "seq", json_integer((json_int_t)seq));
+    bad |= set_new(o, "prev_hash", json_string(prev_hash));
+    bad |= set_new(o, "start", json_string(t0));
+    bad |= set_new(o, "end", json_string(t1));
+    bad |= set_new(o, "witness", str_or_null(r->witness));
+    bad |= set_new(o, "approver", str_or_null(r->approver));
+    bad |= set_new(o, "asset_id", str_or_null(r->asset_id));
+    bad |= set_new(o, "class", r->label == NULL ? json_null() : json_string(label));
+    bad |= set_new(o, "method", json_string(r->method));
+    bad |= set_new(o, "category", json_string(r->category));
+    bad |= set_new(o, "passes", json_integer((json_int_t)r->passes));
+    bad |= set_new(o, "pattern", str_or_null(r->pattern));
+    bad |= set_new(o, "result", json_string(r->result));
+    bad |= set_new(o, "fuin_version", json_string(fuin_version()));
+    bad |= set_new(o, "caveat", str_or_null(r->caveat));
+    if (bad) {
+        json_decref(o);
+        seterr(err, errcap, "record: a text field is not valid UTF-8");
+        return FUIN_E_INVALID;
+    }
+    *out = o;
+    return FUIN_OK;
+}
+
+/* The minisign text's four lines -> the "sig" object. */
+static json_t *sig_object(const char *minisig)
+{
+    const char *l2 = strchr(minisig, '\n'), *l3, *l4, *end;
+    static const char tc[] = "trusted comment: ";
+    json_t *o;
+
+    if (l2 == NULL || (l3 = strchr(++l2, '\n')) == NULL)
+        return NULL;
+    l3++;
+    if (strncmp(l3, tc, sizeof tc - 1) != 0 || (l4 = strchr(l3, '\n')) == NULL)
+        return NULL;
+    l4++;
+    if ((end = strchr(l4, '\n')) == NULL)
+        return NULL;
+    o = json_object();
+    if (o == NULL ||
+        set_new(o, "signature", json_stringn(l2, (size_t)(l3 - 1 - l2))) ||
+        set_new(o, "comment", json_stringn(l3 + sizeof tc - 1,
+                                           (size_t)(l4 - 1 - (l3 + sizeof tc - 1)))) ||
+        set_new(o, "global", json_stringn(l4, (size_t)(end - l4)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- reading the ledger's tail ----------------------------------------- */
+
+/* Offset of the last LF strictly before `end`, or -1 if there is none. */
+static int find_prev_lf(int fd, off_t end, off_t *pos)
+{
+    char buf[4096];
+
+    while (end > 0) {
+        size_t n = end > (off_t)sizeof buf ? sizeof buf : (size_t)end;
+        off_t at = end - (off_t)n;
+        ssize_t got = pread(fd, buf, n, at);
+        if (got != (ssize_t)n)
+            return -2;
+        for (size_t i = n; i-- > 0;)
+            if (buf[i] == '\n') {
+                *pos = at + (off_t)i;
+                return 0;
+            }
+        end = at;
+    }
+    *pos = -1;
+    return 0;
+}
+
+/* seq and hash of the last complete line; seq 0 and zeros for an empty file. */
+static fuin_status read_tail(int fd, uint64_t *seq, char hash[65], char *err,
+                             size_t errcap)
+{
+    struct stat st;
+    off_t lf;
+    char last;
+    char *line;
+    size_t len;
+    json_t *o, *s;
+    json_error_t je;
+
+    if (fstat(fd, &st) != 0) {
+        seterr(err, errcap, "ledger: stat: %s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (st.st_size == 0) {
+        *seq = 0;
+        memcpy(hash, ZERO_HASH, 65);
+        return FUIN_OK;
+    }
+    if (pread(fd, &last, 1, st.st_size - 1) != 1) {
+        seterr(err, errcap, "ledger: read: %s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (find_prev_lf(fd, last == '\n' ? st.st_size - 1 : st.st_size, &lf) != 0) {
+        seterr(err, errcap, "ledger: read: %s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (last != '\n') {
+        seterr(err, errcap,
+               "ledger: torn last line at byte %jd: run fuin ledger verify",
+               (intmax_t)(lf + 1));
+        return FUIN_E_SYNTAX;
+    }
+    len = (size_t)(st.st_size - 1 - (lf + 1));
+    if (len > FUIN_LEDGER_MAX_LINE) {
+        seterr(err, errcap, "ledger: last line longer than %u bytes",
+               FUIN_LEDGER_MAX_LINE);
+        return FUIN_E_LIMIT;
+    }
+    if ((line = malloc(len + 1)) == NULL) {
+        seterr(err, errcap, "out of memory");
+        return FUIN_E_NOMEM;
+    }
+    if (pread(fd, line, len, lf + 1) != (ssize_t)len) {
+        free(line);
+        seterr(err, errcap, "ledger: read: %s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    o = json_loadb(line, len, LOAD_FLAGS, &je);
+    s = json_object_get(o, "seq");
+    if (!json_is_integer(s) || json_integer_value(s) < 1) {
+        json_decref(o);
+        free(line);
+        seterr(err, errcap, "ledger: last line is not a record: run fuin ledger verify");
+        return FUIN_E_SYNTAX;
+    }
+    *seq = (uint64_t)json_integer_value(s);
+    sha256_hex(line, len, hash);
+    json_decref(o);
+    free(line);
+    return FUIN_OK;
+}
+
+static fuin_status open_locked(const char *path, int flags, int *fdp, char *err,
+                               size_t errcap)
+{
+    struct stat st;
+    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        seterr(err, errcap, "%s: %s", path,
+               errno == ELOOP ? "is a symbolic link" : strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        seterr(err, errcap, "%s: not a regular file", path);
+        return FUIN_E_IO;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            seterr(err, errcap, "%s: lock: %s", path, strerror(errno));
+            close(fd);
+            return FUIN_E_IO;
+        }
+    }
+    *fdp = fd;
+    return FUIN_OK;
+}
+
+/* A new ledger's directory entry must survive a crash too. */
+static void fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd;
+
+    if (slash == NULL)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+fuin_status fuin_ledger_append(const char *path, fuin_record *r,
+                               const fuin_seckey *operator_key, char *err,
+                               size_t errcap)
+{
+    fuin_pubkey pk;
+    char keyhex[FUIN_KEYID_HEX], rid[17], prev[65], tc[96];
+    uint8_t rnd[8];
+    uint64_t seq;
+    json_t *rec = NULL, *sig;
+    char *body = NULL, *line = NULL, *minisig = NULL;
+    fuin_signer *sg = NULL;
+    fuin_status st;
+    struct stat sb;
+    size_t len;
+    int fd = -1;
+    ssize_t w;
+
+    if (path == NULL || r == NULL || operator_key == NULL) {
+        seterr(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    if (r->operator_name == NULL || r->operator_name[0] == '\0' ||
+        !in_set(r->target_kind, KINDS) || r->method == NULL ||
+        r->method[0] == '\0' || !in_set(r->category, CATEGORIES) ||
+        !in_set(r->result, RESULTS) || (r->nerrors > 0 && r->errors == NULL)) {
+        seterr(err, errcap,
+               "record: operator, target kind, method, category and result are required");
+        return FUIN_E_INVALID;
+    }
+    if (!plain_text(r->operator_name) || !plain_text(r->witness) ||
+        !plain_text(r->approver) || !plain_text(r->asset_id) ||
+        !plain_text(r->target_model) || !plain_text(r->target_serial) ||
+        !plain_text(r->target_transport) || !plain_text(r->method) ||
+        !plain_text(r->pattern) || !plain_text(r->verify_mode)) {
+        seterr(err, errcap,
+               "record: names and identifiers must not contain control or "
+               "invisible characters");
+        return FUIN_E_INVALID;
+    }
+    if (r->start < 0 || r->end < r->start || r->verify_bytes > INT64_MAX) {
+        seterr(err, errcap, "record: end before start, or a count out of range");
+        return FUIN_E_INVALID;
+    }
+    fuin_seckey_public(operator_key, &pk);
+    if (sodium_is_zero(pk.pk, sizeof pk.pk)) {
+        seterr(err, errcap, "record: invalid operator key");
+        return FUIN_E_INVALID;
+    }
+    fuin_keyid_hex(pk.keyid, keyhex);
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(rid, sizeof rid, rnd, sizeof rnd);
+
+    st = open_locked(path, O_RDWR | O_APPEND | O_CREAT, &fd, err, errcap);
+    if (st != FUIN_OK)
+        return st;
+    if ((st = read_tail(fd, &seq, prev, err, errcap)) != FUIN_OK)
+        goto out;
+    seq++;
+    if ((st = build_record(r, keyhex, rid, seq, prev, &rec, err, errcap)) != FUIN_OK)
+        goto out;
+    st = FUIN_E_NOMEM;
+    if ((body = json_dumps(rec, DUMP_FLAGS)) == NULL)
+        goto nomem;
+    if ((sg = fuin_signer_new(operator_key)) == NULL)
+        goto nomem;
+    snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64, rid, seq);
+    if ((st = fuin_sign_update(sg, (const uint8_t *)body, strlen(body))) != FUIN_OK ||
+        (st = fuin_sign_final(sg, UNTRUSTED, tc, &minisig, NULL)) != FUIN_OK) {
+        seterr(err, errcap, "record: signing failed: %s", fuin_signer_errmsg(sg));
+        goto out;
+    }
+    st = FUIN_E_NOMEM;
+    if ((sig = sig_object(minisig)) == NULL || json_object_set_new(rec, "sig", sig) != 0)
+        goto nomem;
+    if ((line = json_dumps(rec, DUMP_FLAGS)) == NULL)
+        goto nomem;
+    len = strlen(line);
+    if (len > FUIN_LEDGER_MAX_LINE) {
+        st = FUIN_E_LIMIT;
+        seterr(err, errcap, "record: longer than %u bytes", FUIN_LEDGER_MAX_LINE);
+        goto out;
+    }
+    sha256_hex(line, len, r->hash);
+    line[len] = '\n'; /* json_dumps' NUL becomes the line end: one write() */
+    if (fstat(fd, &sb) != 0) {
+        st = FUIN_E_IO;
+        seterr(err, errcap, "%s: stat: %s", path, strerror(errno));
+        goto out;
+    }
+    do
+        w = write(fd, line, len + 1);
+    while (w < 0 && errno == EINTR);
+    if (w != (ssize_t)(len + 1)) {
+        int e = w < 0 ? errno : ENOSPC;
+        /* Leave no torn line behind: we hold the lock, so the file ended
+         * at sb.st_size before our write. */
+        if (w > 0)
+            (void)ftruncate(fd, sb.st_size);
+        st = FUIN_E_IO;
+        seterr(err, errcap, "%s: write: %s", path, strerror(e));
+        goto out;
+    }
+    if (fsync(fd) != 0) {
+        st = FUIN_E_IO;
+        seterr(err, errcap, "%s: fsync: %s", path, strerror(errno));
+        goto out;
+    }
+    if (sb.st_size == 0)
+        fsync_parent(path);
+    memcpy(r->record_id, rid, sizeof rid);
+    r->seq = seq;
+    st = FUIN_OK;
+    goto out;
+nomem:
+    seterr(err, errcap, "out of memory");
+out:
+    if (fd >= 0)
+        close(fd); /* releases the lock */
+    fuin_signer_free(sg);
+    free(minisig);
+    free(body);
+    free(line);
+    json_decref(rec);
+    return st;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+typedef struct {
+    const fuin_pubkey *keys;
+    size_t nkeys;
+    fuin_ledger_report *rep;
+    uint64_t line;
+    char prev[65];
+} vstate;
+
+static int is_text(json_t *v, int nullable)
+{
+    return json_is_string(v) || (nullable && json_is_null(v));
+}
+
+static int has_keys(json_t *o, const char *const *keys)
+{
+    size_t n = 0;
+
+    if (!json_is_object(o))
+        return 0;
+    for (; keys[n] != NULL; n++)
+        if (json_object_get(o, keys[n]) == NULL)
+            return 0;
+    return json_object_size(o) == n;
+}
+
+static int is_hex(const char *s, size_t n, int upper)
+{
+    if (strlen(s) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (upper ? (c >= 'A' && c <= 'F')
+                                                : (c >= 'a' && c <= 'f'))))
+            return 0;
+    }
+    return 1;
+}
+
+static int is_time(json_t *v)
+{
+    int64_t t;
+
+    return json_is_string(v) &&
+           fuin_time_parse_rfc3339(json_string_value(v), &t) == FUIN_OK;
+}
+
+/* The schema of include/fuin/ledger.h; returns the reason or NULL. */
+static const char *check_schema(json_t *o)
+{
+    static const char *const TOP[] = {
+        "record_id", "seq", "prev_hash", "start", "end", "operator", "witness",
+        "approver", "asset_id", "class", "target", "method", "category",
+        "passes", "pattern", "verify", "errors", "result", "fuin_version",
+        "caveat", "sig", NULL};
+    static const char *const OP[] = {"name", "key_id", NULL};
+    static const char *const TG[] = {"kind", "path", "model", "serial", "size",
+                                     "transport", NULL};
+    static const char *const VF[] = {"mode", "bytes", NULL};
+    static const char *const SG[] = {"signature", "comment", "global", NULL};
+    json_t *tg, *vf, *errs, *v;
+    size_t i;
+
+    if (!has_keys(o, TOP))
+        return "not a ledger record (keys)";
+    if (!json_is_string(json_object_get(o, "record_id")) ||
+        !is_hex(json_string_value(json_object_get(o, "record_id")), 16, 0))
+        return "bad record_id";
+    if (!json_is_string(json_object_get(o, "prev_hash")) ||
+        !is_hex(json_string_value(json_object_get(o, "prev_hash")), 64, 0))
+        return "bad prev_hash";
+    if (!is_time(json_object_get(o, "start")) || !is_time(json_object_get(o, "end")))
+        return "bad start or end time";
+    v = json_object_get(o, "operator");
+    if (!has_keys(v, OP) || !json_is_string(json_object_get(v, "name")) ||
+        !json_is_string(json_object_get(v, "key_id")) ||
+        !is_hex(json_string_value(json_object_get(v, "key_id")), 16, 1))
+        return "bad operator";
+    if (!is_text(json_object_get(o, "witness"), 1) ||
+        !is_text(json_object_get(o, "approver"), 1) ||
+        !is_text(json_object_get(o, "asset_id"), 1) ||
+        !is_text(json_object_get(o, "class"), 1) ||
+        !is_text(json_object_get(o, "pattern"), 1) ||
+        !is_text(json_object_get(o, "caveat"), 1) ||
+        !json_is_string(json_object_get(o, "fuin_version")))
+        return "bad text field";
+    tg = json_object_get(o, "target");
+    if (!has_keys(tg, TG) ||
+        !in_set(json_string_value(json_object_get(tg, "kind")), KINDS) ||
+        !is_text(json_object_get(tg, "path"), 1) ||
+        !is_text(json_object_get(tg, "model"), 1) ||
+        !is_text(json_object_get(tg, "serial"), 1) ||
+        !is_text(json_object_get(tg, "transport"), 1) ||
+        !(json_is_null(json_object_get(tg, "size")) ||
+          (json_is_integer(json_object_get(tg, "size")) &&
+           json_integer_value(json_object_get(tg, "size")) >= 0)))
+        return "bad target";
+    if (!json_is_string(json_object_get(o, "method")) ||
+        !in_set(json_string_value(json_object_get(o, "category")), CATEGORIES) ||
+        !in_set(json_string_value(json_object_get(o, "result")), RESULTS) ||
+        !json_is_integer(json_object_get(o, "passes")) ||
+        json_integer_value(json_object_get(o, "passes")) < 0)
+        return "bad method, category, passes or result";
+    vf = json_object_get(o, "verify");
+    if (!has_keys(vf, VF) || !is_text(json_object_get(vf, "mode"), 1) ||
+        !json_is_integer(json_object_get(vf, "bytes")) ||
+        json_integer_value(json_object_get(vf, "bytes")) < 0)
+        return "bad verify";
+    errs = json_object_get(o, "errors");
+    if (!json_is_array(errs))
+        return "bad errors";
+    json_array_foreach(errs, i, v)
+        if (!json_is_string(v))
+            return "bad errors";
+    v = json_object_get(o, "sig");
+    if (!has_keys(v, SG) || !json_is_string(json_object_get(v, "signature")) ||
+        !json_is_string(json_object_get(v, "comment")) ||
+        !json_is_string(json_object_get(v, "global")))
+        return "bad sig";
+    return NULL;
+}
+
+static fuin_status vfail(vstate *vs, fuin_status st, uint64_t seq,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static fuin_status vfail(vstate *vs, fuin_status st, uint64_t seq,
+                         const char *fmt, ...)
+{
+    char why[FUIN_LEDGER_REASON_MAX - 64];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    vs->rep->status = st;
+    vs->rep->bad_line = vs->line;
+    vs->rep->bad_seq = seq;
+    if (seq > 0)
+        snprintf(vs->rep->reason, sizeof vs->rep->reason, "line %" PRIu64
+                 " (seq %" PRIu64 "): %s", vs->line, seq, why);
+    else
+        snprintf(vs->rep->reason, sizeof vs->rep->reason,
+                 "line %" PRIu64 ": %s", vs->line, why);
+    return st;
+}
+
+/* Verify one complete line (without its LF). */
+static fuin_status verify_line(vstate *vs, const char *line, size_t len)
+{
+    json_error_t je;
+    json_t *o, *sigo, *s;
+    char *dump = NULL, *body = NULL, *minisig = NULL;
+    const char *why, *keyid_txt;
+    char hash[65], tc[96], claimed[FUIN_KEYID_HEX];
+    uint8_t keyid[FUIN_KEYID_BYTES];
+    const fuin_pubkey *pk = NULL;
+    fuin_verifier *v = NULL;
+    uint64_t seq = 0;
+    fuin_status st;
+    size_t n;
+
+    vs->line++;
+    if (len > FUIN_LEDGER_MAX_LINE)
+        return vfail(vs, FUIN_E_LIMIT, 0, "longer than %u bytes", FUIN_LEDGER_MAX_LINE);
+    o = json_loadb(line, len, LOAD_FLAGS, &je);
+    if (o == NULL || !json_is_object(o)) {
+        json_decref(o);
+        return vfail(vs, FUIN_E_SYNTAX, 0, "not a JSON object");
+    }
+    s = json_object_get(o, "seq");
+    if (json_is_integer(s) && json_integer_value(s) > 0)
+        seq = (uint64_t)json_integer_value(s);
+    if ((dump = json_dumps(o, DUMP_FLAGS)) == NULL) {
+        st = vfail(vs, FUIN_E_NOMEM, seq, "out of memory");
+        goto out;
+    }
+    /* One byte form per record: any edit that leaves valid JSON
+     * (white space, escapes, key order) is caught here. */
+    if (strlen(dump) != len || memcmp(dump, line, len) != 0) {
+        st = vfail(vs, FUIN_E_SYNTAX, seq, "record is not in canonical form (edited)");
+        goto out;
+    }
+    if ((why = check_schema(o)) != NULL || seq == 0) {
+        st = vfail(vs, FUIN_E_SYNTAX, seq, "%s", why ? why : "bad seq");
+        goto out;
+    }
+    if (strcmp(json_string_value(json_object_get(o, "prev_hash")), vs->prev) != 0) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq,
+                   "prev_hash does not match the previous line (record deleted, "
+                   "inserted, reordered or an earlier one edited)");
+        goto out;
+    }
+    if (seq != vs->line) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq, "seq %" PRIu64 ", expected %" PRIu64,
+                   seq, vs->line);
+        goto out;
+    }
+    keyid_txt = json_string_value(json_object_get(json_object_get(o, "operator"), "key_id"));
+    if (fuin_keyid_from_hex(keyid_txt, keyid) != FUIN_OK) {
+        st = vfail(vs, FUIN_E_SYNTAX, seq, "bad operator key id");
+        goto out;
+    }
+    for (size_t i = 0; i < vs->nkeys; i++)
+        if (memcmp(vs->keys[i].keyid, keyid, FUIN_KEYID_BYTES) == 0) {
+            pk = &vs->keys[i];
+            break;
+        }
+    if (pk == NULL) {
+        st = vfail(vs, FUIN_E_UNTRUSTED, seq, "signed by unknown key id %s", keyid_txt);
+        goto out;
+    }
+    snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64,
+             json_string_value(json_object_get(o, "record_id")), seq);
+    sigo = json_incref(json_object_get(o, "sig"));
+    if (strcmp(json_string_value(json_object_get(sigo, "comment")), tc) != 0) {
+        json_decref(sigo);
+        st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature comment does not match the record");
+        goto out;
+    }
+    n = strlen(UNTRUSTED) + strlen(tc) +
+        strlen(json_string_value(json_object_get(sigo, "signature"))) +
+        strlen(json_string_value(json_object_get(sigo, "global"))) + 64;
+    if ((minisig = malloc(n)) != NULL)
+        snprintf(minisig, n, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n",
+                 UNTRUSTED, json_string_value(json_object_get(sigo, "signature")), tc,
+                 json_string_value(json_object_get(sigo, "global")));
+    json_decref(sigo);
+    json_object_del(o, "sig");
+    if (minisig == NULL || (body = json_dumps(o, DUMP_FLAGS)) == NULL ||
+        (v = fuin_verifier_new()) == NULL) {
+        st = vfail(vs, FUIN_E_NOMEM, seq, "out of memory");
+        goto out;
+    }
+    if (fuin_verifier_load(v, minisig, strlen(minisig)) != FUIN_OK) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq, "malformed signature: %s",
+                   fuin_verifier_errmsg(v));
+        goto out;
+    }
+    fuin_verifier_keyid(v, keyid);
+    fuin_keyid_hex(keyid, claimed);
+    if (memcmp(keyid, pk->keyid, FUIN_KEYID_BYTES) != 0) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq,
+                   "signature key id %s is not the operator's key id %s", claimed,
+                   keyid_txt);
+        goto out;
+    }
+    if (fuin_verify_update(v, (const uint8_t *)body, strlen(body)) != FUIN_OK ||
+        fuin_verify_final(v, pk) != FUIN_OK) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature does not verify (record edited)");
+        goto out;
+    }
+    sha256_hex(line, len, hash);
+    memcpy(vs->prev, hash, sizeof hash);
+    memcpy(vs->rep->last_hash, hash, sizeof hash);
+    vs->rep->records++;
+    st = FUIN_OK;
+out:
+    fuin_verifier_free(v);
+    free(minisig);
+    free(body);
+    free(dump);
+    json_decref(o);
+    return st;
+}
+
+static void report_init(fuin_ledger_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    memcpy(rep->last_hash, ZERO_HASH, 65);
+}
+
+static fuin_status report_torn(vstate *vs, uint64_t offset)
+{
+    fuin_ledger_report *rep = vs->rep;
+
+    rep->torn = 1;
+    rep->torn_offset = offset;
+    rep->status = FUIN_E_SYNTAX;
+    rep->bad_line = vs->line + 1;
+    snprintf(rep->reason, sizeof rep->reason,
+             "line %" PRIu64 ": torn last line at byte %" PRIu64
+             " (no line end); the %" PRIu64 " records before it verify",
+             vs->line + 1, offset, rep->records);
+    return FUIN_E_SYNTAX;
+}
+
+static fuin_status vstate_init(vstate *vs, const fuin_pubkey *keys, size_t nkeys,
+                               fuin_ledger_report *rep)
+{
+    if (rep == NULL)
+        return FUIN_E_INVALID;
+    report_init(rep);
+    if (keys == NULL && nkeys > 0) {
+        rep->status = FUIN_E_INVALID;
+        snprintf(rep->reason, sizeof rep->reason, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    vs->keys = keys;
+    vs->nkeys = nkeys;
+    vs->rep = rep;
+    vs->line = 0;
+    memcpy(vs->prev, ZERO_HASH, 65);
+    return FUIN_OK;
+}
+
+fuin_status fuin_ledger_verify_buf(const char *buf, size_t len,
+                                   const fuin_pubkey *keys, size_t nkeys,
+                                   fuin_ledger_report *rep)
+{
+    vstate vs;
+    size_t at = 0;
+    fuin_status st;
+
+    if ((st = vstate_init(&vs, keys, nkeys, rep)) != FUIN_OK)
+        return st;
+    if (buf == NULL && len > 0) {
+        rep->status = FUIN_E_INVALID;
+        return FUIN_E_INVALID;
+    }
+    while (at < len) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        if (nl == NULL)
+            return report_torn(&vs, at);
+        if ((st = verify_line(&vs, buf + at, (size_t)(nl - (buf + at)))) != FUIN_OK)
+            return st;
+        at = (size_t)(nl - buf) + 1;
+    }
+    snprintf(rep->reason, sizeof rep->reason, "%" PRIu64 " records verify", rep->records);
+    return FUIN_OK;
+}
+
+/* Calls fn(ctx, line, len, offset) for each complete line; a torn last line
+ * is reported through *torn / *torn_at.  Lines are capped so a hostile
+ * ledger cannot make us allocate without bound. */
+typedef fuin_status (*line_fn)(void *ctx, const char *line, size_t len);
+
+static fuin_status each_line(FILE *f, line_fn fn, void *ctx, int *torn,
+                             uint64_t *torn_at, uint64_t *toolong_line)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    uint64_t off = 0, no = 0;
+    fuin_status st = FUIN_OK;
+
+    *torn = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        no++;
+        if (line[n - 1] != '\n') {
+            *torn = 1;
+            *torn_at = off;
+            break;
+        }
+        if ((size_t)n - 1 > FUIN_LEDGER_MAX_LINE) {
+            *toolong_line = no;
+            st = FUIN_E_LIMIT;
+            break;
+        }
+        if ((st = fn(ctx, line, (size_t)n - 1)) != FUIN_OK)
+            break;
+        off += (uint64_t)n;
+    }
+    if (st == FUIN_OK && ferror(f))
+        st = FUIN_E_IO;
+    free(line);
+    return st;
+}
+
+static fuin_status verify_cb(void *ctx, const char *line, size_t len)
+{
+    return verify_line(ctx, line, len);
+}
+
+static fuin_status verify_fd(int fd, const char *path, vstate *vs)
+{
+    fuin_ledger_report *rep = vs->rep;
+    int dupfd = dup(fd), torn = 0;
+    FILE *f = dupfd >= 0 ? fdopen(dupfd, "r") : NULL;
+    uint64_t torn_at = 0, toolong = 0;
+    fuin_status st;
+
+    if (f == NULL) {
+        if (dupfd >= 0)
+            close(dupfd);
+        rep->status = FUIN_E_IO;
+        snprintf(rep->reason, sizeof rep->reason, "%s: %s", path, strerror(errno));
+        return FUIN_E_IO;
+    }
+    st = each_line(f, verify_cb, vs, &torn, &torn_at, &toolong);
+    fclose(f);
+    if (st == FUIN_E_LIMIT && toolong) {
+        vs->line = toolong;
+        return vfail(vs, FUIN_E_LIMIT, 0, "longer than %u bytes", FUIN_LEDGER_MAX_LINE);
+    }
+    if (st == FUIN_E_IO && rep->status == FUIN_OK) {
+        rep->status = FUIN_E_IO;
+        snprintf(rep->reason, sizeof rep->reason, "%s: read error", path);
+    }
+    if (st != FUIN_OK)
+        return st;
+    if (torn)
+        return report_torn(vs, torn_at);
+    snprintf(rep->reason, sizeof rep->reason, "%" PRIu64 " records verify", rep->records);
+    return FUIN_OK;
+}
+
+fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
+                               size_t nkeys, fuin_ledger_report *rep)
+{
+    vstate vs;
+    fuin_status st;
+    int fd;
+
+    if ((st = vstate_init(&vs, keys, nkeys, rep)) != FUIN_OK)
+        return st;
+    if (path == NULL) {
+        rep->status = FUIN_E_INVALID;
+        return FUIN_E_INVALID;
+    }
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rep->status = FUIN_E_IO;
+        snprintf(rep->reason, sizeof rep->reason, "%s: %s", path, strerror(errno));
+        return FUIN_E_IO;
+    }
+    st = verify_fd(fd, path, &vs);
+    close(fd);
+    return st;
+}
+
+fuin_status fuin_ledger_repair(const char *path, const fuin_pubkey *keys,
+                               size_t nkeys, uint64_t *dropped, char *err,
+                               size_t errcap)
+{
+    fuin_ledger_report rep;
+    struct stat sb;
+    vstate vs;
+    fuin_status st;
+    int fd;
+
+    if (dropped != NULL)
+        *dropped = 0;
+    if (path == NULL) {
+        seterr(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    if ((st = vstate_init(&vs, keys, nkeys, &rep)) != FUIN_OK) {
+        seterr(err, errcap, "invalid argument");
+        return st;
+    }
+    /* Under the append lock, so no append can slip in between the check
+     * and the truncation. */
+    if ((st = open_locked(path, O_RDWR, &fd, err, errcap)) != FUIN_OK)
+        return st;
+    st = verify_fd(fd, path, &vs);
+    if (st == FUIN_OK || !rep.torn) {
+        if (st != FUIN_OK)
+            seterr(err, errcap, "%s: %s", path, rep.reason);
+        close(fd);
+        return st;
+    }
+    if (fstat(fd, &sb) != 0 || ftruncate(fd, (off_t)rep.torn_offset) != 0 ||
+        fsync(fd) != 0) {
+        seterr(err, errcap, "%s: truncate: %s", path, strerror(errno));
+        close(fd);
+        return FUIN_E_IO;
+    }
+    if (dropped != NULL)
+        *dropped = (uint64_t)sb.st_size - rep.torn_offset;
+    close(fd);
+    return FUIN_OK;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+typedef struct {
+    fuin_ledger_format format;
+    const char *want;        /* record_id or NULL */
+    fuin_write_fn out;
+    void *ctx;
+    uint64_t line, written;
+    int io_failed;
+    char *err;
+    size_t errcap;
+} xstate;
+
+static fuin_status emit(xstate *x, const char *s, size_t n)
+{
+    if (n > 0 && x->out(x->ctx, (const uint8_t *)s, n) != 0) {
+        x->io_failed = 1;
+        seterr(x->err, x->errcap, "export: write failed");
+        return FUIN_E_IO;
+    }
+    return FUIN_OK;
+}
+
+static fuin_status emits(xstate *x, const char *s)
+{
+    return emit(x, s, strlen(s));
+}
+
+/* Text of a scalar as shown in CSV and HTML: "" for null. */
+static void scalar_text(json_t *v, char *buf, size_t cap, const char **s)
+{
+    if (json_is_string(v))
+        *s = json_string_value(v);
+    else if (json_is_integer(v)) {
+        snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *s = buf;
+    } else
+        *s = "";
+}
+
+static json_t *path_get(json_t *o, const char *a, const char *b)
+{
+    json_t *v = json_object_get(o, a);
+    return b == NULL ? v : json_object_get(v, b);
+}
+
+static const struct col {
+    const char *head, *a, *b;
+} COLS[] = {
+    {"record_id", "record_id", NULL}, {"seq", "seq", NULL},
+    {"start", "start", NULL}, {"end", "end", NULL},
+    {"operator", "operator", "name"}, {"operator_key_id", "operator", "key_id"},
+    {"witness", "witness", NULL}, {"approver", "approver", NULL},
+    {"asset_id", "asset_id", NULL}, {"class", "class", NULL},
+    {"target_kind", "target", "kind"}, {"target_path", "target", "path"},
+    {"target_model", "target", "model"}, {"target_serial", "target", "serial"},
+    {"target_size", "target", "size"}, {"target_transport", "target", "transport"},
+    {"method", "method", NULL}, {"category", "category", NULL},
+    {"passes", "passes", NULL}, {"pattern", "pattern", NULL},
+    {"verify_mode", "verify", "mode"}, {"verify_bytes", "verify", "bytes"},
+    {"errors", "errors", NULL}, {"result", "result", NULL},
+    {"fuin_version", "fuin_version", NULL}, {"caveat", "caveat", NULL},
+    {"sha256", NULL, NULL},
+};
+#define NCOLS (sizeof COLS / sizeof COLS[0])
+
+static fuin_status csv_field(xstate *x, const char *s)
+{
+    fuin_status st;
+
+    if (strpbrk(s, ",\"\r\n") == NULL)
+        return emits(x, s);
+    if ((st = emits(x, "\"")) != FUIN_OK)
+        return st;
+    for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1)
+        if ((st = emit(x, s, (size_t)(q - s) + 1)) != FUIN_OK ||
+            (st = emits(x, "\"")) != FUIN_OK)
+            return st;
+    if ((st = emits(x, s)) != FUIN_OK)
+        return st;
+    return emits(x, "\"");
+}
+
+/* errors joined with "; " (malloc()ed). */
+static char *join_errors(json_t *errs)
+{
+    size_t i, n = 1;
+    json_t *v;
+    char *s;
+
+    json_array_foreach(errs, i, v)
+        n += strlen(json_string_value(v)) + 2;
+    if ((s = malloc(n)) == NULL)
+        return NULL;
+    s[0] = '\0';
+    json_array_foreach(errs, i, v) {
+        if (i > 0)
+            strncat(s, "; ", n - strlen(s) - 1);
+        strncat(s, json_string_value(v), n - strlen(s) - 1);
+    }
+    return s;
+}
+
+static fuin_status export_csv(xstate *x, json_t *o, const char *hash)
+{
+    char num[32];
+    const char *s;
+    fuin_status st = FUIN_OK;
+
+    for (size_t i = 0; i < NCOLS && st == FUIN_OK; i++) {
+        if (i > 0 && (st = emits(x, ",")) != FUIN_OK)
+            break;
+        if (COLS[i].a == NULL) {
+            st = csv_field(x, hash);
+        } else if (strcmp(COLS[i].a, "errors") == 0) {
+            char *j = join_errors(json_object_get(o, "errors"));
+            if (j == NULL)
+                return FUIN_E_NOMEM;
+            st = csv_field(x, j);
+            free(j);
+        } else {
+            scalar_text(path_get(o, COLS[i].a, COLS[i].b), num, sizeof num, &s);
+            st = csv_field(x, s);
+        }
+    }
+    return st == FUIN_OK ? emits(x, "\r\n") : st;
+}
+
+static fuin_status html_text(xstate *x, const char *s)
+{
+    fuin_status st = FUIN_OK;
+    const char *run = s;
+
+    for (; *s != '\0' && st == FUIN_OK; s++) {
+        const char *rep = NULL;
+        switch (*s) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: break;
+        }
+        if (rep != NULL) {
+            if ((st = emit(x, run, (size_t)(s - run))) == FUIN_OK)
+                st = emits(x, rep);
+            run = s + 1;
+        }
+    }
+    return st == FUIN_OK ? emits(x, run) : st;
+}
+
+static fuin_status html_row(xstate *x, const char *label, const char *value)
+{
+    fuin_status st;
+
+    if ((st = emits(x, "<tr><th>")) != FUIN_OK || (st = emits(x, label)) != FUIN_OK ||
+        (st = emits(x, "</th><td>")) != FUIN_OK ||
+        (st = html_text(x, value[0] ? value : "—")) != FUIN_OK)
+        return st;
+    return emits(x, "</td></tr>\n");
+}
+
+static fuin_status html_field(xstate *x, json_t *o, const char *label,
+                              const char *a, const char *b)
+{
+    char num[32];
+    const char *s;
+
+    scalar_text(path_get(o, a, b), num, sizeof num, &s);
+    return html_row(x, label, s);
+}
+
+/* Enumerated values shown in Japanese with the recorded token after it,
+ * so the paper copy can be matched to the ledger. */
+static fuin_status html_enum(xstate *x, json_t *o, const char *label,
+                             const char *a, const char *b)
+{
+    static const char *const JA[][2] = {
+        {"file", "ファイル"}, {"device", "記憶装置"}, {"physical", "物理媒体"},
+        {"Clear", "クリア（上書き等による消去）"}, {"Purge", "パージ（装置の消去機能による除去）"},
+        {"Destroy", "破壊"}, {"none", "なし"},
+        {"success", "成功"}, {"failure", "失敗"}, {"interrupted", "中断"},
+    };
+    const char *v = json_string_value(path_get(o, a, b));
+    char buf[160];
+
+    for (size_t i = 0; i < sizeof JA / sizeof JA[0]; i++)
+        if (strcmp(v, JA[i][0]) == 0) {
+            snprintf(buf, sizeof buf, "%s (%s)", JA[i][1], v);
+            return html_row(x, label, buf);
+        }
+    return html_row(x, label, v);
+}
+
+static const char HTML_HEAD[] =
+    "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>消去証明書 / 廃棄記録</title>\n<style>\n"
+    "body{font-family:\"Noto Sans CJK JP\",\"IPAexGothic\",sans-serif;margin:2em}\n"
+    "section{max-width:48em}\nsection+section{page-break-before:always}\n"
+    "table{border-collapse:collapse;width:100%}\n"
+    "th,td{border:1px solid #000;padding:.3em .5em;text-align:left;vertical-align:top}\n"
+    "th{width:14em;background:#eee}\n.hash{font-family:monospace;word-break:break-all}\n"
+    ".sign{margin-top:3em}\n</style>\n</head>\n<body>\n";
+
+static fuin_status export_html(xstate *x, json_t *o, const char *hash)
+{
+    int physical = strcmp(json_string_value(path_get(o, "target", "kind")), "physical") == 0 ||
+                   strcmp(json_string_value(json_object_get(o, "category")), "Destroy") == 0;
+    const char *title = physical ? "廃棄記録" : "消去証明書";
+    char *errs = NULL;
+    fuin_status st;
+
+#define E(call)                                                                \
+    do {                                                                       \
+        if ((st = (call)) != FUIN_OK)                                          \
+            goto out;                                                          \
+    } while (0)
+    E(emits(x, "<section>\n<h1>"));
+    E(emits(x, title));
+    E(emits(x, "</h1>\n<p>下記のとおり、情報資産の"));
+    E(emits(x, physical ? "物理的破壊" : "データ消去"));
+    E(emits(x, "を実施したことを証明します。</p>\n"));
+    E(emits(x, "<h2>対象（何を）</h2>\n<table>\n"));
+    E(html_field(x, o, "資産番号", "asset_id", NULL));
+    E(html_field(x, o, "格付", "class", NULL));
+    E(html_enum(x, o, "種別", "target", "kind"));
+    E(html_field(x, o, "パス", "target", "path"));
+    E(html_field(x, o, "型番", "target", "model"));
+    E(html_field(x, o, "製造番号", "target", "serial"));
+    E(html_field(x, o, "容量（バイト）", "target", "size"));
+    E(html_field(x, o, "接続方式", "target", "transport"));
+    E(emits(x, "</table>\n<h2>日時（いつ）</h2>\n<table>\n"));
+    E(html_field(x, o, "開始", "start", NULL));
+    E(html_field(x, o, "終了", "end", NULL));
+    E(emits(x, "</table>\n<h2>実施者（誰が）</h2>\n<table>\n"));
+    E(html_field(x, o, "作業者", "operator", "name"));
+    E(html_field(x, o, "立会者", "witness", NULL));
+    E(html_field(x, o, "承認者", "approver", NULL));
+    E(emits(x, "</table>\n<h2>方法（どのように）</h2>\n<table>\n"));
+    E(html_field(x, o, "方式", "method", NULL));
+    E(html_enum(x, o, "区分（NIST SP 800-88）", "category", NULL));
+    E(html_field(x, o, "パス数", "passes", NULL));
+    E(html_field(x, o, "パターン", "pattern", NULL));
+    E(emits(x, "</table>\n<h2>検証</h2>\n<table>\n"));
+    E(html_field(x, o, "検証方式", "verify", "mode"));
+    E(html_field(x, o, "検証バイト数", "verify", "bytes"));
+    E(emits(x, "</table>\n<h2>結果</h2>\n<table>\n"));
+    E(html_enum(x, o, "結果", "result", NULL));
+    if ((errs = join_errors(json_object_get(o, "errors"))) == NULL) {
+        st = FUIN_E_NOMEM;
+        goto out;
+    }
+    E(html_row(x, "エラー", errs));
+    E(html_field(x, o, "注意事項", "caveat", NULL));
+    E(emits(x, "</table>\n<h2>記録の真正性</h2>\n<table>\n"));
+    E(html_field(x, o, "記録ID", "record_id", NULL));
+    E(html_field(x, o, "通番", "seq", NULL));
+    E(emits(x, "<tr><th>記録のSHA-256</th><td class=\"hash\">"));
+    E(html_text(x, hash));
+    E(emits(x, "</td></tr>\n<tr><th>署名鍵ID（作業者）</th><td class=\"hash\">"));
+    E(html_text(x, json_string_value(path_get(o, "operator", "key_id"))));
+    E(emits(x, "</td></tr>\n"));
+    E(html_field(x, o, "fuin バージョン", "fuin_version", NULL));
+    E(emits(x, "</table>\n<p>この記録は作業者の鍵で署名され、台帳の前の記録に"
+               "ハッシュで連結されています（fuin ledger verify で検証できます）。</p>\n"
+               "<table class=\"sign\">\n<tr><th>作業者 署名</th><td></td></tr>\n"
+               "<tr><th>立会者 署名</th><td></td></tr>\n"
+               "<tr><th>承認者 署名</th><td></td></tr>\n</table>\n</section>\n"));
+#undef E
+out:
+    free(errs);
+    return st;
+}
+
+static fuin_status export_cb(void *ctx, const char *line, size_t len)
+{
+    xstate *x = ctx;
+    json_error_t je;
+    json_t *o;
+    const char *why;
+    char hash[65];
+    fuin_status st;
+
+    x->line++;
+    o = json_loadb(line, len, LOAD_FLAGS, &je);
+    if (o == NULL || (why = check_schema(o)) != NULL) {
+        seterr(x->err, x->errcap, "ledger line %" PRIu64 ": not a record", x->line);
+        json_decref(o);
+        return FUIN_E_SYNTAX;
+    }
+    if (x->want != NULL &&
+        strcmp(json_string_value(json_object_get(o, "record_id")), x->want) != 0) {
+        json_decref(o);
+        return FUIN_OK;
+    }
+    sha256_hex(line, len, hash);
+    switch (x->format) {
+    case FUIN_LEDGER_CSV:
+        st = export_csv(x, o, hash);
+        break;
+    case FUIN_LEDGER_JSON:
+        st = emits(x, x->written ? ",\n" : "\n");
+        if (st == FUIN_OK)
+            st = emit(x, line, len);
+        break;
+    default:
+        st = export_html(x, o, hash);
+        break;
+    }
+    json_decref(o);
+    if (st == FUIN_E_NOMEM)
+        seterr(x->err, x->errcap, "out of memory");
+    x->written++;
+    return st;
+}
+
+fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
+                               const char *record_id, fuin_write_fn out,
+                               void *ctx, char *err, size_t errcap)
+{
+    xstate x;
+    FILE *f;
+    int torn;
+    uint64_t torn_at, toolong = 0;
+    fuin_status st;
+
+    if (path == NULL || out == NULL ||
+        (format != FUIN_LEDGER_CSV && format != FUIN_LEDGER_JSON &&
+         format != FUIN_LEDGER_HTML)) {
+        seterr(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    memset(&x, 0, sizeof x);
+    x.format = format;
+    x.want = record_id;
+    x.out = out;
+    x.ctx = ctx;
+    x.err = err;
+    x.errcap = errcap;
+    if ((f = fopen(path, "re")) == NULL) {
+        seterr(err, errcap, "%s: %s", path, strerror(errno));
+        return FUIN_E_IO;
+    }
+    st = FUIN_OK;
+    if (format == FUIN_LEDGER_CSV)
+        for (size_t i = 0; i < NCOLS && st == FUIN_OK; i++)
+            if ((st = emits(&x, i ? "," : "")) == FUIN_OK)
+                st = emits(&x, COLS[i].head);
+    if (st == FUIN_OK)
+        st = emits(&x, format == FUIN_LEDGER_CSV ? "\r\n"
+                       : format == FUIN_LEDGER_JSON ? "[" : HTML_HEAD);
+    if (st == FUIN_OK)
+        st = each_line(f, export_cb, &x, &torn, &torn_at, &toolong);
+    fclose(f);
+    if (st == FUIN_E_LIMIT)
+        seterr(err, errcap, "ledger line %" PRIu64 ": longer than %u bytes", toolong,
+               FUIN_LEDGER_MAX_LINE);
+    else if (st == FUIN_E_IO && !x.io_failed)
+        seterr(err, errcap, "%s: read error", path);
+    if (st != FUIN_OK)
+        return st;
+    if (record_id != NULL && x.written == 0) {
+        seterr(err, errcap, "no record with id %s", record_id);
+        return FUIN_E_NO_MATCH;
+    }
+    if (format == FUIN_LEDGER_JSON)
+        return emits(&x, x.written ? "\n]\n" : "]\n");
+    if (format == FUIN_LEDGER_HTML)
+        return emits(&x, "</body>\n</html>\n");
+    return FUIN_OK;
+}
