@@ -1007,3 +1007,66 @@ int fuin_cli_load_seckey(const char *cmd, const char *path, fuin_cli_pass *p,
     }
     return 0;
 }
+
+/* ---- disposal records (issue 4) ---------------------------------------- */
+int fuin_cli_load_operator(const char *cmd, const char *dir,
+                           const char *passfile, fuin_seckey **sk,
+                           char name[FUIN_TEXT_MAX])
+{
+    char *base = NULL, *key_path = NULL, *card_path = NULL, *text = NULL;
+    size_t len = 0;
+    int missing = 0, rc;
+    fuin_pubkey pk;
+    fuin_card card;
+    fuin_cli_pass p = {.cmd = cmd, .file = passfile};
+
+    *sk = NULL;
+    name[0] = '\0';
+    if (dir != NULL)
+        base = strdup(dir);
+    else if ((rc = fuin_cli_default_dir(cmd, NULL, &base)) != 0)
+        return rc;
+    if (base == NULL || (key_path = fuin_cli_path(base, "sign.key")) == NULL ||
+        (card_path = fuin_cli_path(base, "card.pub")) == NULL) {
+        fuin_cli_error(cmd, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    if ((rc = fuin_cli_load_seckey(cmd, key_path, &p, sk)) != 0)
+        goto done;
+    fuin_seckey_public(*sk, &pk);
+    rc = fuin_cli_read_file(cmd, card_path, FUIN_CLI_PUBFILE_MAX, &text, &len,
+                            &missing);
+    if (rc != 0)
+        goto done;
+    /* A card for another key is not this operator's. */
+    if (!missing && fuin_card_parse(text, len, &card, NULL, 0) == FUIN_OK &&
+        memcmp(card.sign_pk.keyid, pk.keyid, FUIN_KEYID_BYTES) == 0 &&
+        sodium_memcmp(card.sign_pk.pk, pk.pk, sizeof pk.pk) == 0)
+        memcpy(name, card.name, FUIN_TEXT_MAX);
+    if (name[0] == '\0')
+        fuin_keyid_hex(pk.keyid, name);
+done:
+    if (rc != 0) {
+        fuin_seckey_free(*sk);
+        *sk = NULL;
+    }
+    free(text);
+    free(card_path);
+    free(key_path);
+    free(base);
+    return rc;
+}
+
+int fuin_cli_ledger_path(const char *cmd, const char *given, char **out)
+{
+    if (given != NULL) {
+        *out = strdup(given);
+        if (*out == NULL) {
+            fuin_cli_error(cmd, NULL, "out of memory");
+            return FUIN_EXIT_INTERNAL;
+        }
+        return 0;
+    }
+    return fuin_cli_default_dir(cmd, "ledger.jsonl", out);
+}

@@ -29,6 +29,8 @@ int fuin_cmd_sign(int argc, char **argv);
 int fuin_cmd_verify(int argc, char **argv);
 int fuin_cmd_ciso(int argc, char **argv);
 int fuin_cmd_policy(int argc, char **argv);
+int fuin_cmd_wipe(int argc, char **argv);
+int fuin_cmd_ledger(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
 void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
@@ -181,4 +183,13 @@ int fuin_cli_new_passphrase(fuin_cli_pass *p, const fuin_policy *pol,
  * it is encrypted.  0 or exit code after printing. */
 int fuin_cli_load_seckey(const char *cmd, const char *path, fuin_cli_pass *p,
                          fuin_seckey **sk);
+/* ---- disposal records (issue 4) -------------------------------------- */
+/* The operator who signs ledger records: DIR/sign.key (DIR: `dir` or
+ * ~/.config/fuin), name from DIR/card.pub when it belongs to that key,
+ * else the key id.  0 or exit code after printing. */
+int fuin_cli_load_operator(const char *cmd, const char *dir,
+                           const char *passfile, fuin_seckey **sk,
+                           char name[FUIN_TEXT_MAX]);
+/* `given`, or ~/.config/fuin/ledger.jsonl; malloc().  0 or exit code. */
+int fuin_cli_ledger_path(const char *cmd, const char *given, char **out);
 #endif

@@ -23,6 +23,8 @@ static const struct {
     {"verify", fuin_cmd_verify},
     {"ciso", fuin_cmd_ciso},
     {"policy", fuin_cmd_policy},
+    {"wipe", fuin_cmd_wipe},
+    {"ledger", fuin_cmd_ledger},
     {"help", cmd_help},
 };
 

@@ -1,0 +1,417 @@
+/* fuin ledger verify [--json] [--dir DIR] [--key PUBKEY]... [LEDGER]
+ * fuin ledger show [--json] [LEDGER]
+ * fuin ledger export --html|--json|--csv [--record ID] [LEDGER]
+ * fuin ledger record-destruction --asset ID --how TEXT [--witness NAME]
+ *             [--class LABEL] [--ledger FILE] [--dir DIR]
+ *             [--passphrase-file FILE] */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common.h"
+
+static const char *const CMD = "ledger";
+
+#define MAX_KEYS 64
+
+enum {
+    OPT_JSON = 256, OPT_DIR, OPT_KEY, OPT_HTML, OPT_CSV, OPT_RECORD, OPT_ASSET,
+    OPT_HOW, OPT_WITNESS, OPT_CLASS, OPT_LEDGER, OPT_PASSFILE
+};
+
+static const struct option ledger_options[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"html", no_argument, NULL, OPT_HTML},
+    {"csv", no_argument, NULL, OPT_CSV},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"asset", required_argument, NULL, OPT_ASSET},
+    {"how", required_argument, NULL, OPT_HOW},
+    {"witness", required_argument, NULL, OPT_WITNESS},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"ledger", required_argument, NULL, OPT_LEDGER},
+    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct {
+    const char *sub;
+    int json, html, csv;
+    const char *dir, *record, *asset, *how, *witness, *class_text, *ledger,
+        *passfile;
+    const char *keys[MAX_KEYS];
+    int n_keys;
+    const char *path; /* LEDGER operand */
+} ledger_args;
+
+static int set_flag(int *slot, const char *opt)
+{
+    if (*slot)
+        return fuin_cli_usage(CMD, "%s given more than once", opt);
+    *slot = 1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, ledger_args *a, int *help)
+{
+    int c, rc = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", ledger_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: rc = set_flag(&a->json, "--json"); break;
+        case OPT_HTML: rc = set_flag(&a->html, "--html"); break;
+        case OPT_CSV: rc = set_flag(&a->csv, "--csv"); break;
+        case OPT_DIR: rc = fuin_cli_set_once(CMD, &a->dir, optarg, "--dir"); break;
+        case OPT_RECORD: rc = fuin_cli_set_once(CMD, &a->record, optarg, "--record"); break;
+        case OPT_ASSET: rc = fuin_cli_set_once(CMD, &a->asset, optarg, "--asset"); break;
+        case OPT_HOW: rc = fuin_cli_set_once(CMD, &a->how, optarg, "--how"); break;
+        case OPT_WITNESS: rc = fuin_cli_set_once(CMD, &a->witness, optarg, "--witness"); break;
+        case OPT_CLASS: rc = fuin_cli_set_once(CMD, &a->class_text, optarg, "--class"); break;
+        case OPT_LEDGER: rc = fuin_cli_set_once(CMD, &a->ledger, optarg, "--ledger"); break;
+        case OPT_PASSFILE:
+            rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
+            break;
+        case OPT_KEY:
+            if (a->n_keys >= MAX_KEYS)
+                return fuin_cli_usage(CMD, "too many --key options (at most %d)", MAX_KEYS);
+            a->keys[a->n_keys++] = optarg;
+            break;
+        case 'h': *help = 1; break;
+        default: return fuin_cli_bad_option(CMD, c, argv);
+        }
+        if (rc != 0)
+            return rc;
+        /* Options may follow the subcommand: restart after it. */
+    }
+    return 0;
+}
+
+/* Parse: SUB first, then options and at most one operand. */
+static int parse_all(int argc, char **argv, ledger_args *a, int *help)
+{
+    int rc;
+    if (argc < 2)
+        return fuin_cli_usage(CMD, "no subcommand (verify, show, export, record-destruction)");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        *help = 1;
+        return 0;
+    }
+    a->sub = argv[1];
+    rc = parse_args(argc - 1, argv + 1, a, help);
+    if (rc != 0 || *help)
+        return rc;
+    if (optind + 1 < argc - 1)
+        return fuin_cli_usage(CMD, "too many arguments");
+    if (optind < argc - 1)
+        a->path = argv[1 + optind];
+    return 0;
+}
+
+static int only(const ledger_args *a, const char *allowed)
+{
+    struct { int on; const char *name; } f[] = {
+        {a->json, "json"}, {a->html, "html"}, {a->csv, "csv"},
+        {a->dir != NULL, "dir"}, {a->n_keys > 0, "key"}, {a->record != NULL, "record"},
+        {a->asset != NULL, "asset"}, {a->how != NULL, "how"},
+        {a->witness != NULL, "witness"}, {a->class_text != NULL, "class"},
+        {a->ledger != NULL, "ledger"}, {a->passfile != NULL, "passphrase-file"},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        char want[40];
+        snprintf(want, sizeof want, " %s ", f[i].name);
+        if (f[i].on && strstr(allowed, want) == NULL)
+            return fuin_cli_usage(CMD, "--%s does not apply to \"ledger %s\"", f[i].name,
+                                  a->sub);
+    }
+    return 0;
+}
+
+static int ledger_file(const ledger_args *a, char **out)
+{
+    return fuin_cli_ledger_path(CMD, a->path != NULL ? a->path : a->ledger, out);
+}
+
+static int load_pub(const char *path, fuin_pubkey *pk, int optional)
+{
+    char *text = NULL, err[256];
+    size_t len = 0;
+    int missing = 0, rc;
+    fuin_status s;
+    rc = fuin_cli_read_file(CMD, path, FUIN_CLI_PUBFILE_MAX, &text, &len,
+                            optional ? &missing : NULL);
+    if (rc != 0)
+        return rc;
+    if (missing)
+        return -1;
+    err[0] = '\0';
+    s = fuin_pubkey_parse(text, len, pk, err, sizeof err);
+    free(text);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "%s", fuin_cli_msg(err, s));
+        return FUIN_EXIT_FORMAT;
+    }
+    return 0;
+}
+
+static int cmd_verify(const ledger_args *a)
+{
+    fuin_pubkey keys[MAX_KEYS + 1];
+    size_t n = 0;
+    char *path = NULL, *base = NULL, *own = NULL;
+    fuin_ledger_report rep;
+    fuin_status s;
+    int rc;
+
+    if ((rc = only(a, " json dir key ")) != 0)
+        return rc;
+    if ((rc = ledger_file(a, &path)) != 0)
+        return rc;
+    /* The operator's own key is used when present; --key adds others. */
+    if (a->dir != NULL)
+        base = strdup(a->dir);
+    else if ((rc = fuin_cli_default_dir(CMD, NULL, &base)) != 0)
+        goto done;
+    if (base == NULL || (own = fuin_cli_path(base, "sign.pub")) == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    rc = load_pub(own, &keys[n], 1);
+    if (rc == 0)
+        n++;
+    else if (rc != -1)
+        goto done;
+    rc = 0;
+    for (int i = 0; i < a->n_keys; i++) {
+        if ((rc = load_pub(a->keys[i], &keys[n], 0)) != 0)
+            goto done;
+        n++;
+    }
+    memset(&rep, 0, sizeof rep);
+    s = fuin_ledger_verify(path, keys, n, &rep);
+    if (a->json) {
+        json_t *o = json_object();
+        char *txt;
+        json_object_set_new(o, "ledger", json_string(path));
+        json_object_set_new(o, "ok", json_boolean(s == FUIN_OK));
+        json_object_set_new(o, "records", json_integer((json_int_t)rep.records));
+        json_object_set_new(o, "bad_line",
+                            rep.bad_line ? json_integer((json_int_t)rep.bad_line) : json_null());
+        json_object_set_new(o, "torn", json_boolean(rep.torn));
+        json_object_set_new(o, "torn_offset",
+                            rep.torn ? json_integer((json_int_t)rep.torn_offset) : json_null());
+        json_object_set_new(o, "last_hash", json_string(rep.last_hash));
+        json_object_set_new(o, "reason", s == FUIN_OK ? json_null() : json_string(rep.reason));
+        txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        if (txt != NULL)
+            printf("%s\n", txt);
+        free(txt);
+    } else if (s == FUIN_OK) {
+        printf("%s: OK: %" PRIu64 " records\n", path, rep.records);
+    } else {
+        printf("%s: FAILED after %" PRIu64 " good records: %s\n", path, rep.records,
+               rep.reason[0] ? rep.reason : fuin_strerror(s));
+    }
+    if (fflush(stdout) != 0) {
+        rc = FUIN_EXIT_IO;
+        goto done;
+    }
+    if (s != FUIN_OK) {
+        if (!a->json)
+            fuin_cli_error(CMD, path, "%s", fuin_cli_msg(rep.reason, s));
+        rc = s == FUIN_E_IO ? FUIN_EXIT_IO
+             : s == FUIN_E_NOMEM ? FUIN_EXIT_INTERNAL
+                                 : FUIN_EXIT_REFUSED;
+    }
+done:
+    free(path);
+    free(base);
+    free(own);
+    return rc;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "-";
+}
+
+static int cmd_show(const ledger_args *a)
+{
+    char *path = NULL, *text = NULL;
+    size_t len = 0, pos = 0;
+    uint64_t line = 0;
+    int rc;
+
+    if ((rc = only(a, " json ")) != 0)
+        return rc;
+    if ((rc = ledger_file(a, &path)) != 0)
+        return rc;
+    if ((rc = fuin_cli_read_file(CMD, path, (size_t)1 << 30, &text, &len, NULL)) != 0)
+        goto done;
+    if (a->json)
+        printf("[");
+    while (pos < len) {
+        char *nl = memchr(text + pos, '\n', len - pos);
+        json_t *o;
+        json_error_t je;
+        line++;
+        if (nl == NULL) {
+            fuin_cli_error(CMD, path, "line %" PRIu64 ": torn last line (run fuin ledger verify)",
+                           line);
+            rc = FUIN_EXIT_FORMAT;
+            break;
+        }
+        *nl = '\0';
+        o = json_loads(text + pos, 0, &je);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            fuin_cli_error(CMD, path, "line %" PRIu64 ": not a record", line);
+            rc = FUIN_EXIT_FORMAT;
+            break;
+        }
+        if (a->json) {
+            printf("%s%s", line > 1 ? "," : "", text + pos);
+        } else {
+            json_t *tg = json_object_get(o, "target");
+            printf("%" JSON_INTEGER_FORMAT "\t%s\t%s\t%s\t%s %s\t%s\t%s\t%s\n",
+                   json_integer_value(json_object_get(o, "seq")), jstr(o, "end"),
+                   jstr(json_object_get(o, "operator"), "name"), jstr(o, "asset_id"),
+                   jstr(tg, "kind"), jstr(tg, "path"), jstr(o, "method"),
+                   jstr(o, "category"), jstr(o, "result"));
+        }
+        json_decref(o);
+        pos = (size_t)(nl - text) + 1;
+    }
+    if (a->json)
+        printf("]\n");
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = FUIN_EXIT_IO;
+done:
+    free(text);
+    free(path);
+    return rc;
+}
+
+static int write_stdout(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return fuin_cli_write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : -1;
+}
+
+static int cmd_export(const ledger_args *a)
+{
+    fuin_ledger_format f;
+    char *path = NULL, err[512];
+    fuin_status s;
+    int rc;
+
+    if ((rc = only(a, " json html csv record ")) != 0)
+        return rc;
+    if (a->json + a->html + a->csv != 1)
+        return fuin_cli_usage(CMD, "export needs exactly one of --html, --json, --csv");
+    f = a->html ? FUIN_LEDGER_HTML : a->json ? FUIN_LEDGER_JSON : FUIN_LEDGER_CSV;
+    if ((rc = ledger_file(a, &path)) != 0)
+        return rc;
+    err[0] = '\0';
+    fflush(stdout);
+    s = fuin_ledger_export(path, f, a->record, write_stdout, NULL, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "%s", fuin_cli_msg(err, s));
+        rc = s == FUIN_E_NO_MATCH ? FUIN_EXIT_REFUSED
+             : s == FUIN_E_SYNTAX ? FUIN_EXIT_FORMAT
+                                  : fuin_cli_exit_code(s, 0);
+    }
+    free(path);
+    return rc;
+}
+
+static int cmd_destroy(const ledger_args *a)
+{
+    fuin_record r;
+    fuin_label label;
+    fuin_seckey *sk = NULL;
+    char name[FUIN_TEXT_MAX], *path = NULL, err[512];
+    fuin_status s;
+    int rc;
+
+    if ((rc = only(a, " asset how witness class ledger dir passphrase-file ")) != 0)
+        return rc;
+    if (a->path != NULL)
+        return fuin_cli_usage(CMD, "record-destruction takes no operand (use --ledger)");
+    if (a->asset == NULL || a->how == NULL)
+        return fuin_cli_usage(CMD, "record-destruction needs --asset ID and --how TEXT");
+    memset(&r, 0, sizeof r);
+    if (a->class_text != NULL) {
+        err[0] = '\0';
+        s = fuin_label_parse(a->class_text, &label, err, sizeof err);
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, NULL, "--class: %s", fuin_cli_msg(err, s));
+            return fuin_cli_exit_code(s, 1);
+        }
+        r.label = &label;
+    }
+    if ((rc = fuin_cli_ledger_path(CMD, a->ledger, &path)) != 0 ||
+        (rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &sk, name)) != 0)
+        goto done;
+    r.start = r.end = (int64_t)time(NULL);
+    r.operator_name = name;
+    r.witness = a->witness;
+    r.asset_id = a->asset;
+    r.target_kind = "physical";
+    r.target_size = -1;
+    r.method = a->how;
+    r.category = "Destroy";
+    r.passes = 0;
+    r.verify_mode = NULL;
+    r.result = "success";
+    err[0] = '\0';
+    s = fuin_ledger_append(path, &r, sk, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "LEDGER APPEND FAILED: %s", fuin_cli_msg(err, s));
+        rc = s == FUIN_E_IO ? FUIN_EXIT_IO
+             : s == FUIN_E_INVALID ? FUIN_EXIT_USAGE
+                                   : FUIN_EXIT_FORMAT;
+        goto done;
+    }
+    printf("%s: recorded destruction of %s: record %s (seq %" PRIu64 ")\n", path,
+           a->asset, r.record_id, r.seq);
+    if (fflush(stdout) != 0)
+        rc = FUIN_EXIT_IO;
+done:
+    fuin_seckey_free(sk);
+    free(path);
+    return rc;
+}
+
+int fuin_cmd_ledger(int argc, char **argv)
+{
+    ledger_args a;
+    int help = 0, rc;
+    memset(&a, 0, sizeof a);
+    rc = parse_all(argc, argv, &a, &help);
+    if (rc != 0)
+        return rc;
+    if (help)
+        return fuin_cli_print_help(CMD);
+    if (strcmp(a.sub, "verify") == 0)
+        return cmd_verify(&a);
+    if (strcmp(a.sub, "show") == 0)
+        return cmd_show(&a);
+    if (strcmp(a.sub, "export") == 0)
+        return cmd_export(&a);
+    if (strcmp(a.sub, "record-destruction") == 0)
+        return cmd_destroy(&a);
+    return fuin_cli_usage(CMD, "unknown subcommand \"%.100s\"", a.sub);
+}
