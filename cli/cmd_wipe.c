@@ -1,5 +1,6 @@
 /* fuin wipe [--method zero|random] [--passes N] [--verify full|sample=PCT|none]
  *           [--asset ID] [--class LABEL] [--witness NAME] [--ledger FILE]
+ *           [--approval REQUEST] [--store DIR]
  *           [--dir DIR] [--passphrase-file FILE] [--dry-run] [--yes]
  *           [--force] TARGET... */
 #include <errno.h>
@@ -20,7 +21,7 @@ static const char *const CMD = "wipe";
 enum {
     OPT_METHOD = 256, OPT_PASSES, OPT_VERIFY, OPT_ASSET, OPT_CLASS,
     OPT_WITNESS, OPT_LEDGER, OPT_DIR, OPT_PASSFILE, OPT_DRYRUN, OPT_YES,
-    OPT_FORCE
+    OPT_FORCE, OPT_APPROVAL, OPT_STORE
 };
 
 static const struct option wipe_options[] = {
@@ -36,13 +37,15 @@ static const struct option wipe_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRYRUN},
     {"yes", no_argument, NULL, OPT_YES},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"approval", required_argument, NULL, OPT_APPROVAL},
+    {"store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
     const char *method, *passes, *verify, *asset, *class_text, *witness;
-    const char *ledger, *dir, *passfile;
+    const char *ledger, *dir, *passfile, *approval, *store;
     int dry_run, yes, force;
     char **targets;
     int n_targets;
@@ -77,6 +80,10 @@ static int parse_args(int argc, char **argv, wipe_args *a, int *help)
         case OPT_DRYRUN: rc = set_flag(&a->dry_run, "--dry-run"); break;
         case OPT_YES: rc = set_flag(&a->yes, "--yes"); break;
         case OPT_FORCE: rc = set_flag(&a->force, "--force"); break;
+        case OPT_APPROVAL:
+            rc = fuin_cli_set_once(CMD, &a->approval, optarg, "--approval");
+            break;
+        case OPT_STORE: rc = fuin_cli_set_once(CMD, &a->store, optarg, "--store"); break;
         case 'h': *help = 1; break;
         default: return fuin_cli_bad_option(CMD, c, argv);
         }
@@ -279,6 +286,7 @@ typedef struct {
     fuin_seckey *sk;
     char operator_name[FUIN_TEXT_MAX];
     char *ledger;
+    char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4];
 } wipe_ctx;
 
 /* Append one record for an attempted wipe.  0 or exit code. */
@@ -297,6 +305,7 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
     r.end = res->end_time >= r.start ? res->end_time : (int64_t)time(NULL);
     r.operator_name = w->operator_name;
     r.witness = w->a->witness;
+    r.approver = w->approver[0] ? w->approver : NULL;
     r.asset_id = w->a->asset;
     r.label = w->label;
     r.target_kind = t->kind == FUIN_WIPE_KIND_DEVICE ? "device" : "file";
@@ -412,6 +421,51 @@ static int ledger_preflight(const wipe_ctx *w)
     return 0;
 }
 
+/* Separation of duties: the disposal was requested by this operator and
+ * approved by a certified manager who is someone else, for this asset.
+ * Checked before anything is erased.  0 or exit code after printing. */
+static int check_approval(const wipe_args *a, const fuin_seckey *sk,
+                          char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4])
+{
+    fuin_store *store = NULL;
+    fuin_cli_request rq;
+    fuin_pubkey pk;
+    int rc;
+
+    memset(&rq, 0, sizeof rq);
+    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0)
+        return rc;
+    if (store == NULL) {
+        fuin_cli_error(CMD, a->approval, "--approval needs a trust store; give --store DIR");
+        return FUIN_EXIT_USAGE;
+    }
+    if ((rc = fuin_cli_request_check(CMD, store, a->approval, &rq)) != 0)
+        goto done;
+    fuin_seckey_public(sk, &pk);
+    if (memcmp(pk.keyid, rq.keyid, FUIN_KEYID_BYTES) != 0) {
+        fuin_cli_error(CMD, a->approval,
+                       "request is by %s, not by this operator; nothing wiped",
+                       rq.requester);
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    if (a->asset == NULL || strcmp(a->asset, rq.asset) != 0) {
+        fuin_cli_error(CMD, a->approval,
+                       "request is for asset %s, not --asset %s; nothing wiped",
+                       rq.asset, a->asset ? a->asset : "(none)");
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    if ((rc = fuin_cli_approval_check(CMD, store, a->approval, &rq, approver)) != 0)
+        goto done;
+    fprintf(stderr, "fuin: wipe: %s: disposal of %s approved by %s\n", a->approval,
+            rq.asset, approver);
+done:
+    fuin_cli_request_clear(&rq);
+    fuin_store_free(store);
+    return rc;
+}
+
 static int run(const wipe_args *a)
 {
     fuin_wipe_options o;
@@ -490,6 +544,8 @@ static int run(const wipe_args *a)
                                      w.operator_name)) != 0)
         goto done;
     if ((rc = ledger_preflight(&w)) != 0)
+        goto done;
+    if (a->approval != NULL && (rc = check_approval(a, w.sk, w.approver)) != 0)
         goto done;
     rc = any_refused ? FUIN_EXIT_REFUSED : 0;
     for (int i = 0; i < a->n_targets; i++) {

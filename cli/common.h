@@ -31,6 +31,8 @@ int fuin_cmd_ciso(int argc, char **argv);
 int fuin_cmd_policy(int argc, char **argv);
 int fuin_cmd_wipe(int argc, char **argv);
 int fuin_cmd_ledger(int argc, char **argv);
+int fuin_cmd_request(int argc, char **argv);
+int fuin_cmd_approve(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
 void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
@@ -192,4 +194,26 @@ int fuin_cli_load_operator(const char *cmd, const char *dir,
                            char name[FUIN_TEXT_MAX]);
 /* `given`, or ~/.config/fuin/ledger.jsonl; malloc().  0 or exit code. */
 int fuin_cli_ledger_path(const char *cmd, const char *given, char **out);
+/* ---- disposal requests and approvals (issue 4, separation of duties) -- */
+#define FUIN_CLI_REQUEST_MAX (64u * 1024u)
+/* A disposal request whose REQUEST.minisig verified with the requester's
+ * certified key (valid now, not revoked). */
+typedef struct {
+    char *text;                     /* the REQUEST bytes, malloc()        */
+    size_t len;
+    char asset[FUIN_TEXT_MAX];
+    char requester[FUIN_TEXT_MAX];  /* the certificate's name             */
+    uint8_t keyid[FUIN_KEYID_BYTES];
+} fuin_cli_request;
+/* Read and check REQUEST and REQUEST.minisig against the store.  0 or an
+ * exit code after printing (a check that says no is exit 1). */
+int fuin_cli_request_check(const char *cmd, const fuin_store *store,
+                           const char *path, fuin_cli_request *rq);
+void fuin_cli_request_clear(fuin_cli_request *rq);
+/* Check REQUEST.approval: signed over the request bytes by a certified
+ * manager (valid now, not revoked) who is not the requester.  Fills
+ * approver with "NAME (KEYID)".  0 or an exit code after printing. */
+int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
+                            const char *path, const fuin_cli_request *rq,
+                            char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
 #endif

@@ -25,6 +25,8 @@ static const struct {
     {"policy", fuin_cmd_policy},
     {"wipe", fuin_cmd_wipe},
     {"ledger", fuin_cmd_ledger},
+    {"request", fuin_cmd_request},
+    {"approve", fuin_cmd_approve},
     {"help", cmd_help},
 };
 

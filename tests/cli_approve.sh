@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Separation of duties for disposal (policy 2.2(8)): fuin request disposal,
+# fuin approve, fuin wipe --approval.  File targets only, so no root needed.
+set -u
+
+pass=0
+failures=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { # check DESC COND...
+    local d=$1; shift
+    if "$@"; then ok "$d"; else fail "$d"; fi
+}
+run() { "$FUIN" "$@" >out 2>err; rc=$?; }
+expect_rc() { # expect_rc N DESC
+    if [ "$rc" -eq "$1" ]; then ok "$2 (exit $1)"; else
+        fail "$2: exit $rc, expected $1: $(head -c 400 err)"; fi
+}
+
+if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
+    echo "FAIL: FUIN must name the fuin program"; exit 1
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuin-cli-approve.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+export HOME=$tmp/home
+mkdir -p "$HOME"
+
+echo 'correct horse battery staple 2026' > pw
+UNTIL=$(date -u -d '+100 days' +%Y-%m-%d)
+ORG='テスト事務組合'
+run ciso init --org "$ORG" --dir ciso --passphrase-file pw
+expect_rc 0 "ciso init"
+run key new --name '作業 太郎' --dir op --passphrase-file pw
+expect_rc 0 "key new operator"
+run key new --name '管理 花子' --dir mgr --passphrase-file pw
+expect_rc 0 "key new manager"
+run key new --name '職員 次郎' --dir staff2 --passphrase-file pw
+expect_rc 0 "key new second staff"
+run key new --name '無証明 三郎' --dir nocert --passphrase-file pw
+expect_rc 0 "key new uncertified"
+mkdir -p store/certs
+cp ciso/root.pub store/
+for who in op:staff mgr:manager staff2:staff; do
+    d=${who%%:*} role=${who#*:}
+    run ciso certify "$d/card.pub" -o "store/certs/$d.cert" --role "$role" \
+        --until "$UNTIL" --dir ciso --passphrase-file pw
+    expect_rc 0 "certify $d as $role"
+done
+cp store/certs/mgr.cert mgr/card.cert
+cp store/certs/mgr.cert.minisig mgr/card.cert.minisig
+
+# ---- request
+run request disposal --asset PC-0042 --class C2-I2-A1 --reason 'lease return' \
+    --dir op --passphrase-file pw -o req
+expect_rc 0 "request disposal"
+check "request: header line" test "$(sed -n 1p req)" = "fuin-disposal-request: 1"
+check "request: asset line" test "$(sed -n 2p req)" = "asset: PC-0042"
+check "request: canonical class" test "$(sed -n 3p req)" = "class: C2-I2-A1"
+check "request: reason" test "$(sed -n 4p req)" = "reason: lease return"
+check "request: requester" test "$(sed -n 5p req)" = "requester: 作業 太郎"
+check "request: 8 lines" test "$(wc -l <req)" -eq 8
+check "request: nonce is 16 hex" grep -qE '^nonce: [0-9a-f]{16}$' req
+check "request: trusted comment" grep -qx 'trusted comment: fuin-disposal-request asset:PC-0042' req.minisig
+run request disposal --asset PC-0042 --class C2 --dir op --passphrase-file pw -o req
+expect_rc 5 "request over an existing file"
+run request disposal --asset PC-0042 --class C9 --dir op --passphrase-file pw -o req2
+expect_rc 2 "request with a bad label"
+check "bad label: nothing written" test ! -e req2 -a ! -e req2.minisig
+
+# ---- approve
+run approve req --dir op --passphrase-file pw --store store
+expect_rc 1 "approve by the requester"
+check "requester: never approves" grep -q 'never approves' err
+check "requester: no approval written" test ! -e req.approval
+run approve req --dir staff2 --passphrase-file pw --store store
+expect_rc 1 "approve by a staff-role key"
+check "staff: only a manager approves" grep -q 'only a manager approves' err
+check "staff: no approval written" test ! -e req.approval
+run approve req --dir nocert --passphrase-file pw --store store
+expect_rc 1 "approve by an uncertified key"
+check "uncertified: no approval written" test ! -e req.approval
+run approve req --dir mgr --passphrase-file pw
+expect_rc 2 "approve without a trust store"
+run approve req --dir mgr --passphrase-file pw --store store
+expect_rc 0 "approve by the manager"
+check "approval written" test -s req.approval
+check "approval trusted comment" grep -qE '^trusted comment: fuin-approval approver:管理 花子 key-id:[0-9A-F]{16} role:manager time:[0-9T:-]+Z$' req.approval
+run approve req --dir mgr --passphrase-file pw --store store
+expect_rc 5 "approve twice"
+
+# ---- wipe --approval
+printf 'SECRET-CANARY-1\n' > t1
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes t1
+expect_rc 0 "wipe with approval"
+check "wiped file gone" test ! -e t1
+run ledger show --json L
+expect_rc 0 "ledger show --json"
+check "ledger has the approver" grep -qE '"approver": ?"管理 花子 \([0-9A-F]{16}\)"' out
+
+printf 'SECRET-CANARY-2\n' > t2
+run wipe --approval req --store store --asset PC-9999 --ledger L --dir op \
+    --passphrase-file pw --yes t2
+expect_rc 1 "wipe with approval for another asset"
+check "wrong asset: file intact" test "$(cat t2)" = SECRET-CANARY-2
+check "wrong asset: names the asset" grep -q 'PC-0042' err
+
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir staff2 \
+    --passphrase-file pw --yes t2
+expect_rc 1 "wipe by someone other than the requester"
+check "other operator: file intact" test "$(cat t2)" = SECRET-CANARY-2
+
+cp req req.orig
+sed -i 's/^reason: lease return$/reason: lease returm/' req
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes t2
+expect_rc 1 "wipe with a tampered request"
+check "tampered: file intact" test "$(cat t2)" = SECRET-CANARY-2
+cp req.orig req
+
+# An approval made by the requester's own key (forged by hand) is refused.
+cp req.approval req.approval.good
+cp req self
+"$FUIN" sign --dir op --passphrase-file pw --store store self >/dev/null 2>&1
+check "self-made approval signed" test -s self.minisig
+mv self.minisig req.approval
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes t2
+expect_rc 1 "wipe with a self-made approval"
+check "self approval: file intact" test "$(cat t2)" = SECRET-CANARY-2
+cp req.approval.good req.approval
+
+rm req.approval
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes t2
+check "wipe without REQUEST.approval fails" test "$rc" -ne 0
+check "no approval: file intact" test "$(cat t2)" = SECRET-CANARY-2
+cp req.approval.good req.approval
+
+run ledger verify --dir op L
+expect_rc 0 "ledger verifies"
+
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]
