@@ -79,14 +79,12 @@ static int parse_args(int argc, char **argv, decrypt_args *a, int *help)
             a->identities[a->n_identities++] = optarg;
             break;
         case OPT_PASSFILE:
-            if (a->passfile)
-                return fuin_cli_usage(CMD, "--passphrase-file given more than once");
-            a->passfile = optarg;
+            if (fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'o':
-            if (a->output)
-                return fuin_cli_usage(CMD, "-o/--output given more than once");
-            a->output = optarg;
+            if (fuin_cli_set_once(CMD, &a->output, optarg, "-o/--output") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_FORCE:
             if (a->force)

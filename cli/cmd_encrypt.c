@@ -187,9 +187,8 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
             a->passphrase = 1;
             break;
         case OPT_PASSFILE:
-            if (a->passfile)
-                return fuin_cli_usage(CMD, "--passphrase-file given more than once");
-            a->passfile = optarg;
+            if (fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'a':
             if (a->armor)
@@ -197,14 +196,12 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
             a->armor = 1;
             break;
         case OPT_CLASS:
-            if (a->class_text)
-                return fuin_cli_usage(CMD, "--class given more than once");
-            a->class_text = optarg;
+            if (fuin_cli_set_once(CMD, &a->class_text, optarg, "--class") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'o':
-            if (a->output)
-                return fuin_cli_usage(CMD, "-o/--output given more than once");
-            a->output = optarg;
+            if (fuin_cli_set_once(CMD, &a->output, optarg, "-o/--output") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_FORCE:
             if (a->force)
@@ -212,9 +209,8 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
             a->force = 1;
             break;
         case OPT_STORE:
-            if (a->store)
-                return fuin_cli_usage(CMD, "--store given more than once");
-            a->store = optarg;
+            if (fuin_cli_set_once(CMD, &a->store, optarg, "--store") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'h':
             *help = 1;
