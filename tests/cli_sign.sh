@@ -5,6 +5,7 @@
 # .minisig, wrong passphrase, corrupted secret key, weak passphrase).
 # Every check asserts exit codes, files and messages.
 set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
     echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
@@ -24,37 +25,7 @@ cd "$T" || exit 1
 export HOME=$T/home
 mkdir -p "$HOME"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-    if [ -s err ]; then sed 's/^/    stderr: /' err | head -5; fi
-}
-check() { # check DESCRIPTION COMMAND...
-    local d=$1
-    shift
-    if "$@"; then ok; else bad "$d"; fi
-}
-run() { # run ARGS...: stdout ./out, stderr ./err, status $rc
-    "$FUIN" "$@" </dev/null >out 2>err
-    rc=$?
-}
-expect_rc() { # expect_rc N DESCRIPTION
-    if [ "$rc" -eq "$1" ]; then ok; else bad "$2: exit $rc, expected $1"; fi
-}
-one_line_err() { # one_line_err DESCRIPTION REGEX
-    local n
-    n=$(wc -l <err)
-    if [ "$n" -eq 1 ] && grep -Eq -- "$2" err; then ok; else
-        bad "$1: stderr should be one line matching /$2/ (got $n lines)"
-    fi
-}
-no_err() {
-    if [ ! -s err ]; then ok; else bad "$1: unexpected stderr"; fi
-}
-mode_of() { stat -c %a "$1"; }
+. "$HERE/harness.sh"
 
 PASS='correct horse battery staple 42'
 NEWPASS='a different long passphrase 77'

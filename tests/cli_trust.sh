@@ -6,6 +6,7 @@
 # and its enforcement by encrypt (-r by name and e-mail, ambiguous names,
 # 機密性3 to an uncertified recipient) and sign.
 set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
     echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
@@ -22,38 +23,7 @@ cd "$T" || exit 1
 export HOME=$T/home
 mkdir -p "$HOME"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-    if [ -s err ]; then sed 's/^/    stderr: /' err | head -5; fi
-}
-check() { # check DESCRIPTION COMMAND...
-    local d=$1
-    shift
-    if "$@"; then ok; else bad "$d"; fi
-}
-run() { # run ARGS...: stdout ./out, stderr ./err, status $rc
-    "$FUIN" "$@" </dev/null >out 2>err
-    rc=$?
-}
-expect_rc() { # expect_rc N DESCRIPTION
-    if [ "$rc" -eq "$1" ]; then ok; else bad "$2: exit $rc, expected $1"; fi
-}
-one_line_err() { # one_line_err DESCRIPTION REGEX
-    local n
-    n=$(wc -l <err)
-    if [ "$n" -eq 1 ] && grep -Eq -- "$2" err; then ok; else
-        bad "$1: stderr should be one line matching /$2/ (got $n lines)"
-    fi
-}
-no_err() {
-    if [ ! -s err ]; then ok; else bad "$1: unexpected stderr"; fi
-}
-mode_of() { stat -c %a "$1"; }
-day() { date -u -d "$1" +%Y-%m-%d; }
+. "$HERE/harness.sh"
 
 ORG='〇〇事務組合'
 printf 'root passphrase long enough 2718\n' >rpw
