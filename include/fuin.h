@@ -305,6 +305,7 @@ FUIN_EXPORT fuin_status fuin_write_secret_file(const char *path,
 #include "fuin/trust.h"
 #include "fuin/policy.h"
 #include "fuin/wipe.h"
+#include "fuin/sanitize.h"
 #include "fuin/ledger.h"
 
 #endif /* FUIN_H */
