@@ -6,7 +6,12 @@
  *     same (the texts differ only in the origin comments), and formatting
  *     the re-parsed policy again gives identical text (a fixed point).
  *  3. Every check and describe() run on it for every class without
- *     tripping the sanitizers, and the messages are valid UTF-8. */
+ *     tripping the sanitizers, and the messages are valid UTF-8.  The
+ *     wipe check runs for every combination of its arguments: a refusal
+ *     always has a message, approval and witness never matter to a file
+ *     wipe, more (verification, category, approval, witness) is never
+ *     refused where less was allowed, and an approved, witnessed
+ *     destruction is always allowed. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,6 +91,44 @@ static void check_msg(const char *msg)
         abort();
 }
 
+static void exercise_wipe(const fuin_policy *p, const fuin_label *lp)
+{
+    char msg[1024];
+    /* ok[media][verify][category - 1][approved][witnessed] */
+    int ok[2][3][3][2][2];
+    for (int m = 0; m < 2; m++)
+        for (int v = 0; v < 3; v++)
+            for (int c = 0; c < 3; c++)
+                for (int a = 0; a < 2; a++)
+                    for (int w = 0; w < 2; w++) {
+                        fuin_status st = fuin_policy_check_wipe(
+                            p, lp, m, v, c + 1, a, w, msg, sizeof msg);
+                        if (st != FUIN_OK && st != FUIN_E_POLICY)
+                            abort();
+                        if ((st == FUIN_E_POLICY) != (msg[0] != '\0'))
+                            abort();
+                        check_msg(msg);
+                        ok[m][v][c][a][w] = st == FUIN_OK;
+                    }
+    for (int m = 0; m < 2; m++)
+        for (int v = 0; v < 3; v++)
+            for (int c = 0; c < 3; c++)
+                for (int a = 0; a < 2; a++)
+                    for (int w = 0; w < 2; w++) {
+                        int here = ok[m][v][c][a][w];
+                        if (!m && here != ok[m][v][c][0][0])
+                            abort();
+                        if (here && ((v < 2 && !ok[m][v + 1][c][a][w]) ||
+                                     (c < 2 && !ok[m][v][c + 1][a][w]) ||
+                                     !ok[m][v][c][1][w] || !ok[m][v][c][a][1]))
+                            abort();
+                    }
+    for (int m = 0; m < 2; m++)
+        for (int v = 0; v < 3; v++)
+            if (!ok[m][v][2][1][1])
+                abort();
+}
+
 static void exercise(const fuin_policy *p)
 {
     static const char *const classes[] = {NULL, "C1", "C2-I2-A2",
@@ -124,6 +167,7 @@ static void exercise(const fuin_policy *p)
             FUIN_E_INVALID)
             abort();
         check_msg(msg);
+        exercise_wipe(p, lp);
         size_t n = fuin_policy_describe(p, lp, desc, sizeof desc);
         if (n == 0 || n >= sizeof desc || strlen(desc) != n || !utf8_ok(desc))
             abort();

@@ -1,7 +1,7 @@
 /* The signed policy (policy.ini): parsing with libinih into effective
  * rules that remember the line they came from, the built-in default, the
  * effective policy as text, and the checks that fuin encrypt / sign /
- * verify / policy check apply.  Keys and their policy articles are listed
+ * verify / wipe / policy check apply.  Keys and their policy articles are listed
  * in docs/policy.md. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,13 +24,14 @@ enum {
     S_C1,
     S_I2,
     S_I1,
+    S_WIPE,
     S_COUNT
 };
 
 /* Also the order of fuin_policy_format(). */
 static const char *const SECTIONS[S_COUNT] = {
     "organisation", "methods",  "passphrase", "keys",     "class.C3",
-    "class.C2",     "class.C1", "class.I2",   "class.I1",
+    "class.C2",     "class.C1", "class.I2",   "class.I1",  "wipe",
 };
 
 enum {
@@ -41,19 +42,32 @@ enum {
     R_MIN_QUALITY,
     R_KEY_DAYS,
     R_CERT_DAYS,
-    R_C3_ENCRYPT, /* three rules per confidentiality class, C3 first */
+    R_C3_ENCRYPT, /* C_COUNT rules per confidentiality class, C3 first */
     R_C3_PASSPHRASE,
     R_C3_RECIPIENTS,
+    R_C3_WIPE_VERIFY,
+    R_C3_WIPE_APPROVAL,
+    R_C3_WIPE_WITNESS,
+    R_C3_WIPE_CATEGORY,
     R_C2_ENCRYPT,
     R_C2_PASSPHRASE,
     R_C2_RECIPIENTS,
+    R_C2_WIPE_VERIFY,
+    R_C2_WIPE_APPROVAL,
+    R_C2_WIPE_WITNESS,
+    R_C2_WIPE_CATEGORY,
     R_C1_ENCRYPT,
     R_C1_PASSPHRASE,
     R_C1_RECIPIENTS,
+    R_C1_WIPE_VERIFY,
+    R_C1_WIPE_APPROVAL,
+    R_C1_WIPE_WITNESS,
+    R_C1_WIPE_CATEGORY,
     R_I2_SIGN, /* two per integrity class, I2 first */
     R_I2_SIGNER,
     R_I1_SIGN,
     R_I1_SIGNER,
+    R_WIPE_UNLABELLED,
     R_COUNT
 };
 
@@ -64,6 +78,14 @@ enum { ENC_REQUIRED, ENC_RECOMMENDED, ENC_OPTIONAL };
 enum { PASS_ALLOWED, PASS_FORBIDDEN };
 enum { WHO_CERTIFIED, WHO_ANY };
 enum { SIGN_REQUIRED, SIGN_OPTIONAL };
+/* wipe_verify: the index is the verify_level of fuin_policy_check_wipe(),
+ * so a stronger verification is a larger number. */
+enum { VERIFY_NONE, VERIFY_SAMPLE, VERIFY_FULL };
+enum { NEED_REQUIRED, NEED_OPTIONAL };
+/* wipe_category: index + 1 is the category of fuin_policy_check_wipe()
+ * (1 Clear, 2 Purge; 3 Destroy satisfies every value). */
+enum { CAT_CLEAR, CAT_PURGE };
+/* [wipe] unlabelled: index + 1 is the confidentiality class. */
 
 /* Methods: bit i is name i of the list. */
 #define M_AGE_X25519 1
@@ -75,6 +97,10 @@ static const char *const ENCRYPT_VALUES[] = {"required", "recommended",
 static const char *const PASSPHRASE_VALUES[] = {"allowed", "forbidden", NULL};
 static const char *const WHO_VALUES[] = {"certified", "any", NULL};
 static const char *const SIGN_VALUES[] = {"required", "optional", NULL};
+static const char *const VERIFY_VALUES[] = {"none", "sample", "full", NULL};
+static const char *const NEED_VALUES[] = {"required", "optional", NULL};
+static const char *const CATEGORY_VALUES[] = {"clear", "purge", NULL};
+static const char *const CLASS_VALUES[] = {"C1", "C2", "C3", NULL};
 /* The only methods fuin implements.  A name outside these lists is an
  * error, so that nothing else can slip into a signed policy later. */
 static const char *const ENC_METHODS[] = {"age-x25519", "age-scrypt", NULL};
@@ -91,7 +117,9 @@ typedef struct {
 
 /* The built-in default follows the union's policy: 機密性3 only to
  * certified recipients and never by passphrase, 機密性2 encrypted when
- * sent, 完全性2 signed by a certified key (docs/policy.md). */
+ * sent, 完全性2 signed by a certified key, 機密性2 and 3 media wiped with
+ * full verification and disposed of only with a manager's approval
+ * (§2.3(2)⑩), unlabelled media handled as 機密性2 (docs/policy.md). */
 static const rule_def RULES[R_COUNT] = {
     {S_ORG, "name", K_TEXT, 0, 0, NULL, 0},
     {S_METHODS, "encryption", K_METHODS, 0, 0, ENC_METHODS,
@@ -104,30 +132,60 @@ static const rule_def RULES[R_COUNT] = {
     {S_C3, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_REQUIRED},
     {S_C3, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_FORBIDDEN},
     {S_C3, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_CERTIFIED},
+    {S_C3, "wipe_verify", K_ENUM, 0, 0, VERIFY_VALUES, VERIFY_FULL},
+    {S_C3, "wipe_approval", K_ENUM, 0, 0, NEED_VALUES, NEED_REQUIRED},
+    {S_C3, "wipe_witness", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
+    {S_C3, "wipe_category", K_ENUM, 0, 0, CATEGORY_VALUES, CAT_CLEAR},
     {S_C2, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_REQUIRED},
     {S_C2, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
     {S_C2, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
+    {S_C2, "wipe_verify", K_ENUM, 0, 0, VERIFY_VALUES, VERIFY_FULL},
+    {S_C2, "wipe_approval", K_ENUM, 0, 0, NEED_VALUES, NEED_REQUIRED},
+    {S_C2, "wipe_witness", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
+    {S_C2, "wipe_category", K_ENUM, 0, 0, CATEGORY_VALUES, CAT_CLEAR},
     {S_C1, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_OPTIONAL},
     {S_C1, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
     {S_C1, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
+    {S_C1, "wipe_verify", K_ENUM, 0, 0, VERIFY_VALUES, VERIFY_NONE},
+    {S_C1, "wipe_approval", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
+    {S_C1, "wipe_witness", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
+    {S_C1, "wipe_category", K_ENUM, 0, 0, CATEGORY_VALUES, CAT_CLEAR},
     {S_I2, "sign", K_ENUM, 0, 0, SIGN_VALUES, SIGN_REQUIRED},
     {S_I2, "signer", K_ENUM, 0, 0, WHO_VALUES, WHO_CERTIFIED},
     {S_I1, "sign", K_ENUM, 0, 0, SIGN_VALUES, SIGN_OPTIONAL},
     {S_I1, "signer", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
+    /* Unknown media are 機密性2 (§2.3(2)⑩(ア) covers 機密性2 and up). */
+    {S_WIPE, "unlabelled", K_ENUM, 0, 0, CLASS_VALUES, 1},
 };
 
 #define DEFAULT_ORG "(no policy installed)"
 #define DEFAULT_FILE "policy.ini"
 #define ORIGIN_DEFAULT "built-in default"
 
-/* Which of the three rules of a [class.Cn] / two of a [class.In]. */
-enum { C_ENCRYPT, C_PASSPHRASE, C_RECIPIENTS };
+/* Which of the rules of a [class.Cn] / of a [class.In]. */
+enum {
+    C_ENCRYPT,
+    C_PASSPHRASE,
+    C_RECIPIENTS,
+    C_WIPE_VERIFY,
+    C_WIPE_APPROVAL,
+    C_WIPE_WITNESS,
+    C_WIPE_CATEGORY,
+    C_COUNT
+};
 enum { I_SIGN, I_SIGNER };
 
 static int conf_rule(int c, int which)
 {
-    return R_C3_ENCRYPT + (3 - c) * 3 + which;
+    return R_C3_ENCRYPT + (3 - c) * C_COUNT + which;
 }
+
+/* conf_rule() counts on the table's layout. */
+_Static_assert(R_C2_ENCRYPT == R_C3_ENCRYPT + C_COUNT &&
+                   R_C1_ENCRYPT == R_C2_ENCRYPT + C_COUNT &&
+                   R_I2_SIGN == R_C1_ENCRYPT + C_COUNT &&
+                   R_C3_WIPE_CATEGORY == R_C3_ENCRYPT + C_WIPE_CATEGORY,
+               "rule table layout");
 
 static int integ_rule(int i, int which)
 {
@@ -420,7 +478,7 @@ static int check_section_line(pstate *st, const char *line, size_t s,
         fail(st, st->lineno,
              "unknown section [%.*s]%s (fuin knows [organisation] [methods] "
              "[passphrase] [keys] [class.C1] [class.C2] [class.C3] "
-             "[class.I1] [class.I2])",
+             "[class.I1] [class.I2] [wipe])",
              q, name, (size_t)q < nlen ? "..." : "");
         return 0;
     }
@@ -925,7 +983,7 @@ static fuin_status refuse(const fuin_policy *p, int r, char *msg, size_t cap,
 static fuin_status refuse(const fuin_policy *p, int r, char *msg, size_t cap,
                           const char *fmt, ...)
 {
-    char head[HEAD_MAX], why[FUIN_ERRMSG_MAX];
+    char head[HEAD_MAX], why[FUIN_ERRMSG_MAX + HEAD_MAX];
     va_list ap;
     rule_head(p, r, head, sizeof head);
     va_start(ap, fmt);
@@ -1079,6 +1137,150 @@ fuin_status fuin_policy_check_unsigned(const fuin_policy *p,
     return FUIN_OK;
 }
 
+/* The class a wipe is judged by: the label's, or for unlabelled targets
+ * C1 (files, as everywhere else) or [wipe] unlabelled (media). */
+static int wipe_class(const fuin_policy *p, const fuin_label *label,
+                      int media)
+{
+    if (label != NULL)
+        return label->confidentiality;
+    return media ? p->val[R_WIPE_UNLABELLED] + 1 : 1;
+}
+
+static const char *const CATEGORY_NAMES[] = {"Clear", "Purge", "Destroy"};
+
+fuin_status fuin_policy_check_wipe(const fuin_policy *p,
+                                   const fuin_label *label, int media,
+                                   int verify_level, int category,
+                                   int approved, int witnessed, char *msg,
+                                   size_t cap)
+{
+    clear_msg(msg, cap);
+    if (p == NULL || (label != NULL && !label_ok(label)) || verify_level < 0 ||
+        verify_level > VERIFY_FULL || category < 1 || category > 3)
+        return FUIN_E_INVALID;
+
+    int c = wipe_class(p, label, media);
+    const char *what = media ? "media" : "files";
+    /* Which class an unlabelled medium was taken for, and why: without it
+     * a refusal of "機密性2" would puzzle someone who gave no class. */
+    char note[HEAD_MAX + 96] = "";
+    if (media && label == NULL) {
+        char rule[HEAD_MAX];
+        rule_tail(p, R_WIPE_UNLABELLED, rule, sizeof rule);
+        snprintf(note, sizeof note,
+                 "; unlabelled media count as 機密性%d (%s; give --class)", c,
+                 rule);
+    }
+
+    int r = conf_rule(c, C_WIPE_CATEGORY);
+    if (category < p->val[r] + 1)
+        return refuse(p, r, msg, cap,
+                      "機密性%d %s must be sanitized to at least %s (NIST SP "
+                      "800-88); this method achieves only %s%s",
+                      c, what, CATEGORY_NAMES[p->val[r]],
+                      CATEGORY_NAMES[category - 1], note);
+
+    /* A destroyed medium cannot be read back; the record of the
+     * destruction (and its witness) stands in for verification. */
+    r = conf_rule(c, C_WIPE_VERIFY);
+    if (category != 3 && verify_level < p->val[r]) {
+        if (p->val[r] == VERIFY_FULL)
+            return refuse(p, r, msg, cap,
+                          "a wipe of 機密性%d %s must be verified in full "
+                          "(--verify full); --verify %s is not enough%s",
+                          c, what, VERIFY_VALUES[verify_level], note);
+        return refuse(p, r, msg, cap,
+                      "a wipe of 機密性%d %s must be verified at least by "
+                      "sampling (--verify sample=PCT or full); --verify none "
+                      "is not enough%s",
+                      c, what, note);
+    }
+
+    /* Approval and witness are about disposing of a medium (§2.3(2)⑩
+     * (ウ)); deleting a file, e.g. a draft (§2.3(2)③(ウ)), needs
+     * neither. */
+    if (!media)
+        return FUIN_OK;
+    r = conf_rule(c, C_WIPE_APPROVAL);
+    if (p->val[r] == NEED_REQUIRED && !approved)
+        return refuse(p, r, msg, cap,
+                      "disposal of 機密性%d media needs an approved request "
+                      "(fuin request disposal / fuin approve / fuin wipe "
+                      "--approval)%s",
+                      c, note);
+    r = conf_rule(c, C_WIPE_WITNESS);
+    if (p->val[r] == NEED_REQUIRED && !witnessed)
+        return refuse(p, r, msg, cap,
+                      "disposal of 機密性%d media needs a witness (fuin wipe "
+                      "--witness NAME)%s",
+                      c, note);
+    return FUIN_OK;
+}
+
+/* The wipe rules of class c, one line each, for describe(); the approval
+ * and witness rules only with `media`, since they bind only media. */
+static void describe_wipe(outbuf *o, const fuin_policy *p, int c,
+                          const char *indent, int media)
+{
+    char rule[HEAD_MAX];
+    int r = conf_rule(c, C_WIPE_VERIFY);
+    rule_tail(p, r, rule, sizeof rule);
+    switch (p->val[r]) {
+    case VERIFY_FULL:
+        ob_printf(o,
+                  "%swipe verification: full; everything written is read "
+                  "back (%s)\n",
+                  indent, rule);
+        break;
+    case VERIFY_SAMPLE:
+        ob_printf(o,
+                  "%swipe verification: at least a sample is read back "
+                  "(%s)\n",
+                  indent, rule);
+        break;
+    default:
+        ob_printf(o, "%swipe verification: optional (%s)\n", indent, rule);
+        break;
+    }
+
+    r = conf_rule(c, C_WIPE_CATEGORY);
+    rule_tail(p, r, rule, sizeof rule);
+    if (p->val[r] == CAT_PURGE)
+        ob_printf(o,
+                  "%swipe category: Purge or Destroy (NIST SP 800-88); a "
+                  "Clear method is not enough (%s)\n",
+                  indent, rule);
+    else
+        ob_printf(o,
+                  "%swipe category: Clear, Purge or Destroy (NIST SP 800-88) "
+                  "(%s)\n",
+                  indent, rule);
+    if (!media)
+        return;
+
+    r = conf_rule(c, C_WIPE_APPROVAL);
+    rule_tail(p, r, rule, sizeof rule);
+    if (p->val[r] == NEED_REQUIRED)
+        ob_printf(o,
+                  "%sdisposal approval: required for media; a request signed "
+                  "by the operator and approved by a certified manager who is "
+                  "not the operator; file wipes need none (%s)\n",
+                  indent, rule);
+    else
+        ob_printf(o, "%sdisposal approval: optional (%s)\n", indent, rule);
+
+    r = conf_rule(c, C_WIPE_WITNESS);
+    rule_tail(p, r, rule, sizeof rule);
+    if (p->val[r] == NEED_REQUIRED)
+        ob_printf(o,
+                  "%sdisposal witness: required for media (--witness NAME); "
+                  "file wipes need none (%s)\n",
+                  indent, rule);
+    else
+        ob_printf(o, "%sdisposal witness: optional (%s)\n", indent, rule);
+}
+
 size_t fuin_policy_describe(const fuin_policy *p, const fuin_label *label,
                             char *buf, size_t cap)
 {
@@ -1183,6 +1385,21 @@ size_t fuin_policy_describe(const fuin_policy *p, const fuin_label *label,
     origin_text(p, p->line[R_SIG_METHODS], sorg, sizeof sorg);
     ob_printf(&o, "  methods: encryption %s (%s); signature %s (%s)\n", enc,
               org, sig, sorg);
+
+    if (label != NULL) {
+        describe_wipe(&o, p, c, "  ", 1);
+    } else {
+        /* Files and media part ways here: an unlabelled file is 機密性1,
+         * an unlabelled medium is whatever [wipe] unlabelled says. */
+        int mc = wipe_class(p, NULL, 1);
+        describe_wipe(&o, p, c, "  ", 0);
+        rule_tail(p, R_WIPE_UNLABELLED, rule, sizeof rule);
+        ob_printf(&o,
+                  "  unlabelled media (block devices, physical destruction) "
+                  "are handled as 機密性%d (%s):\n",
+                  mc, rule);
+        describe_wipe(&o, p, mc, "    ", 1);
+    }
 
     if (l->restrictions != 0) {
         ob_printf(&o, "  label restrictions:");

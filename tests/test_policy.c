@@ -112,16 +112,28 @@ static const char DEFAULT_TEXT[] =
     "encrypt = required ; built-in default\n"
     "passphrase = forbidden ; built-in default\n"
     "recipients = certified ; built-in default\n"
+    "wipe_verify = full ; built-in default\n"
+    "wipe_approval = required ; built-in default\n"
+    "wipe_witness = optional ; built-in default\n"
+    "wipe_category = clear ; built-in default\n"
     "\n"
     "[class.C2]\n"
     "encrypt = required ; built-in default\n"
     "passphrase = allowed ; built-in default\n"
     "recipients = any ; built-in default\n"
+    "wipe_verify = full ; built-in default\n"
+    "wipe_approval = required ; built-in default\n"
+    "wipe_witness = optional ; built-in default\n"
+    "wipe_category = clear ; built-in default\n"
     "\n"
     "[class.C1]\n"
     "encrypt = optional ; built-in default\n"
     "passphrase = allowed ; built-in default\n"
     "recipients = any ; built-in default\n"
+    "wipe_verify = none ; built-in default\n"
+    "wipe_approval = optional ; built-in default\n"
+    "wipe_witness = optional ; built-in default\n"
+    "wipe_category = clear ; built-in default\n"
     "\n"
     "[class.I2]\n"
     "sign = required ; built-in default\n"
@@ -129,7 +141,10 @@ static const char DEFAULT_TEXT[] =
     "\n"
     "[class.I1]\n"
     "sign = optional ; built-in default\n"
-    "signer = any ; built-in default\n";
+    "signer = any ; built-in default\n"
+    "\n"
+    "[wipe]\n"
+    "unlabelled = C2 ; built-in default\n";
 
 static void test_default_rules(void **state)
 {
@@ -157,6 +172,19 @@ static void test_default_rules(void **state)
     expect_rule(p, "class.I2", "signer", "certified", 0);
     expect_rule(p, "class.I1", "sign", "optional", 0);
     expect_rule(p, "class.I1", "signer", "any", 0);
+    expect_rule(p, "class.C3", "wipe_verify", "full", 0);
+    expect_rule(p, "class.C3", "wipe_approval", "required", 0);
+    expect_rule(p, "class.C3", "wipe_witness", "optional", 0);
+    expect_rule(p, "class.C3", "wipe_category", "clear", 0);
+    expect_rule(p, "class.C2", "wipe_verify", "full", 0);
+    expect_rule(p, "class.C2", "wipe_approval", "required", 0);
+    expect_rule(p, "class.C2", "wipe_witness", "optional", 0);
+    expect_rule(p, "class.C2", "wipe_category", "clear", 0);
+    expect_rule(p, "class.C1", "wipe_verify", "none", 0);
+    expect_rule(p, "class.C1", "wipe_approval", "optional", 0);
+    expect_rule(p, "class.C1", "wipe_witness", "optional", 0);
+    expect_rule(p, "class.C1", "wipe_category", "clear", 0);
+    expect_rule(p, "wipe", "unlabelled", "C2", 0);
 
     assert_int_equal(fuin_policy_passphrase_min_length(p), 12);
     assert_int_equal(fuin_policy_passphrase_min_quality(p), 50);
@@ -181,6 +209,16 @@ static void test_default_rules(void **state)
     assert_int_equal(fuin_policy_value(p, "class.C3", "sign", v, sizeof v,
                                        NULL),
                      FUIN_E_INVALID);
+    /* the wipe keys live in [class.Cn] and [wipe] only */
+    assert_int_equal(fuin_policy_value(p, "class.I2", "wipe_verify", v,
+                                       sizeof v, NULL),
+                     FUIN_E_INVALID);
+    assert_int_equal(fuin_policy_value(p, "wipe", "wipe_verify", v, sizeof v,
+                                       NULL),
+                     FUIN_E_INVALID);
+    assert_int_equal(fuin_policy_value(p, "class.C2", "unlabelled", v,
+                                       sizeof v, NULL),
+                     FUIN_E_INVALID);
 
     char o[MSG];
     assert_int_equal(fuin_policy_origin(p, 0, o, sizeof o), 16);
@@ -192,7 +230,7 @@ static void test_default_format(void **state)
 {
     (void)state;
     fuin_policy *p = default_policy();
-    char buf[2048];
+    char buf[4096];
     size_t n = fuin_policy_format(p, buf, sizeof buf);
     assert_int_equal(n, strlen(DEFAULT_TEXT));
     assert_string_equal(buf, DEFAULT_TEXT);
@@ -215,11 +253,16 @@ static void test_default_text_parses(void **state)
     expect_rule(p, "organisation", "name", "(no policy installed)", 4);
     expect_rule(p, "methods", "encryption", "age-x25519 age-scrypt", 7);
     expect_rule(p, "class.C3", "passphrase", "forbidden", 20);
-    expect_rule(p, "class.I1", "signer", "any", 39);
-    char buf[2048];
+    expect_rule(p, "class.C3", "wipe_verify", "full", 22);
+    expect_rule(p, "class.C2", "wipe_approval", "required", 32);
+    expect_rule(p, "class.C1", "wipe_category", "clear", 43);
+    expect_rule(p, "class.I1", "signer", "any", 51);
+    expect_rule(p, "wipe", "unlabelled", "C2", 54);
+    char buf[4096];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\nname = (no policy installed) ; shown.ini:4\n"));
-    assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:39\n"));
+    assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:51\n"));
+    assert_non_null(strstr(buf, "\n\n[wipe]\nunlabelled = C2 ; shown.ini:54\n"));
     fuin_policy_free(p);
 }
 
@@ -300,7 +343,7 @@ static void test_full_policy(void **state)
     assert_int_equal(fuin_policy_origin(p, 0, o, sizeof o), 16);
     assert_string_equal(o, "built-in default");
 
-    char buf[2048];
+    char buf[4096];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\n[organisation]\nname = 〇〇事務組合 ; "
                                 "policy.ini:3\n\n[methods]\nencryption = "
@@ -333,7 +376,7 @@ static void test_partial_policy(void **state)
     assert_int_equal(fuin_policy_method_allowed(p, "age-scrypt"), 0);
     assert_int_equal(fuin_policy_method_allowed(p, "age-x25519"), 1);
 
-    char buf[2048];
+    char buf[4096];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\nencryption = age-x25519 ; "
                                 "/etc/fuin/policy.ini:5\n"));
@@ -385,7 +428,7 @@ static void test_round_trip(void **state)
 {
     (void)state;
     fuin_policy *p = parse_ok(FULL, "policy.ini");
-    char t1[2048], t2[2048], t3[2048];
+    char t1[4096], t2[4096], t3[4096];
     fuin_policy_format(p, t1, sizeof t1);
     fuin_policy *q = parse_ok(t1, "policy.ini");
     fuin_policy_format(q, t2, sizeof t2);
@@ -414,7 +457,7 @@ static void test_round_trip(void **state)
         assert_string_equal(a, b);
     }
     expect_rule(q, "organisation", "name", "〇〇事務組合", 4);
-    expect_rule(q, "class.I1", "signer", "certified", 39);
+    expect_rule(q, "class.I1", "signer", "certified", 51);
     fuin_policy_free(p);
     fuin_policy_free(q);
     fuin_policy_free(r);
@@ -445,7 +488,7 @@ static void test_example_file(void **state)
         fail_msg("examples/policy.ini: %s", err);
     assert_string_equal(fuin_policy_organisation(p), "〇〇事務組合");
 
-    char fd[2048], fp[2048];
+    char fd[4096], fp[4096];
     fuin_policy_format(d, fd, sizeof fd);
     fuin_policy_format(p, fp, sizeof fp);
     /* compare the formatted texts line by line, values only */
@@ -470,7 +513,8 @@ static void test_example_file(void **state)
     }
     assert_null(ld);
     assert_null(lp);
-    assert_int_equal(lines, 31);
+    /* 31 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe] */
+    assert_int_equal(lines, 45);
     fuin_policy_free(p);
     fuin_policy_free(d);
 }
@@ -482,7 +526,8 @@ static void test_unknown_key(void **state)
     (void)state;
     parse_fails("; c\n[class.C3]\nencrypt = required\nfoo = 1\n",
                 "policy.ini:4: unknown key \"foo\" in [class.C3] (known: "
-                "encrypt passphrase recipients)");
+                "encrypt passphrase recipients wipe_verify wipe_approval "
+                "wipe_witness wipe_category)");
     /* case-sensitive */
     parse_fails("[passphrase]\nMin_Length = 12\n",
                 "policy.ini:2: unknown key \"Min_Length\" in [passphrase] "
@@ -520,15 +565,15 @@ static void test_unknown_section(void **state)
     parse_fails("[class.C3]\nencrypt = required\n\n[class.C4]\n",
                 "policy.ini:4: unknown section [class.C4] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
     parse_fails("[Class.C3]\nencrypt = required\n",
                 "policy.ini:1: unknown section [Class.C3] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
     parse_fails("[ keys ]\n",
                 "policy.ini:1: unknown section [ keys ] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
     parse_fails("[keys]\n[class.C1]\n[keys]\n",
                 "policy.ini:3: duplicate section [keys] (first at line 1)");
     parse_fails("[keys] x\n",
@@ -1023,7 +1068,7 @@ static void test_describe(void **state)
 {
     (void)state;
     fuin_policy *p = parse_ok(FULL, "policy.ini");
-    char buf[4096];
+    char buf[8192];
     fuin_label l = label("C3-I2-A2 複製禁止 転送禁止");
     size_t n = fuin_policy_describe(p, &l, buf, sizeof buf);
     assert_int_equal(n, strlen(buf));
@@ -1043,6 +1088,16 @@ static void test_describe(void **state)
         "refused ([class.I2] signer = certified, policy.ini:34)\n"
         "  methods: encryption age-x25519 age-scrypt (policy.ini:6); "
         "signature minisign-ed25519 (policy.ini:7)\n"
+        "  wipe verification: full; everything written is read back "
+        "([class.C3] wipe_verify = full, built-in default)\n"
+        "  wipe category: Clear, Purge or Destroy (NIST SP 800-88) "
+        "([class.C3] wipe_category = clear, built-in default)\n"
+        "  disposal approval: required for media; a request signed by the "
+        "operator and approved by a certified manager who is not the "
+        "operator; file wipes need none ([class.C3] wipe_approval = required, "
+        "built-in default)\n"
+        "  disposal witness: optional ([class.C3] wipe_witness = optional, "
+        "built-in default)\n"
         "  label restrictions: 複製禁止 (no-copy) 転送禁止 (no-forward); "
         "handle the file as they say\n";
     assert_string_equal(buf, want);
@@ -1087,7 +1142,23 @@ static void test_describe(void **state)
            "  signer: any minisign key ([class.I1] signer = any, built-in "
            "default)\n"
            "  methods: encryption age-x25519 age-scrypt (built-in default); "
-           "signature minisign-ed25519 (built-in default)\n";
+           "signature minisign-ed25519 (built-in default)\n"
+           "  wipe verification: optional ([class.C1] wipe_verify = none, "
+           "built-in default)\n"
+           "  wipe category: Clear, Purge or Destroy (NIST SP 800-88) "
+           "([class.C1] wipe_category = clear, built-in default)\n"
+           "  unlabelled media (block devices, physical destruction) are "
+           "handled as 機密性2 ([wipe] unlabelled = C2, built-in default):\n"
+           "    wipe verification: full; everything written is read back "
+           "([class.C2] wipe_verify = full, built-in default)\n"
+           "    wipe category: Clear, Purge or Destroy (NIST SP 800-88) "
+           "([class.C2] wipe_category = clear, built-in default)\n"
+           "    disposal approval: required for media; a request signed by "
+           "the operator and approved by a certified manager who is not the "
+           "operator; file wipes need none ([class.C2] wipe_approval = "
+           "required, built-in default)\n"
+           "    disposal witness: optional ([class.C2] wipe_witness = "
+           "optional, built-in default)\n";
     assert_string_equal(buf, want);
     fuin_policy_free(p);
 
@@ -1100,6 +1171,601 @@ static void test_describe(void **state)
                                 "age-scrypt ([class.C2] passphrase = allowed, "
                                 "built-in default; [methods] encryption = "
                                 "age-x25519, p.ini:2)\n"));
+    fuin_policy_free(p);
+}
+
+/* ---- wiping and disposal (§2.3(2)⑩) -------------------------------------- */
+
+static const char *const WIPE_KEYS[] = {"wipe_verify", "wipe_approval",
+                                        "wipe_witness", "wipe_category"};
+
+/* Every value of every wipe key parses, in every class, and remembers its
+ * line; the other classes keep their defaults. */
+static void test_wipe_keys_parse(void **state)
+{
+    (void)state;
+    static const char *const values[][4] = {
+        {"none", "sample", "full", NULL},
+        {"required", "optional", NULL, NULL},
+        {"required", "optional", NULL, NULL},
+        {"clear", "purge", NULL, NULL},
+    };
+    static const char *const defaults[3][4] = {
+        {"none", "optional", "optional", "clear"},    /* C1 */
+        {"full", "required", "optional", "clear"},    /* C2 */
+        {"full", "required", "optional", "clear"},    /* C3 */
+    };
+    for (int c = 1; c <= 3; c++) {
+        for (int k = 0; k < 4; k++) {
+            for (int v = 0; v < 4 && values[k][v] != NULL; v++) {
+                char text[128], sec[16];
+                snprintf(sec, sizeof sec, "class.C%d", c);
+                snprintf(text, sizeof text, "; c\n[%s]\n%s = %s\n", sec,
+                         WIPE_KEYS[k], values[k][v]);
+                fuin_policy *p = parse_ok(text, NULL);
+                expect_rule(p, sec, WIPE_KEYS[k], values[k][v], 3);
+                for (int o = 1; o <= 3; o++) {
+                    char osec[16];
+                    snprintf(osec, sizeof osec, "class.C%d", o);
+                    for (int ok = 0; ok < 4; ok++)
+                        if (o != c || ok != k)
+                            expect_rule(p, osec, WIPE_KEYS[ok],
+                                        defaults[o - 1][ok], 0);
+                }
+                expect_rule(p, "wipe", "unlabelled", "C2", 0);
+                fuin_policy_free(p);
+            }
+        }
+    }
+    static const char *const classes[] = {"C1", "C2", "C3"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "[wipe]\nunlabelled = %s\n", classes[i]);
+        fuin_policy *p = parse_ok(text, NULL);
+        expect_rule(p, "wipe", "unlabelled", classes[i], 2);
+        fuin_policy_free(p);
+    }
+}
+
+static void test_wipe_bad_values(void **state)
+{
+    (void)state;
+    parse_fails("[class.C2]\nwipe_verify = partial\n",
+                "policy.ini:2: [class.C2] wipe_verify = partial: must be one "
+                "of none, sample, full");
+    parse_fails("[class.C3]\nwipe_verify = Full\n",
+                "policy.ini:2: [class.C3] wipe_verify = Full: must be one of "
+                "none, sample, full");
+    parse_fails("[class.C1]\nwipe_verify = sample=10\n",
+                "policy.ini:2: [class.C1] wipe_verify = sample=10: must be one "
+                "of none, sample, full");
+    parse_fails("[class.C3]\nwipe_approval = yes\n",
+                "policy.ini:2: [class.C3] wipe_approval = yes: must be one of "
+                "required, optional");
+    parse_fails("[class.C1]\nwipe_approval =\n",
+                "policy.ini:2: [class.C1] wipe_approval = : must be one of "
+                "required, optional");
+    parse_fails("; x\n\n[class.C2]\nwipe_witness = recommended\n",
+                "policy.ini:4: [class.C2] wipe_witness = recommended: must be "
+                "one of required, optional");
+    /* destroy always satisfies the rule, so it is no value of it */
+    parse_fails("[class.C3]\nwipe_category = destroy\n",
+                "policy.ini:2: [class.C3] wipe_category = destroy: must be one "
+                "of clear, purge");
+    parse_fails("[class.C2]\nwipe_category = Purge\n",
+                "policy.ini:2: [class.C2] wipe_category = Purge: must be one "
+                "of clear, purge");
+    parse_fails("[wipe]\nunlabelled = C4\n",
+                "policy.ini:2: [wipe] unlabelled = C4: must be one of C1, C2, "
+                "C3");
+    parse_fails("[wipe]\nunlabelled = c2\n",
+                "policy.ini:2: [wipe] unlabelled = c2: must be one of C1, C2, "
+                "C3");
+    parse_fails("[wipe]\nunlabelled = 機密性2\n",
+                "policy.ini:2: [wipe] unlabelled = 機密性2: must be one of C1, "
+                "C2, C3");
+    parse_fails("[wipe]\nunlabelled = C2-I2-A2\n",
+                "policy.ini:2: [wipe] unlabelled = C2-I2-A2: must be one of "
+                "C1, C2, C3");
+    /* keys in the wrong section */
+    parse_fails("[wipe]\nwipe_verify = full\n",
+                "policy.ini:2: unknown key \"wipe_verify\" in [wipe] (known: "
+                "unlabelled)");
+    parse_fails("[class.C2]\nunlabelled = C2\n",
+                "policy.ini:2: unknown key \"unlabelled\" in [class.C2] "
+                "(known: encrypt passphrase recipients wipe_verify "
+                "wipe_approval wipe_witness wipe_category)");
+    parse_fails("[class.I2]\nwipe_approval = required\n",
+                "policy.ini:2: unknown key \"wipe_approval\" in [class.I2] "
+                "(known: sign signer)");
+    parse_fails("[class.C1]\nwipe-verify = full\n",
+                "policy.ini:2: unknown key \"wipe-verify\" in [class.C1] "
+                "(known: encrypt passphrase recipients wipe_verify "
+                "wipe_approval wipe_witness wipe_category)");
+    parse_fails("[Wipe]\n",
+                "policy.ini:1: unknown section [Wipe] (fuin knows "
+                "[organisation] [methods] [passphrase] [keys] [class.C1] "
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
+}
+
+static void test_wipe_duplicates(void **state)
+{
+    (void)state;
+    parse_fails("[class.C1]\nwipe_verify = none\nencrypt = optional\n"
+                "wipe_verify = full\n",
+                "policy.ini:4: duplicate key \"wipe_verify\" in [class.C1] "
+                "(first at line 2)");
+    parse_fails("[class.C3]\nwipe_approval = required\nwipe_approval = "
+                "required\n",
+                "policy.ini:3: duplicate key \"wipe_approval\" in [class.C3] "
+                "(first at line 2)");
+    parse_fails("[class.C2]\nwipe_witness = optional\nwipe_category = purge\n"
+                "wipe_witness = required\n",
+                "policy.ini:4: duplicate key \"wipe_witness\" in [class.C2] "
+                "(first at line 2)");
+    parse_fails("[class.C2]\nwipe_category = purge\nwipe_category = clear\n",
+                "policy.ini:3: duplicate key \"wipe_category\" in [class.C2] "
+                "(first at line 2)");
+    parse_fails("[wipe]\nunlabelled = C2\nunlabelled = C3\n",
+                "policy.ini:3: duplicate key \"unlabelled\" in [wipe] (first "
+                "at line 2)");
+    parse_fails("[wipe]\nunlabelled = C2\n[class.C1]\n[wipe]\n",
+                "policy.ini:4: duplicate section [wipe] (first at line 1)");
+}
+
+/* A policy that changes every wipe rule somewhere. */
+static const char WIPE_POLICY[] =
+    "[class.C1]\n"                                   /* 1 */
+    "wipe_verify = sample\n"                         /* 2 */
+    "wipe_approval = required\n"                     /* 3 */
+    "wipe_witness = required\n"                      /* 4 */
+    "wipe_category = purge\n"                        /* 5 */
+    "[wipe]\n"                                       /* 6 */
+    "unlabelled = C3 ; 不明な媒体は機密性3\n"        /* 7 */
+    "[class.C3]\n"                                   /* 8 */
+    "wipe_category = purge\n"                        /* 9 */
+    "wipe_witness = required\n"                      /* 10 */
+    "wipe_verify = sample\n"                         /* 11 */
+    "[class.C2]\n"                                   /* 12 */
+    "wipe_approval = optional\n"                     /* 13 */
+    "wipe_verify = none\n";                          /* 14 */
+
+static void test_wipe_format_round_trip(void **state)
+{
+    (void)state;
+    fuin_policy *p = parse_ok(WIPE_POLICY, "pol.ini");
+    char t1[4096], t2[4096], t3[4096];
+    size_t n = fuin_policy_format(p, t1, sizeof t1);
+    assert_int_equal(n, strlen(t1));
+    assert_non_null(strstr(t1, "\n[class.C3]\n"
+                               "encrypt = required ; built-in default\n"
+                               "passphrase = forbidden ; built-in default\n"
+                               "recipients = certified ; built-in default\n"
+                               "wipe_verify = sample ; pol.ini:11\n"
+                               "wipe_approval = required ; built-in default\n"
+                               "wipe_witness = required ; pol.ini:10\n"
+                               "wipe_category = purge ; pol.ini:9\n\n"));
+    assert_non_null(strstr(t1, "\nrecipients = any ; built-in default\n"
+                               "wipe_verify = none ; pol.ini:14\n"
+                               "wipe_approval = optional ; pol.ini:13\n"
+                               "wipe_witness = optional ; built-in default\n"
+                               "wipe_category = clear ; built-in default\n"
+                               "\n[class.C1]\n"));
+    assert_non_null(strstr(t1, "\nrecipients = any ; built-in default\n"
+                               "wipe_verify = sample ; pol.ini:2\n"
+                               "wipe_approval = required ; pol.ini:3\n"
+                               "wipe_witness = required ; pol.ini:4\n"
+                               "wipe_category = purge ; pol.ini:5\n"
+                               "\n[class.I2]\n"));
+    /* [wipe] is the last section */
+    const char *tail = "\n\n[wipe]\nunlabelled = C3 ; pol.ini:7\n";
+    assert_int_equal(memcmp(t1 + n - strlen(tail), tail, strlen(tail)), 0);
+
+    fuin_policy *q = parse_ok(t1, "pol.ini");
+    fuin_policy_format(q, t2, sizeof t2);
+    fuin_policy *r = parse_ok(t2, "pol.ini");
+    fuin_policy_format(r, t3, sizeof t3);
+    assert_string_equal(t2, t3);
+    for (int c = 1; c <= 3; c++) {
+        char sec[16];
+        snprintf(sec, sizeof sec, "class.C%d", c);
+        for (int k = 0; k < 4; k++) {
+            char a[MSG], b[MSG];
+            assert_int_equal(fuin_policy_value(p, sec, WIPE_KEYS[k], a,
+                                               sizeof a, NULL),
+                             FUIN_OK);
+            assert_int_equal(fuin_policy_value(q, sec, WIPE_KEYS[k], b,
+                                               sizeof b, NULL),
+                             FUIN_OK);
+            assert_string_equal(a, b);
+        }
+    }
+    expect_rule(q, "wipe", "unlabelled", "C3", 54);
+    expect_rule(q, "class.C1", "wipe_witness", "required", 42);
+    fuin_policy_free(p);
+    fuin_policy_free(q);
+    fuin_policy_free(r);
+}
+
+/* check_wipe(p, label, media, verify, category, approved, witnessed) must
+ * give `want`; for FUIN_E_POLICY the message is exactly `want_msg`. */
+static void expect_wipe(const fuin_policy *p, const fuin_label *l, int media,
+                        int verify, int category, int approved, int witnessed,
+                        fuin_status want, const char *want_msg)
+{
+    char msg[512];
+    memset(msg, 'x', sizeof msg);
+    fuin_status st = fuin_policy_check_wipe(p, l, media, verify, category,
+                                            approved, witnessed, msg,
+                                            sizeof msg);
+    if (st != want || strcmp(msg, want_msg) != 0)
+        fail_msg("check_wipe(%s, media %d, verify %d, category %d, approved "
+                 "%d, witnessed %d): status %d \"%s\", want %d \"%s\"",
+                 l ? "label" : "NULL", media, verify, category, approved,
+                 witnessed, (int)st, msg, (int)want, want_msg);
+}
+
+static void test_check_wipe_default(void **state)
+{
+    (void)state;
+    fuin_policy *p = default_policy();
+    fuin_label c1 = label("C1-I2-A2"), c2 = label("C2"),
+               c3 = label("C3-I1-A1 読後廃棄");
+
+    /* 機密性1: nothing demanded, files or media, whatever the method */
+    for (int media = 0; media <= 1; media++)
+        for (int v = 0; v <= 2; v++)
+            for (int cat = 1; cat <= 3; cat++)
+                expect_wipe(p, &c1, media, v, cat, 0, 0, FUIN_OK, "");
+
+    /* 機密性2 and 3 files: full verification, no approval, no witness */
+    expect_wipe(p, &c2, 0, 0, 1, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_verify = full: a wipe of "
+                "機密性2 files must be verified in full (--verify full); "
+                "--verify none is not enough");
+    expect_wipe(p, &c2, 0, 1, 1, 1, 1, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_verify = full: a wipe of "
+                "機密性2 files must be verified in full (--verify full); "
+                "--verify sample is not enough");
+    expect_wipe(p, &c2, 0, 2, 1, 0, 0, FUIN_OK, "");
+    expect_wipe(p, &c3, 0, 1, 2, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C3] wipe_verify = full: a wipe of "
+                "機密性3 files must be verified in full (--verify full); "
+                "--verify sample is not enough");
+    expect_wipe(p, &c3, 0, 2, 1, 0, 0, FUIN_OK, "");
+
+    /* 機密性2 and 3 media: full verification and an approval */
+    expect_wipe(p, &c2, 1, 2, 1, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_approval = required: "
+                "disposal of 機密性2 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval)");
+    expect_wipe(p, &c2, 1, 2, 2, 0, 1, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_approval = required: "
+                "disposal of 機密性2 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval)");
+    expect_wipe(p, &c2, 1, 1, 1, 1, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_verify = full: a wipe of "
+                "機密性2 media must be verified in full (--verify full); "
+                "--verify sample is not enough");
+    /* verification is checked before the approval */
+    expect_wipe(p, &c2, 1, 0, 1, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_verify = full: a wipe of "
+                "機密性2 media must be verified in full (--verify full); "
+                "--verify none is not enough");
+    expect_wipe(p, &c2, 1, 2, 1, 1, 0, FUIN_OK, "");
+    expect_wipe(p, &c2, 1, 2, 2, 1, 1, FUIN_OK, "");
+    expect_wipe(p, &c3, 1, 2, 1, 0, 1, FUIN_E_POLICY,
+                "built-in default: [class.C3] wipe_approval = required: "
+                "disposal of 機密性3 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval)");
+    expect_wipe(p, &c3, 1, 0, 1, 1, 0, FUIN_E_POLICY,
+                "built-in default: [class.C3] wipe_verify = full: a wipe of "
+                "機密性3 media must be verified in full (--verify full); "
+                "--verify none is not enough");
+    expect_wipe(p, &c3, 1, 2, 1, 1, 0, FUIN_OK, "");
+    /* physical destruction: no verification to demand, but the approval */
+    expect_wipe(p, &c3, 1, 2, 3, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C3] wipe_approval = required: "
+                "disposal of 機密性3 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval)");
+    expect_wipe(p, &c3, 1, 2, 3, 1, 0, FUIN_OK, "");
+    expect_wipe(p, &c3, 1, 0, 3, 1, 0, FUIN_OK, "");
+
+    /* unlabelled: media are 機密性2 ([wipe] unlabelled = C2), files C1 */
+    expect_wipe(p, NULL, 1, 2, 1, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_approval = required: "
+                "disposal of 機密性2 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval); "
+                "unlabelled media count as 機密性2 ([wipe] unlabelled = C2, "
+                "built-in default; give --class)");
+    expect_wipe(p, NULL, 1, 1, 1, 1, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_verify = full: a wipe of "
+                "機密性2 media must be verified in full (--verify full); "
+                "--verify sample is not enough; unlabelled media count as "
+                "機密性2 ([wipe] unlabelled = C2, built-in default; give "
+                "--class)");
+    expect_wipe(p, NULL, 1, 2, 1, 1, 0, FUIN_OK, "");
+    expect_wipe(p, NULL, 0, 0, 1, 0, 0, FUIN_OK, "");
+    fuin_policy_free(p);
+}
+
+static void test_check_wipe_policy(void **state)
+{
+    (void)state;
+    fuin_policy *p = parse_ok(WIPE_POLICY, "pol.ini");
+    fuin_label c1 = label("C1"), c2 = label("C2-I2-A1"), c3 = label("C3");
+
+    /* C1: purge, sample, approval and witness; checked in that order */
+    expect_wipe(p, &c1, 1, 0, 1, 0, 0, FUIN_E_POLICY,
+                "pol.ini:5: [class.C1] wipe_category = purge: 機密性1 media "
+                "must be sanitized to at least Purge (NIST SP 800-88); this "
+                "method achieves only Clear");
+    expect_wipe(p, &c1, 0, 2, 1, 1, 1, FUIN_E_POLICY,
+                "pol.ini:5: [class.C1] wipe_category = purge: 機密性1 files "
+                "must be sanitized to at least Purge (NIST SP 800-88); this "
+                "method achieves only Clear");
+    expect_wipe(p, &c1, 1, 0, 2, 0, 0, FUIN_E_POLICY,
+                "pol.ini:2: [class.C1] wipe_verify = sample: a wipe of 機密性1 "
+                "media must be verified at least by sampling (--verify "
+                "sample=PCT or full); --verify none is not enough");
+    expect_wipe(p, &c1, 0, 0, 2, 0, 0, FUIN_E_POLICY,
+                "pol.ini:2: [class.C1] wipe_verify = sample: a wipe of 機密性1 "
+                "files must be verified at least by sampling (--verify "
+                "sample=PCT or full); --verify none is not enough");
+    expect_wipe(p, &c1, 1, 1, 2, 0, 0, FUIN_E_POLICY,
+                "pol.ini:3: [class.C1] wipe_approval = required: disposal of "
+                "機密性1 media needs an approved request (fuin request "
+                "disposal / fuin approve / fuin wipe --approval)");
+    expect_wipe(p, &c1, 1, 1, 2, 1, 0, FUIN_E_POLICY,
+                "pol.ini:4: [class.C1] wipe_witness = required: disposal of "
+                "機密性1 media needs a witness (fuin wipe --witness NAME)");
+    expect_wipe(p, &c1, 1, 1, 2, 1, 1, FUIN_OK, "");
+    expect_wipe(p, &c1, 1, 2, 2, 1, 1, FUIN_OK, "");
+    /* a file wipe needs no approval and no witness */
+    expect_wipe(p, &c1, 0, 1, 2, 0, 0, FUIN_OK, "");
+    /* destroy satisfies purge; verification does not apply */
+    expect_wipe(p, &c1, 1, 0, 3, 1, 1, FUIN_OK, "");
+    expect_wipe(p, &c1, 1, 0, 3, 1, 0, FUIN_E_POLICY,
+                "pol.ini:4: [class.C1] wipe_witness = required: disposal of "
+                "機密性1 media needs a witness (fuin wipe --witness NAME)");
+
+    /* C2: approval optional, verification none */
+    expect_wipe(p, &c2, 1, 0, 1, 0, 0, FUIN_OK, "");
+    expect_wipe(p, &c2, 0, 0, 1, 0, 0, FUIN_OK, "");
+
+    /* C3: purge, sample, approval from the default, witness */
+    expect_wipe(p, &c3, 1, 2, 1, 1, 1, FUIN_E_POLICY,
+                "pol.ini:9: [class.C3] wipe_category = purge: 機密性3 media "
+                "must be sanitized to at least Purge (NIST SP 800-88); this "
+                "method achieves only Clear");
+    expect_wipe(p, &c3, 1, 0, 2, 1, 1, FUIN_E_POLICY,
+                "pol.ini:11: [class.C3] wipe_verify = sample: a wipe of "
+                "機密性3 media must be verified at least by sampling "
+                "(--verify sample=PCT or full); --verify none is not enough");
+    expect_wipe(p, &c3, 1, 1, 2, 0, 1, FUIN_E_POLICY,
+                "built-in default: [class.C3] wipe_approval = required: "
+                "disposal of 機密性3 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval)");
+    expect_wipe(p, &c3, 1, 1, 2, 1, 0, FUIN_E_POLICY,
+                "pol.ini:10: [class.C3] wipe_witness = required: disposal of "
+                "機密性3 media needs a witness (fuin wipe --witness NAME)");
+    expect_wipe(p, &c3, 1, 1, 2, 1, 1, FUIN_OK, "");
+    expect_wipe(p, &c3, 0, 1, 2, 0, 0, FUIN_OK, "");
+
+    /* unlabelled media are 機密性3 here; unlabelled files stay 機密性1 */
+    expect_wipe(p, NULL, 1, 2, 1, 1, 1, FUIN_E_POLICY,
+                "pol.ini:9: [class.C3] wipe_category = purge: 機密性3 media "
+                "must be sanitized to at least Purge (NIST SP 800-88); this "
+                "method achieves only Clear; unlabelled media count as "
+                "機密性3 ([wipe] unlabelled = C3, pol.ini:7; give --class)");
+    expect_wipe(p, NULL, 1, 1, 2, 1, 0, FUIN_E_POLICY,
+                "pol.ini:10: [class.C3] wipe_witness = required: disposal of "
+                "機密性3 media needs a witness (fuin wipe --witness NAME); "
+                "unlabelled media count as 機密性3 ([wipe] unlabelled = C3, "
+                "pol.ini:7; give --class)");
+    expect_wipe(p, NULL, 1, 1, 2, 1, 1, FUIN_OK, "");
+    expect_wipe(p, NULL, 0, 0, 2, 0, 0, FUIN_E_POLICY,
+                "pol.ini:2: [class.C1] wipe_verify = sample: a wipe of 機密性1 "
+                "files must be verified at least by sampling (--verify "
+                "sample=PCT or full); --verify none is not enough");
+    fuin_policy_free(p);
+
+    /* unlabelled = C1: unknown media need nothing, labelled ones still do */
+    p = parse_ok("[wipe]\nunlabelled = C1\n", "lax.ini");
+    expect_wipe(p, NULL, 1, 0, 1, 0, 0, FUIN_OK, "");
+    expect_wipe(p, &c2, 1, 2, 1, 0, 0, FUIN_E_POLICY,
+                "built-in default: [class.C2] wipe_approval = required: "
+                "disposal of 機密性2 media needs an approved request (fuin "
+                "request disposal / fuin approve / fuin wipe --approval)");
+    fuin_policy_free(p);
+}
+
+/* Every class x media/file x rule: in a policy where every class demands
+ * everything, each rule alone refuses, naming its class, value and line;
+ * approval and witness never bind a file wipe.  In a policy where no
+ * class demands anything, every wipe is allowed. */
+static void test_check_wipe_matrix(void **state)
+{
+    (void)state;
+    char strict[1024];
+    size_t off = 0;
+    for (int c = 3; c >= 1; c--)
+        off += (size_t)snprintf(strict + off, sizeof strict - off,
+                                "[class.C%d]\nwipe_verify = full\n"
+                                "wipe_approval = required\n"
+                                "wipe_witness = required\n"
+                                "wipe_category = purge\n",
+                                c);
+    /* [class.C3] is lines 1-5, C2 6-10, C1 11-15 */
+    fuin_policy *p = parse_ok(strict, "strict.ini");
+    fuin_policy *lax = parse_ok("[class.C3]\nwipe_verify = none\n"
+                                "wipe_approval = optional\n"
+                                "wipe_category = clear\n"
+                                "[class.C2]\nwipe_verify = none\n"
+                                "wipe_approval = optional\n"
+                                "wipe_category = clear\n",
+                                "lax.ini");
+    static const char *const classes[] = {"C1-I1-A1", "C2-I1-A1", "C3-I2-A2"};
+    for (int c = 1; c <= 3; c++) {
+        fuin_label l = label(classes[c - 1]);
+        unsigned base = (unsigned)(3 - c) * 5 + 1;
+        for (int media = 0; media <= 1; media++) {
+            /* all satisfied */
+            expect_wipe(p, &l, media, 2, 2, 1, 1, FUIN_OK, "");
+            /* one rule broken at a time: category, verify, approval,
+             * witness */
+            struct {
+                int v, cat, a, w;
+                const char *rule;
+                unsigned line;
+            } cases[] = {
+                {2, 1, 1, 1, "wipe_category = purge", base + 4},
+                {1, 2, 1, 1, "wipe_verify = full", base + 1},
+                {0, 2, 1, 1, "wipe_verify = full", base + 1},
+                {2, 2, 0, 1, "wipe_approval = required", base + 2},
+                {2, 2, 1, 0, "wipe_witness = required", base + 3},
+            };
+            for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+                char msg[512], want[128];
+                fuin_status st = fuin_policy_check_wipe(
+                    p, &l, media, cases[k].v, cases[k].cat, cases[k].a,
+                    cases[k].w, msg, sizeof msg);
+                int media_rule =
+                    strncmp(cases[k].rule, "wipe_approval", 13) == 0 ||
+                    strncmp(cases[k].rule, "wipe_witness", 12) == 0;
+                int binds = media || !media_rule;
+                if (!binds) {
+                    if (st != FUIN_OK || msg[0] != '\0')
+                        fail_msg("C%d file, %s: %d \"%s\"", c, cases[k].rule,
+                                 (int)st, msg);
+                    continue;
+                }
+                snprintf(want, sizeof want,
+                         "strict.ini:%u: [class.C%d] %s: ", cases[k].line, c,
+                         cases[k].rule);
+                if (st != FUIN_E_POLICY ||
+                    strncmp(msg, want, strlen(want)) != 0)
+                    fail_msg("C%d %s, %s: %d \"%s\", want prefix \"%s\"", c,
+                             media ? "media" : "file", cases[k].rule,
+                             (int)st, msg, want);
+                char cls[32];
+                snprintf(cls, sizeof cls, "機密性%d %s", c,
+                         media ? "media" : "files");
+                assert_non_null(strstr(msg, cls));
+            }
+            /* everything missing: the category is named first */
+            char msg[512];
+            assert_int_equal(fuin_policy_check_wipe(p, &l, media, 0, 1, 0, 0,
+                                                    msg, sizeof msg),
+                             FUIN_E_POLICY);
+            assert_non_null(strstr(msg, "] wipe_category = purge: "));
+            /* nothing demanded */
+            for (int v = 0; v <= 2; v++)
+                for (int cat = 1; cat <= 3; cat++)
+                    expect_wipe(lax, &l, media, v, cat, 0, 0, FUIN_OK, "");
+        }
+    }
+    fuin_policy_free(p);
+    fuin_policy_free(lax);
+}
+
+static void test_check_wipe_invalid(void **state)
+{
+    (void)state;
+    fuin_policy *p = default_policy();
+    fuin_label c2 = label("C2"), bad = c2;
+    char msg[MSG];
+    bad.confidentiality = 4;
+    struct {
+        const fuin_policy *p;
+        const fuin_label *l;
+        int v, cat;
+    } cases[] = {
+        {NULL, &c2, 2, 1}, {NULL, NULL, 2, 1}, {p, &c2, -1, 1},
+        {p, &c2, 3, 1},    {p, &c2, 2, 0},     {p, &c2, 2, 4},
+        {p, &bad, 2, 1},   {p, NULL, 2, -1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int media = 0; media <= 1; media++) {
+            memset(msg, 'x', sizeof msg);
+            assert_int_equal(fuin_policy_check_wipe(cases[k].p, cases[k].l,
+                                                    media, cases[k].v,
+                                                    cases[k].cat, 1, 1, msg,
+                                                    sizeof msg),
+                             FUIN_E_INVALID);
+            assert_string_equal(msg, "");
+        }
+    }
+    bad = c2;
+    bad.confidentiality = 0;
+    assert_int_equal(fuin_policy_check_wipe(p, &bad, 0, 2, 1, 1, 1, msg,
+                                            sizeof msg),
+                     FUIN_E_INVALID);
+    /* msg may be NULL with cap 0 */
+    assert_int_equal(fuin_policy_check_wipe(p, &c2, 1, 2, 1, 0, 0, NULL, 0),
+                     FUIN_E_POLICY);
+    assert_int_equal(fuin_policy_check_wipe(p, &c2, 1, 2, 1, 1, 0, NULL, 0),
+                     FUIN_OK);
+    fuin_policy_free(p);
+}
+
+static void test_describe_wipe(void **state)
+{
+    (void)state;
+    fuin_policy *p = parse_ok(WIPE_POLICY, "pol.ini");
+    char buf[8192];
+    fuin_label c3 = label("C3");
+    fuin_policy_describe(p, &c3, buf, sizeof buf);
+    assert_non_null(strstr(
+        buf, "  wipe verification: at least a sample is read back "
+             "([class.C3] wipe_verify = sample, pol.ini:11)\n"
+             "  wipe category: Purge or Destroy (NIST SP 800-88); a Clear "
+             "method is not enough ([class.C3] wipe_category = purge, "
+             "pol.ini:9)\n"
+             "  disposal approval: required for media; a request signed by "
+             "the operator and approved by a certified manager who is not "
+             "the operator; file wipes need none ([class.C3] wipe_approval = "
+             "required, built-in default)\n"
+             "  disposal witness: required for media (--witness NAME); file "
+             "wipes need none ([class.C3] wipe_witness = required, "
+             "pol.ini:10)\n"));
+    assert_null(strstr(buf, "unlabelled"));
+
+    fuin_label c2 = label("C2");
+    fuin_policy_describe(p, &c2, buf, sizeof buf);
+    assert_non_null(strstr(
+        buf, "  wipe verification: optional ([class.C2] wipe_verify = none, "
+             "pol.ini:14)\n"
+             "  wipe category: Clear, Purge or Destroy (NIST SP 800-88) "
+             "([class.C2] wipe_category = clear, built-in default)\n"
+             "  disposal approval: optional ([class.C2] wipe_approval = "
+             "optional, pol.ini:13)\n"
+             "  disposal witness: optional ([class.C2] wipe_witness = "
+             "optional, built-in default)\n"));
+
+    /* unlabelled: file rules of C1 (no approval or witness lines), then
+     * the media rules of [wipe] unlabelled's class */
+    fuin_policy_describe(p, NULL, buf, sizeof buf);
+    const char *want =
+        "  wipe verification: at least a sample is read back ([class.C1] "
+        "wipe_verify = sample, pol.ini:2)\n"
+        "  wipe category: Purge or Destroy (NIST SP 800-88); a Clear method "
+        "is not enough ([class.C1] wipe_category = purge, pol.ini:5)\n"
+        "  unlabelled media (block devices, physical destruction) are handled "
+        "as 機密性3 ([wipe] unlabelled = C3, pol.ini:7):\n"
+        "    wipe verification: at least a sample is read back ([class.C3] "
+        "wipe_verify = sample, pol.ini:11)\n"
+        "    wipe category: Purge or Destroy (NIST SP 800-88); a Clear method "
+        "is not enough ([class.C3] wipe_category = purge, pol.ini:9)\n"
+        "    disposal approval: required for media; a request signed by the "
+        "operator and approved by a certified manager who is not the "
+        "operator; file wipes need none ([class.C3] wipe_approval = "
+        "required, built-in default)\n"
+        "    disposal witness: required for media (--witness NAME); file "
+        "wipes need none ([class.C3] wipe_witness = required, pol.ini:10)\n";
+    const char *at = strstr(buf, want);
+    assert_non_null(at);
+    assert_string_equal(at, want); /* the last lines */
     fuin_policy_free(p);
 }
 
@@ -1214,6 +1880,12 @@ static void test_truncated_messages(void **state)
         assert_true(strlen(msg) < cap);
         assert_true(utf8_ok(msg));
         memset(msg, 'x', sizeof msg);
+        assert_int_equal(fuin_policy_check_wipe(p, NULL, 1, 2, 1, 0, 0, msg,
+                                                cap),
+                         FUIN_E_POLICY);
+        assert_true(strlen(msg) < cap);
+        assert_true(utf8_ok(msg));
+        memset(msg, 'x', sizeof msg);
         fuin_policy *q = NULL;
         assert_int_equal(fuin_policy_parse("[class.C3]\nfoo=1\n", 17,
                                            "ポリシー.ini", &q, msg, cap),
@@ -1251,6 +1923,15 @@ int main(void)
         cmocka_unit_test(test_check_sign_verify),
         cmocka_unit_test(test_check_unencrypted_unsigned),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_wipe_keys_parse),
+        cmocka_unit_test(test_wipe_bad_values),
+        cmocka_unit_test(test_wipe_duplicates),
+        cmocka_unit_test(test_wipe_format_round_trip),
+        cmocka_unit_test(test_check_wipe_default),
+        cmocka_unit_test(test_check_wipe_policy),
+        cmocka_unit_test(test_check_wipe_matrix),
+        cmocka_unit_test(test_check_wipe_invalid),
+        cmocka_unit_test(test_describe_wipe),
         cmocka_unit_test(test_passphrase),
         cmocka_unit_test(test_truncated_messages),
     };

@@ -19,9 +19,10 @@
  * Message buffers (`err`, `msg`, `buf`) may be NULL when `cap` is 0; they
  * are always NUL-terminated when cap > 0, truncated at a UTF-8 character
  * boundary.  A 512-byte buffer holds every message of the parser and the
- * checks as long as the policy's file name is under 300 bytes;
- * describe() and format() need more (about 2 KiB and 1.5 KiB; they return
- * the size needed, like snprintf).
+ * checks as long as the policy's file name is under 300 bytes, except
+ * fuin_policy_check_wipe() on unlabelled media, which names two origins
+ * (1 KiB holds it); describe() and format() need more (about 2.5 KiB and
+ * 2 KiB; they return the size needed, like snprintf).
  *
  * A fuin_policy is immutable after parsing: any number of threads may use
  * one at the same time.  fuin_passphrase_check() should be called from one
@@ -161,10 +162,51 @@ FUIN_EXPORT fuin_status fuin_policy_check_unsigned(const fuin_policy *p,
                                                    const fuin_label *label,
                                                    char *msg, size_t cap);
 
+/* Wiping or destroying something of class `label` (policy §2.3(2)⑩:
+ * 機密性2 and up made unrecoverable, (ウ) with the 情報セキュリティ管理者's
+ * permission).  Called before anything is erased.
+ *   media         non-zero for a block device wipe or a physical
+ *                 destruction (disposal of a medium), zero for a file wipe
+ *   label         NULL = unlabelled: media take the class of [wipe]
+ *                 unlabelled (built-in default C2: unknown media are
+ *                 treated as 機密性2), files are C1 as in the other checks
+ *   verify_level  0 none, 1 sample, 2 full.  For category 3 (Destroy)
+ *                 verification is not applicable: pass 2 (the verify rule
+ *                 is not applied to a destruction)
+ *   category      the NIST SP 800-88 category the method achieves:
+ *                 1 Clear, 2 Purge, 3 Destroy
+ *   approved      non-zero when the caller checked a valid approval: a
+ *                 disposal request signed by the operator and approved by
+ *                 a certified manager who is not the operator
+ *   witnessed     non-zero when a witness is named (--witness)
+ * Rules of [class.Cn], checked in this order; the first one that fails
+ * gives FUIN_E_POLICY with msg naming the rule and its origin, e.g.
+ *   built-in default: [class.C2] wipe_approval = required: disposal of
+ *   機密性2 media needs an approved request (fuin request disposal / fuin
+ *   approve / fuin wipe --approval)
+ * (for unlabelled media the message adds which class they were taken for
+ * and the [wipe] unlabelled rule behind it):
+ *   wipe_category  category at least clear / purge (Destroy satisfies both)
+ *   wipe_verify    verify_level at least none / sample / full
+ *   wipe_approval  required: `approved` must be set       } media only: a
+ *   wipe_witness   required: `witnessed` must be set     } file wipe (e.g.
+ *                  a draft deleted under §2.3(2)③(ウ)) needs no approval
+ *                  and no witness, whatever the class
+ * FUIN_OK (msg empty), FUIN_E_POLICY, or FUIN_E_INVALID (p NULL, label out
+ * of range, verify_level or category out of range). */
+FUIN_EXPORT fuin_status fuin_policy_check_wipe(const fuin_policy *p,
+                                               const fuin_label *label,
+                                               int media, int verify_level,
+                                               int category, int approved,
+                                               int witnessed, char *msg,
+                                               size_t cap);
+
 /* Human text (English with the Japanese terms, several lines, each rule
  * with its origin) of what the policy demands for a file of class
  * `label`: encryption, passphrase, recipients, signature, signer,
- * methods, and the label's own restrictions.  Used by `fuin policy
+ * methods, the label's own restrictions, and wiping and disposal (for
+ * `label` NULL: the file rules of C1, then the media rules of the class
+ * [wipe] unlabelled names).  Used by `fuin policy
  * check`.  Returns the bytes needed excluding the NUL. */
 FUIN_EXPORT size_t fuin_policy_describe(const fuin_policy *p,
                                         const fuin_label *label, char *buf,
