@@ -224,4 +224,69 @@ int fuin__utf8_valid(const char *s, size_t n);
 /* Drop a partial character that truncation left at the end of s. */
 void fuin__utf8_trim_tail(char *s);
 
+/* ---- wipe (wipe.c) ------------------------------------------------------------ */
+/* Tests only: look up devices under `root` instead of "/sys" (NULL: back
+ * to "/sys"), so that holders and transports can be staged in a directory.
+ * Not thread-safe; set it before probing. */
+void fuin__wipe_set_sysfs_root(const char *root);
+
+/* ---- device sanitize commands (sanitize.c) ------------------------------ */
+/* BEGIN sanitize block: parsers of the tools' output, each taking the raw
+ * (not NUL-terminated) text, so the unit tests and fuzz/fuzz_sanitize.c
+ * call them directly.  All return 0 when the text was understood, -1 when
+ * not (and then *out holds nothing that may be trusted). */
+typedef struct {
+    int sanitize_feature;    /* "SANITIZE feature set" listed: 1 / 0      */
+    int crypto_scramble;     /* "CRYPTO_SCRAMBLE_EXT command" listed       */
+    int block_erase;         /* "BLOCK_ERASE_EXT command" listed           */
+    int overwrite;           /* "OVERWRITE_EXT command" listed             */
+    /* "Security:" section, each 1 (listed), 0 (listed with "not") or -1
+     * (absent or "(?)"): */
+    int security_supported, security_enabled, security_locked;
+    int security_frozen, security_expired, enhanced_erase;
+} fuin__ata_identify;
+/* `hdparm -I` text.  -1 unless it has a "Commands/features:" or
+ * "Security:" section (i.e. it describes an ATA device). */
+int fuin__parse_hdparm_identify(const char *text, size_t len,
+                                fuin__ata_identify *out);
+
+typedef struct {
+    uint32_t sanicap, fna, oacs;
+} fuin__nvme_id_ctrl;
+/* `nvme id-ctrl -o json`: a JSON object with non-negative integer (or
+ * numeric string) members "sanicap", "fna" and "oacs". */
+int fuin__parse_nvme_id_ctrl(const char *text, size_t len,
+                             fuin__nvme_id_ctrl *out);
+
+/* Sanitize status, NVMe SSTAT bits 2:0 values; ATA states map onto them. */
+#define FUIN__SAN_NEVER 0        /* never sanitized / ATA SD0 without the
+                                    "completed without error" flag       */
+#define FUIN__SAN_DONE 1         /* most recent sanitize succeeded       */
+#define FUIN__SAN_RUNNING 2      /* in progress (ATA SD2)                */
+#define FUIN__SAN_FAILED 3       /* most recent sanitize failed (SD3)    */
+#define FUIN__SAN_DONE_NODEALLOC 4 /* succeeded, no-deallocate variant   */
+#define FUIN__SAN_FROZEN 8       /* ATA SD1: sanitize freeze lock        */
+typedef struct {
+    int status;              /* FUIN__SAN_*, or another NVMe value (5-7) */
+    int percent;             /* 0..100, -1 unknown                       */
+    long long cdw10;         /* NVMe: SCDW10 (action in bits 2:0), -1
+                                when absent                             */
+} fuin__sanitize_state;
+/* `nvme sanitize-log -o json`: {"<dev>":{"sprog":N,"sstat":{...,"status":
+ * "(N) text"},"cdw10_info":N,...}} as nvme-cli 2.x prints it; also a flat
+ * object, and "sstat" as the raw number. */
+int fuin__parse_nvme_sanitize_log(const char *text, size_t len,
+                                  fuin__sanitize_state *out);
+/* `hdparm --sanitize-status` standard output and error, concatenated. */
+int fuin__parse_hdparm_sanitize_status(const char *text, size_t len,
+                                       fuin__sanitize_state *out);
+/* The NVMe controller character device ("/dev/nvme0") of namespace block
+ * device `name` ("nvme0n1") through <sysfs_root>/block/NAME/device or, for
+ * a multipath namespace, the lowest-numbered path.  0, or -1 if not found
+ * (never guessed from the name: namespace and controller numbers are
+ * independent). */
+int fuin__sanitize_nvme_controller(const char *sysfs_root, const char *name,
+                                   char *out, size_t cap);
+/* END sanitize block */
+
 #endif /* FUIN_INTERNAL_H */

@@ -19,10 +19,12 @@
 
 #include "fuin.h"
 #include "fuin/wipe.h"
+#include "internal.h"
 
 #define BUF_SIZE (4u << 20)     /* one write/read; also the pattern unit  */
 #define BUF_ALIGN 4096u         /* O_DIRECT needs logical-block alignment */
 #define SAMPLE_UNIT (1u << 20)  /* verification sample block              */
+#define RING 4                  /* pipeline buffers in flight             */
 #define MAX_PASSES 64u
 #define MAX_DEPTH 256
 #define MAX_DEVS 256
@@ -320,10 +322,17 @@ static void scan_holders(const char *dir, fuin_wipe_target *t)
     closedir(d);
 }
 
+static const char *sysfs_root = "/sys";
+
+void fuin__wipe_set_sysfs_root(const char *root)
+{
+    sysfs_root = root != NULL ? root : "/sys";
+}
+
 static fuin_status probe_device(const struct stat *st, fuin_wipe_target *t,
                                 char *err, size_t errcap)
 {
-    char link[64], real[PATH_MAX], diskdir[PATH_MAX], buf[256];
+    char link[PATH_MAX], real[PATH_MAX], diskdir[PATH_MAX], buf[256];
     devset *s;
     uint64_t v;
     struct stat rs;
@@ -331,7 +340,8 @@ static fuin_status probe_device(const struct stat *st, fuin_wipe_target *t,
     t->kind = FUIN_WIPE_KIND_DEVICE;
     t->major = major(st->st_rdev);
     t->minor = minor(st->st_rdev);
-    snprintf(link, sizeof link, "/sys/dev/block/%u:%u", t->major, t->minor);
+    snprintf(link, sizeof link, "%s/dev/block/%u:%u", sysfs_root, t->major,
+             t->minor);
     if (realpath(link, real) == NULL) {
         seterr(err, errcap, "%s: cannot find %s in sysfs: %s", t->path, link,
                strerror(errno));
@@ -515,10 +525,10 @@ static void patgen_free(patgen *g)
     }
 }
 
-/* The pattern bytes at [off, off+len); `off` is a multiple of 64. */
-static void pat_fill(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
+/* XOR the pattern bytes at [off, off+len) into buf (nothing for ZERO);
+ * `off` is a multiple of 64. */
+static void pat_xor(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
 {
-    memset(buf, 0, len);
     if (g->p != FUIN_WIPE_RANDOM)
         return;
     while (len > 0) {
@@ -538,6 +548,13 @@ static void pat_fill(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
     }
 }
 
+/* The pattern bytes at [off, off+len). */
+static void pat_fill(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
+{
+    memset(buf, 0, len);
+    pat_xor(g, off, buf, len);
+}
+
 /* ------------------------------------------------------------------ */
 /* the overwrite / verify engine shared by files and devices           */
 /* ------------------------------------------------------------------ */
@@ -549,9 +566,10 @@ typedef struct {
     int is_blk;
     const fuin_wipe_options *o;
     fuin_wipe_result *r;
-    uint8_t *buf, *exp, *exp2;
-    size_t bufsize;     /* of buf, exp, exp2: BUF_SIZE or less */
-    int exp_zero;       /* exp holds bufsize zero bytes */
+    uint8_t *zero;      /* bufsize zero bytes (ZERO writes)       */
+    uint8_t *ring[RING]; /* pipeline buffers (may alias when a
+                           pass fits in one buffer)                */
+    size_t bufsize;     /* of each: BUF_SIZE or less              */
     const char *what;   /* for messages */
 } engine;
 
@@ -607,44 +625,214 @@ static int pio_full(int fd, int wr, uint8_t *buf, size_t len, uint64_t off,
     return 0;
 }
 
-/* The keystream is generated on another core while this one writes:
- * two buffers, handed back and forth. */
+/* ------------------------------------------------------------------ */
+/* the pipeline: one producer thread, a ring of buffers                */
+/* ------------------------------------------------------------------ */
+/* A pass is a list of spans (consecutive BUF_SIZE pieces, or the sampled
+ * 1 MiB units).  While this thread consumes span i (writes it, or checks
+ * it), a second thread produces spans i+1 .. i+RING-1 (generates the
+ * keystream, or reads the medium), so that generation or reading overlaps
+ * the other half of the work.  Several buffers in flight absorb the
+ * jitter of either side. */
 typedef struct {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    uint8_t *bufs[2];
-    int ready[2]; /* filled and not yet written */
-    int stop;
     uint64_t size;
-    const patgen *g;
-} genq;
+    uint64_t units, k; /* sampling: k of `units` SAMPLE_UNITs */
+    int sample;
+} plan;
 
 static size_t chunk_len(uint64_t size, uint64_t off)
 {
     return size - off < BUF_SIZE ? (size_t)(size - off) : BUF_SIZE;
 }
 
-static void *generator(void *arg)
+/* The i-th span of the plan; 0 past the end.  Sampling is evenly spread,
+ * first and last unit always included. */
+static int plan_span(const plan *p, uint64_t i, uint64_t *off, size_t *len)
 {
-    genq *q = arg;
-    int i = 0;
-    for (uint64_t off = 0; off < q->size; off += BUF_SIZE, i ^= 1) {
+    if (!p->sample) {
+        uint64_t o = i * (uint64_t)BUF_SIZE;
+        if (o >= p->size || i >= p->size / BUF_SIZE + 1)
+            return 0;
+        *off = o;
+        *len = chunk_len(p->size, o);
+        return 1;
+    }
+    if (i >= p->k)
+        return 0;
+    {
+        uint64_t idx = p->k == 1 ? 0 : i * (p->units - 1) / (p->k - 1);
+        uint64_t o = idx * SAMPLE_UNIT;
+        *off = o;
+        *len = p->size - o < SAMPLE_UNIT ? (size_t)(p->size - o) : SAMPLE_UNIT;
+    }
+    return 1;
+}
+
+static uint64_t plan_total(const plan *p)
+{
+    uint64_t t = 0, off;
+    size_t len;
+    if (!p->sample)
+        return p->size;
+    for (uint64_t i = 0; plan_span(p, i, &off, &len); i++)
+        t += len;
+    return t;
+}
+
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    uint8_t *bufs[RING];
+    int full[RING];      /* produced, not yet consumed                  */
+    int err[RING];       /* reading: errno of a failed read, else 0     */
+    uint64_t bad[RING];  /* reading: byte offset of that failure        */
+    int stop;
+    int reading;         /* 1: read the medium; 0: generate the pattern */
+    int fd;
+    const plan *pl;
+    const patgen *g;
+    pthread_t th[2];
+    int nth;             /* producer threads running (0: inline)         */
+    struct ring_worker {
+        void *q;
+        unsigned id;
+    } wk[2];
+} ring;
+
+static void produce(ring *q, int slot, uint64_t off, size_t len)
+{
+    q->err[slot] = 0;
+    if (q->reading) {
+        uint64_t bad = 0;
+        if (pio_full(q->fd, 0, q->bufs[slot], len, off, &bad) != 0) {
+            q->err[slot] = errno != 0 ? errno : EIO;
+            q->bad[slot] = bad;
+        }
+    } else {
+        pat_fill(q->g, off, q->bufs[slot], len);
+    }
+}
+
+/* Producer `id` of q->nth handles spans id, id + nth, id + 2 nth, ... */
+static void *producer(void *arg)
+{
+    struct ring_worker *w = arg;
+    ring *q = w->q;
+    uint64_t off;
+    size_t len;
+    for (uint64_t i = w->id; plan_span(q->pl, i, &off, &len); i += (uint64_t)q->nth) {
+        int slot = (int)(i % RING), failed;
         pthread_mutex_lock(&q->m);
-        while (q->ready[i] && !q->stop)
+        while (q->full[slot] && !q->stop)
             pthread_cond_wait(&q->c, &q->m);
         if (q->stop) {
             pthread_mutex_unlock(&q->m);
             break;
         }
         pthread_mutex_unlock(&q->m);
-        pat_fill(q->g, off, q->bufs[i], chunk_len(q->size, off));
+        produce(q, slot, off, len);
+        failed = q->err[slot] != 0;
         pthread_mutex_lock(&q->m);
-        q->ready[i] = 1;
+        q->full[slot] = 1;
         pthread_cond_broadcast(&q->c);
         pthread_mutex_unlock(&q->m);
+        if (failed) /* the consumer stops at this span */
+            break;
     }
     return NULL;
 }
+
+/* Start `threads` producers over `bufs` (RING must be a multiple of it).
+ * Runs inline (no thread) when threads == 0, and when no thread can be
+ * had.  Reading uses two: with two reads in flight the medium never waits
+ * for the reader's turn. */
+static void ring_start(ring *q, const plan *pl, const patgen *g, int reading,
+                       int fd, uint8_t *const *bufs, int threads)
+{
+    memset(q, 0, sizeof *q);
+    for (int i = 0; i < RING; i++)
+        q->bufs[i] = bufs[i];
+    q->pl = pl;
+    q->g = g;
+    q->reading = reading;
+    q->fd = fd;
+    if (threads <= 0)
+        return;
+    if (pthread_mutex_init(&q->m, NULL) != 0)
+        return;
+    if (pthread_cond_init(&q->c, NULL) != 0) {
+        pthread_mutex_destroy(&q->m);
+        return;
+    }
+    /* nth is fixed before any producer starts: they stride by it. */
+    q->nth = threads > 2 ? 2 : threads;
+    for (int i = 0; i < q->nth; i++) {
+        q->wk[i].q = q;
+        q->wk[i].id = (unsigned)i;
+    }
+    for (int i = 0; i < q->nth; i++) {
+        if (pthread_create(&q->th[i], NULL, producer, &q->wk[i]) != 0) {
+            /* Stop the ones started, then run inline. */
+            pthread_mutex_lock(&q->m);
+            q->stop = 1;
+            pthread_cond_broadcast(&q->c);
+            pthread_mutex_unlock(&q->m);
+            for (int j = 0; j < i; j++)
+                pthread_join(q->th[j], NULL);
+            pthread_cond_destroy(&q->c);
+            pthread_mutex_destroy(&q->m);
+            memset(q->full, 0, sizeof q->full);
+            q->stop = 0;
+            q->nth = 0;
+            return;
+        }
+    }
+}
+
+/* The buffer holding span i, produced. */
+static uint8_t *ring_get(ring *q, uint64_t i, uint64_t off, size_t len)
+{
+    int slot = (int)(i % RING);
+    if (q->nth == 0) {
+        produce(q, slot, off, len);
+        return q->bufs[slot];
+    }
+    pthread_mutex_lock(&q->m);
+    while (!q->full[slot])
+        pthread_cond_wait(&q->c, &q->m);
+    pthread_mutex_unlock(&q->m);
+    return q->bufs[slot];
+}
+
+static void ring_put(ring *q, uint64_t i)
+{
+    int slot = (int)(i % RING);
+    if (q->nth == 0)
+        return;
+    pthread_mutex_lock(&q->m);
+    q->full[slot] = 0;
+    pthread_cond_broadcast(&q->c);
+    pthread_mutex_unlock(&q->m);
+}
+
+static void ring_finish(ring *q)
+{
+    if (q->nth == 0)
+        return;
+    pthread_mutex_lock(&q->m);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->c);
+    pthread_mutex_unlock(&q->m);
+    for (int i = 0; i < q->nth; i++)
+        pthread_join(q->th[i], NULL);
+    pthread_cond_destroy(&q->c);
+    pthread_mutex_destroy(&q->m);
+    q->nth = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* write and verify passes                                             */
+/* ------------------------------------------------------------------ */
 
 static fuin_status write_chunk(engine *e, const uint8_t *buf, uint64_t off,
                                size_t n, unsigned pass)
@@ -660,92 +848,28 @@ static fuin_status write_chunk(engine *e, const uint8_t *buf, uint64_t off,
     return FUIN_OK;
 }
 
-/* Start the generator thread over two buffers; non-zero if it could not
- * be started (the caller then generates inline). */
-static int genq_start(genq *q, const patgen *g, uint64_t size, uint8_t *b0,
-                      uint8_t *b1, pthread_t *th)
-{
-    memset(q, 0, sizeof *q);
-    q->bufs[0] = b0;
-    q->bufs[1] = b1;
-    q->size = size;
-    q->g = g;
-    if (pthread_mutex_init(&q->m, NULL) != 0)
-        return -1;
-    if (pthread_cond_init(&q->c, NULL) != 0) {
-        pthread_mutex_destroy(&q->m);
-        return -1;
-    }
-    if (pthread_create(th, NULL, generator, q) != 0) {
-        pthread_cond_destroy(&q->c);
-        pthread_mutex_destroy(&q->m);
-        return -1;
-    }
-    return 0;
-}
-
-static uint8_t *genq_get(genq *q, int i)
-{
-    pthread_mutex_lock(&q->m);
-    while (!q->ready[i])
-        pthread_cond_wait(&q->c, &q->m);
-    pthread_mutex_unlock(&q->m);
-    return q->bufs[i];
-}
-
-static void genq_put(genq *q, int i, int stop)
-{
-    pthread_mutex_lock(&q->m);
-    q->ready[i] = 0;
-    if (stop)
-        q->stop = 1;
-    pthread_cond_broadcast(&q->c);
-    pthread_mutex_unlock(&q->m);
-}
-
-static void genq_finish(genq *q, pthread_t th)
-{
-    pthread_mutex_lock(&q->m);
-    q->stop = 1;
-    pthread_cond_broadcast(&q->c);
-    pthread_mutex_unlock(&q->m);
-    pthread_join(th, NULL);
-    pthread_cond_destroy(&q->c);
-    pthread_mutex_destroy(&q->m);
-}
-
 static fuin_status write_pass(engine *e, const patgen *g, unsigned pass)
 {
     fuin_status st = FUIN_OK;
-    genq q;
-    pthread_t th;
-    int i = 0;
+    plan pl = {e->size, 0, 0, 0};
+    uint64_t off;
+    size_t len;
+    ring q;
 
     if (progress(e, FUIN_WIPE_PHASE_WRITE, pass, 0, e->size))
         return FUIN_E_IO;
     if (g->p == FUIN_WIPE_ZERO) {
-        pat_fill(g, 0, e->buf, e->bufsize);
-        for (uint64_t off = 0; off < e->size && st == FUIN_OK; off += BUF_SIZE)
-            st = write_chunk(e, e->buf, off, chunk_len(e->size, off), pass);
+        memset(e->zero, 0, e->bufsize);
+        for (uint64_t i = 0; st == FUIN_OK && plan_span(&pl, i, &off, &len); i++)
+            st = write_chunk(e, e->zero, off, len, pass);
         return st;
     }
-    e->exp_zero = 0;
-    if (e->size > BUF_SIZE &&
-        genq_start(&q, g, e->size, e->buf, e->exp, &th) == 0) {
-        for (uint64_t off = 0; off < e->size && st == FUIN_OK;
-             off += BUF_SIZE, i ^= 1) {
-            st = write_chunk(e, genq_get(&q, i), off, chunk_len(e->size, off),
-                             pass);
-            genq_put(&q, i, st != FUIN_OK);
-        }
-        genq_finish(&q, th);
-        return st;
+    ring_start(&q, &pl, g, 0, e->fd, e->ring, e->size > e->bufsize ? 1 : 0);
+    for (uint64_t i = 0; st == FUIN_OK && plan_span(&pl, i, &off, &len); i++) {
+        st = write_chunk(e, ring_get(&q, i, off, len), off, len, pass);
+        ring_put(&q, i);
     }
-    for (uint64_t off = 0; off < e->size && st == FUIN_OK; off += BUF_SIZE) {
-        size_t n = chunk_len(e->size, off);
-        pat_fill(g, off, e->buf, n);
-        st = write_chunk(e, e->buf, off, n, pass);
-    }
+    ring_finish(&q);
     return st;
 }
 
@@ -764,126 +888,100 @@ static fuin_status flush_and_drop(engine *e)
     return FUIN_OK;
 }
 
-/* `want`: the expected bytes when already generated, else NULL. */
-static fuin_status verify_range(engine *e, const patgen *g, uint64_t off,
-                                size_t n, const uint8_t *want)
+/* Index of the first non-zero byte of p[0..n), n if none. */
+static size_t first_nonzero(const uint8_t *p, size_t n)
 {
-    uint64_t bad;
-    if (pio_full(e->fd, 0, e->buf, n, off, &bad) != 0) {
-        fail_at(e, bad, "read failed during verification",
-                strerror(errno));
-        return FUIN_E_IO;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t w[8];
+        memcpy(w, p + i, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
+            break;
     }
-    /* A zero pattern is generated once; the random writer reuses exp. */
-    if (want == NULL) {
-        if (g->p != FUIN_WIPE_ZERO || !e->exp_zero) {
-            pat_fill(g, off, e->exp, g->p == FUIN_WIPE_ZERO ? e->bufsize : n);
-            e->exp_zero = g->p == FUIN_WIPE_ZERO;
-        }
-        want = e->exp;
-    }
-    /* Not secret: a plain (fast) comparison is right here. */
-    if (memcmp(e->buf, want, n) != 0) {
-        size_t i = 0;
-        while (i < n && e->buf[i] == want[i])
-            i++;
-        e->r->bytes_verified += i; /* the part that did match */
+    for (; i < n; i++)
+        if (p[i] != 0)
+            return i;
+    return n;
+}
+
+/* Check one span as read from the medium.  The expected pattern is XORed
+ * out of the data in place (ChaCha20 is its own inverse), so a correct
+ * span is all zeros whatever the pattern: one pass over the memory, and
+ * no second buffer of expected bytes. */
+static fuin_status check_span(engine *e, const patgen *g, uint8_t *buf,
+                              uint64_t off, size_t n)
+{
+    size_t i;
+    if (g->p == FUIN_WIPE_RANDOM)
+        pat_xor(g, off, buf, n);
+    i = first_nonzero(buf, n);
+    e->r->bytes_verified += i; /* the part that matched */
+    if (i < n) {
         fail_at(e, off + i, "verification mismatch", NULL);
         return FUIN_E_IO;
     }
-    e->r->bytes_verified += n;
     return FUIN_OK;
 }
 
 static fuin_status verify_pass(engine *e, const patgen *g, unsigned pass)
 {
     const fuin_wipe_options *o = e->o;
-    uint64_t units, k, done = 0, total;
-    fuin_status st;
+    plan pl = {e->size, 0, 0, 0};
+    fuin_status st = FUIN_OK;
+    uint64_t off, total, done = 0;
+    size_t len;
+    ring q;
 
     if (o->verify == FUIN_WIPE_VERIFY_NONE || e->size == 0)
         return FUIN_OK;
-    units = (e->size + SAMPLE_UNIT - 1) / SAMPLE_UNIT;
-    k = units;
     if (o->verify == FUIN_WIPE_VERIFY_SAMPLE) {
-        k = (units * o->sample_pct + 99) / 100;
-        if (k < 1)
-            k = 1;
-        if (k > units)
-            k = units;
+        pl.units = (e->size + SAMPLE_UNIT - 1) / SAMPLE_UNIT;
+        pl.k = (pl.units * o->sample_pct + 99) / 100;
+        if (pl.k < 1)
+            pl.k = 1;
+        if (pl.k > pl.units)
+            pl.k = pl.units;
+        pl.sample = pl.k < pl.units;
     }
-    if (k == units) {
-        genq q;
-        pthread_t th;
-        int threaded = 0, i = 0;
-        total = e->size;
-        if (progress(e, FUIN_WIPE_PHASE_VERIFY, pass, 0, total))
-            return FUIN_E_IO;
-        /* Regenerate the keystream on the other core while reading. */
-        if (g->p == FUIN_WIPE_RANDOM && e->size > BUF_SIZE &&
-            genq_start(&q, g, e->size, e->exp, e->exp2, &th) == 0)
-            threaded = 1;
-        st = FUIN_OK;
-        while (done < e->size) {
-            size_t n = chunk_len(e->size, done);
-            if (threaded) {
-                st = verify_range(e, g, done, n, genq_get(&q, i));
-                genq_put(&q, i, st != FUIN_OK);
-                i ^= 1;
-            } else {
-                st = verify_range(e, g, done, n, NULL);
-            }
-            if (st != FUIN_OK)
-                break;
-            done += n;
-            if (progress(e, FUIN_WIPE_PHASE_VERIFY, pass, done, total)) {
-                st = FUIN_E_IO;
-                break;
-            }
-        }
-        if (threaded) {
-            genq_finish(&q, th);
-            e->exp_zero = 0;
-        }
-        return st;
-    }
-    /* Evenly spread, first and last unit always included. */
-    total = 0;
-    for (uint64_t i = 0; i < k; i++) {
-        uint64_t idx = k == 1 ? 0 : i * (units - 1) / (k - 1);
-        uint64_t off = idx * SAMPLE_UNIT;
-        total += e->size - off < SAMPLE_UNIT ? e->size - off : SAMPLE_UNIT;
-    }
+    total = plan_total(&pl);
     if (progress(e, FUIN_WIPE_PHASE_VERIFY, pass, 0, total))
         return FUIN_E_IO;
-    for (uint64_t i = 0; i < k; i++) {
-        uint64_t idx = k == 1 ? 0 : i * (units - 1) / (k - 1);
-        uint64_t off = idx * SAMPLE_UNIT;
-        size_t n = e->size - off < SAMPLE_UNIT ? (size_t)(e->size - off)
-                                               : SAMPLE_UNIT;
-        if ((st = verify_range(e, g, off, n, NULL)) != FUIN_OK)
-            return st;
-        done += n;
-        if (progress(e, FUIN_WIPE_PHASE_VERIFY, pass, done, total))
-            return FUIN_E_IO;
+    ring_start(&q, &pl, g, 1, e->fd, e->ring, total > e->bufsize ? 2 : 0);
+    for (uint64_t i = 0; st == FUIN_OK && plan_span(&pl, i, &off, &len); i++) {
+        uint8_t *b = ring_get(&q, i, off, len);
+        int slot = (int)(i % RING);
+        if (q.err[slot] != 0) {
+            fail_at(e, q.bad[slot], "read failed during verification",
+                    strerror(q.err[slot]));
+            st = FUIN_E_IO;
+        } else {
+            st = check_span(e, g, b, off, len);
+        }
+        ring_put(&q, i);
+        done += len;
+        if (st == FUIN_OK && progress(e, FUIN_WIPE_PHASE_VERIFY, pass, done, total))
+            st = FUIN_E_IO;
     }
-    return FUIN_OK;
+    ring_finish(&q);
+    return st;
 }
 
 static fuin_status engine_run(engine *e)
 {
     const fuin_wipe_options *o = e->o;
     fuin_status st = FUIN_OK;
-    void *b[3] = {NULL, NULL, NULL};
-    /* Small files need small buffers (directories may hold thousands). */
+    void *b[RING + 1];
+    /* Small files need small buffers (directories may hold thousands),
+     * and one buffer does: no thread for a pass that fits in it. */
     size_t bs = e->size < BUF_SIZE
                     ? (size_t)((e->size + BUF_ALIGN - 1) / BUF_ALIGN * BUF_ALIGN)
                     : BUF_SIZE;
+    int nb = e->size <= BUF_SIZE ? 2 : RING + 1;
     if (bs == 0)
         bs = BUF_ALIGN;
-    for (int i = 0; i < 3; i++) {
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < nb; i++) {
         if (posix_memalign(&b[i], BUF_ALIGN, bs) != 0) {
-            b[i] = NULL;
             for (int j = 0; j < i; j++)
                 free(b[j]);
             seterr(e->r->message, sizeof e->r->message, "%s: out of memory",
@@ -892,10 +990,11 @@ static fuin_status engine_run(engine *e)
         }
     }
     e->bufsize = bs;
-    e->buf = b[0];
-    e->exp = b[1];
-    e->exp2 = b[2];
-    e->exp_zero = 0;
+    e->zero = b[0];
+    /* Inline passes use ring slot 0 only (span i uses slot i % RING, but
+     * with one span per pass that is slot 0). */
+    for (int i = 0; i < RING; i++)
+        e->ring[i] = b[nb == 2 ? 1 : i + 1];
     for (unsigned pass = 1; pass <= o->passes; pass++) {
         patgen g;
         if ((st = patgen_init(&g, o->pattern)) != FUIN_OK)
@@ -910,7 +1009,7 @@ static fuin_status engine_run(engine *e)
             break;
         e->r->passes = pass;
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < nb; i++)
         free(b[i]);
     return st;
 }
@@ -962,15 +1061,147 @@ static fuin_status result_end(fuin_wipe_result *r, fuin_status st)
 /* devices                                                             */
 /* ------------------------------------------------------------------ */
 
+struct fuin_wipe_dev {
+    int fd;
+    int direct;
+    uint64_t size;
+    char path[4096];
+};
+
+fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
+                                  fuin_wipe_dev **out, char *err,
+                                  size_t errcap)
+{
+    fuin_wipe_dev *d;
+    fuin_status st;
+    struct stat fst;
+    char msg[512];
+    int fd, direct = 1;
+    uint64_t size = 0;
+
+    if (err != NULL && errcap > 0)
+        err[0] = '\0';
+    if (out == NULL || t == NULL || path == NULL) {
+        seterr(err, errcap, "no target given");
+        return FUIN_E_INVALID;
+    }
+    *out = NULL;
+    st = fuin_wipe_target_probe(path, t, err, errcap);
+    if (st == FUIN_OK && t->kind != FUIN_WIPE_KIND_DEVICE) {
+        seterr(err, errcap, "%s: not a block device", path);
+        st = FUIN_E_INVALID;
+    }
+    if (st != FUIN_OK)
+        return st;
+    fd = open(path, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 && errno == EINVAL) {
+        direct = 0;
+        fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        int en = errno;
+        if (en == EBUSY) {
+            seterr(err, errcap,
+                   "%s: refused: the device is in use (exclusive open failed)",
+                   path);
+            t->refused = 1;
+            copy_str(t->refuse_reason, sizeof t->refuse_reason,
+                     "the device is in use (exclusive open failed)");
+            return FUIN_E_POLICY;
+        }
+        seterr(err, errcap, "%s: cannot open: %s", path, strerror(en));
+        return FUIN_E_IO;
+    }
+    /* The name may have been re-pointed between probe and open, and a
+     * mount may have raced the probe: look again now that we hold it.
+     * From here until fuin_wipe_device_close() nobody else can mount it
+     * or open it exclusively. */
+    if (fstat(fd, &fst) != 0 || !S_ISBLK(fst.st_mode) ||
+        major(fst.st_rdev) != t->major || minor(fst.st_rdev) != t->minor) {
+        seterr(err, errcap, "%s: the device changed while it was being opened",
+               path);
+        close(fd);
+        return FUIN_E_POLICY;
+    }
+    st = fuin_wipe_target_probe(path, t, msg, sizeof msg);
+    if (st != FUIN_OK) {
+        seterr(err, errcap, "%s", msg);
+        close(fd);
+        return st;
+    }
+    if (ioctl(fd, BLKGETSIZE64, &size) != 0 || size == 0) {
+        seterr(err, errcap, "%s: cannot read the device size%s", path,
+               size == 0 ? " (or it is empty)" : "");
+        close(fd);
+        return FUIN_E_IO;
+    }
+    d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        close(fd);
+        return FUIN_E_NOMEM;
+    }
+    d->fd = fd;
+    d->direct = direct;
+    d->size = size;
+    copy_str(d->path, sizeof d->path, path);
+    *out = d;
+    return FUIN_OK;
+}
+
+int fuin_wipe_device_fd(const fuin_wipe_dev *d)
+{
+    return d != NULL ? d->fd : -1;
+}
+
+uint64_t fuin_wipe_device_size(const fuin_wipe_dev *d)
+{
+    return d != NULL ? d->size : 0;
+}
+
+fuin_status fuin_wipe_device_run(fuin_wipe_dev *d, const fuin_wipe_options *o,
+                                 fuin_wipe_result *res)
+{
+    fuin_status st;
+    engine e;
+
+    if (o == NULL || res == NULL)
+        return FUIN_E_INVALID;
+    result_init(res, o, FUIN_WIPE_KIND_DEVICE);
+    if (d == NULL || d->fd < 0) {
+        seterr(res->message, sizeof res->message, "device not open");
+        return result_end(res, FUIN_E_INVALID);
+    }
+    if ((st = check_options(o, res)) != FUIN_OK)
+        return result_end(res, st);
+    res->direct_io = d->direct;
+    memset(&e, 0, sizeof e);
+    e.fd = d->fd;
+    e.size = d->size;
+    e.direct = d->direct;
+    e.is_blk = 1;
+    e.o = o;
+    e.r = res;
+    e.what = d->path;
+    return result_end(res, engine_run(&e));
+}
+
+fuin_status fuin_wipe_device_close(fuin_wipe_dev *d)
+{
+    fuin_status st = FUIN_OK;
+    if (d == NULL)
+        return FUIN_OK;
+    if (d->fd >= 0 && close(d->fd) != 0)
+        st = FUIN_E_IO;
+    free(d);
+    return st;
+}
+
 fuin_status fuin_wipe_device(const char *path, const fuin_wipe_options *o,
                              fuin_wipe_result *res)
 {
     fuin_wipe_target *t;
+    fuin_wipe_dev *d = NULL;
     fuin_status st;
-    int fd, direct = 1;
-    struct stat fst;
-    uint64_t size = 0;
-    engine e;
 
     if (o == NULL || res == NULL || path == NULL)
         return FUIN_E_INVALID;
@@ -980,74 +1211,18 @@ fuin_status fuin_wipe_device(const char *path, const fuin_wipe_options *o,
     t = malloc(sizeof *t);
     if (t == NULL)
         return result_end(res, FUIN_E_NOMEM);
-    st = fuin_wipe_target_probe(path, t, res->message, sizeof res->message);
-    if (st == FUIN_OK && t->kind != FUIN_WIPE_KIND_DEVICE) {
-        seterr(res->message, sizeof res->message,
-               "%s: not a block device", path);
-        st = FUIN_E_INVALID;
-    }
-    if (st != FUIN_OK) {
-        free(t);
-        return result_end(res, st);
-    }
-
-    fd = open(path, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
-    if (fd < 0 && errno == EINVAL) {
-        direct = 0;
-        fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
-    }
-    if (fd < 0) {
-        int en = errno;
-        free(t);
-        if (en == EBUSY) {
-            seterr(res->message, sizeof res->message,
-                   "%s: refused: the device is in use (exclusive open failed)",
-                   path);
-            return result_end(res, FUIN_E_POLICY);
-        }
-        seterr(res->message, sizeof res->message, "%s: cannot open: %s", path,
-               strerror(en));
-        return result_end(res, FUIN_E_IO);
-    }
-    /* The name may have been re-pointed between probe and open; and a
-     * mount may have raced the probe: check again now that we hold it. */
-    if (fstat(fd, &fst) != 0 || !S_ISBLK(fst.st_mode) ||
-        major(fst.st_rdev) != t->major || minor(fst.st_rdev) != t->minor) {
-        seterr(res->message, sizeof res->message,
-               "%s: the device changed while it was being opened", path);
-        close(fd);
-        free(t);
-        return result_end(res, FUIN_E_POLICY);
-    }
-    st = fuin_wipe_target_probe(path, t, res->message, sizeof res->message);
+    st = fuin_wipe_device_open(path, t, &d, res->message, sizeof res->message);
     free(t);
-    if (st != FUIN_OK) {
-        close(fd);
+    if (st != FUIN_OK)
         return result_end(res, st);
-    }
-    if (ioctl(fd, BLKGETSIZE64, &size) != 0 || size == 0) {
-        seterr(res->message, sizeof res->message,
-               "%s: cannot read the device size%s", path,
-               size == 0 ? " (or it is empty)" : "");
-        close(fd);
-        return result_end(res, FUIN_E_IO);
-    }
-    res->direct_io = direct;
-    memset(&e, 0, sizeof e);
-    e.fd = fd;
-    e.size = size;
-    e.direct = direct;
-    e.is_blk = 1;
-    e.o = o;
-    e.r = res;
-    e.what = path;
-    st = engine_run(&e);
-    if (close(fd) != 0 && st == FUIN_OK) {
+    st = fuin_wipe_device_run(d, o, res);
+    if (fuin_wipe_device_close(d) != FUIN_OK && st == FUIN_OK) {
         seterr(res->message, sizeof res->message, "%s: close failed: %s", path,
                strerror(errno));
         st = FUIN_E_IO;
+        res->success = 0;
     }
-    return result_end(res, st);
+    return st;
 }
 
 /* ------------------------------------------------------------------ */

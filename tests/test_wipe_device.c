@@ -25,6 +25,7 @@
 
 #include "fuin.h"
 #include "fuin/wipe.h"
+#include "internal.h"
 
 #define MIB (1024u * 1024u)
 #define IMG_SIZE (64u * MIB)
@@ -814,6 +815,117 @@ static void test_dm_holders_and_error_target(void **state)
     assert_non_null(strstr(r.message, "write failed at byte"));
 }
 
+/* Holders staged in a copy of the device's sysfs directory (this kernel
+ * may have no device-mapper or md to make real ones): the probe and the
+ * exclusive open refuse the device and name the holder, and nothing is
+ * written.  The real thing is test_dm_holders_and_error_target. */
+static void stage_holder(const char *holder, const char *want)
+{
+    fuin_wipe_target t;
+    fuin_wipe_dev *d = (fuin_wipe_dev *)1;
+    fuin_wipe_options o;
+    fuin_wipe_result r;
+    struct stat st;
+    char root[300], cmd[8192], err[512], real[4096], link[64];
+    uint8_t *b;
+    plant_canaries();
+    assert_int_equal(stat(loopdev, &st), 0);
+    snprintf(link, sizeof link, "/sys/dev/block/%u:%u", major(st.st_rdev),
+             minor(st.st_rdev));
+    assert_non_null(realpath(link, real));
+    snprintf(root, sizeof root, "%s/sysfs", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s/dev/block' '%s/block' && "
+             "cp -r '%s' '%s/block/' 2>/dev/null; "
+             "mkdir -p '%s/block/%s/holders' && touch '%s/block/%s/holders/%s' && "
+             "ln -s ../../block/%s '%s/dev/block/%u:%u'",
+             root, root, root, real, root, root, loopdev + 5, root,
+             loopdev + 5, holder, loopdev + 5, root, major(st.st_rdev),
+             minor(st.st_rdev));
+    assert_int_equal(run(cmd), 0);
+    fuin__wipe_set_sysfs_root(root);
+    assert_int_equal(fuin_wipe_target_probe(loopdev, &t, err, sizeof err),
+                     FUIN_E_POLICY);
+    assert_int_equal(t.holders, 1);
+    assert_string_equal(t.holder_names, holder);
+    assert_int_equal(t.refused, 1);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(fuin_wipe_device_open(loopdev, &t, &d, err, sizeof err),
+                     FUIN_E_POLICY);
+    assert_null(d);
+    assert_non_null(strstr(err, want));
+    fuin_wipe_options_init(&o);
+    assert_int_equal(fuin_wipe_device(loopdev, &o, &r), FUIN_E_POLICY);
+    assert_int_equal(r.bytes_written, 0);
+    assert_non_null(strstr(r.message, want));
+    fuin__wipe_set_sysfs_root(NULL);
+    b = read_image();
+    assert_true(count_canaries(b) >= 60);
+    free(b);
+    /* Back to the real sysfs: no holders. */
+    assert_int_equal(fuin_wipe_target_probe(loopdev, &t, err, sizeof err),
+                     FUIN_OK);
+}
+
+static void test_staged_holders_refused(void **state)
+{
+    (void)state;
+    stage_holder("dm-0", "it has holders (dm-0): device-mapper, LVM or RAID");
+    stage_holder("md127", "it has holders (md127)");
+}
+
+/* The device stays held from the open to the close: between showing it
+ * and confirming, nobody can mount it or claim it exclusively. */
+static void test_held_until_closed(void **state)
+{
+    fuin_wipe_target t;
+    fuin_wipe_dev *d = NULL;
+    fuin_wipe_options o;
+    fuin_wipe_result r;
+    char err[512];
+    uint8_t *b;
+    int fd;
+    (void)state;
+    plant_canaries();
+    assert_int_equal(fuin_wipe_device_open(loopdev, &t, &d, err, sizeof err),
+                     FUIN_OK);
+    assert_non_null(d);
+    assert_string_equal(err, "");
+    assert_int_equal(t.size_bytes, IMG_SIZE);
+    assert_int_equal(fuin_wipe_device_size(d), IMG_SIZE);
+    assert_true(fuin_wipe_device_fd(d) >= 0);
+    fd = open(loopdev, O_RDONLY | O_EXCL | O_CLOEXEC);
+    assert_int_equal(fd, -1);
+    assert_int_equal(errno, EBUSY);
+    assert_int_equal(mount(loopdev, tmpdir, "ext4", MS_RDONLY, NULL), -1);
+    /* A second wipe of the same device is refused while it is held. */
+    fuin_wipe_options_init(&o);
+    assert_int_equal(fuin_wipe_device(loopdev, &o, &r), FUIN_E_POLICY);
+    assert_non_null(strstr(r.message, "in use"));
+    b = read_image();
+    assert_true(count_canaries(b) >= 60);
+    free(b);
+    o.pattern = FUIN_WIPE_ZERO;
+    assert_int_equal(fuin_wipe_device_run(d, &o, &r), FUIN_OK);
+    assert_int_equal(r.success, 1);
+    assert_int_equal(r.bytes_verified, IMG_SIZE);
+    assert_int_equal(fuin_wipe_device_close(d), FUIN_OK);
+    b = read_image();
+    assert_int_equal(count_canaries(b), 0);
+    free(b);
+    fd = open(loopdev, O_RDONLY | O_EXCL | O_CLOEXEC);
+    assert_true(fd >= 0);
+    close(fd);
+    /* Not a device: no handle. */
+    d = (fuin_wipe_dev *)1;
+    assert_int_equal(fuin_wipe_device_open(img, &t, &d, err, sizeof err),
+                     FUIN_E_INVALID);
+    assert_null(d);
+    assert_non_null(strstr(err, "not a block device"));
+    assert_int_equal(fuin_wipe_device_close(NULL), FUIN_OK);
+    assert_int_equal(fuin_wipe_device_fd(NULL), -1);
+}
+
 static void test_root_refused(void **state)
 {
     struct stat st;
@@ -875,6 +987,8 @@ int main(void)
         cmocka_unit_test(test_partitions),
         cmocka_unit_test(test_dm_holders_and_error_target),
         cmocka_unit_test(test_root_refused),
+        cmocka_unit_test(test_staged_holders_refused),
+        cmocka_unit_test(test_held_until_closed),
     };
     const char *tmp = getenv("TMPDIR");
 

@@ -7,8 +7,7 @@
  * on every medium: it cannot reach remapped sectors, over-provisioned flash
  * or a copy-on-write filesystem's old blocks, so it is never reported as
  * "Purge".  The device's own sanitize commands (which can be Purge) are
- * only built as command lines here (fuin_wipe_sanitize_command); running
- * them is out of scope for now.
+ * in <fuin/sanitize.h>.
  *
  * Patterns: ZERO writes 0x00; RANDOM writes a ChaCha20 (IETF) keystream
  * under a fresh random key per pass, with the 32-bit block counter and the
@@ -54,7 +53,7 @@ typedef enum {
 
 typedef enum {
     FUIN_WIPE_CLEAR = 1,   /* overwrite through the host interface        */
-    FUIN_WIPE_PURGE = 2,   /* device sanitize (not performed by fuin yet) */
+    FUIN_WIPE_PURGE = 2,   /* some device sanitize commands             */
     FUIN_WIPE_DESTROY = 3  /* physical destruction (record only)          */
 } fuin_wipe_category;
 
@@ -170,10 +169,39 @@ typedef struct {
     char message[512];         /* first failure, "" on success            */
 } fuin_wipe_result;
 
-/* Overwrite a whole block device.  The device is probed first (refusals as
- * in fuin_wipe_target_probe), then opened O_RDWR|O_EXCL (O_DIRECT when
- * possible) and kept open until done; EBUSY on that open is a refusal too.
- * `res` is filled in every case (success == 0 on any error). */
+/* A block device held for wiping.  Opaque. */
+typedef struct fuin_wipe_dev fuin_wipe_dev;
+
+/* Probe `path` into `t` (refusals as in fuin_wipe_target_probe), open it
+ * O_RDWR|O_EXCL (O_DIRECT when possible), check that the open file is the
+ * probed device and probe again.  While the handle is open nobody can
+ * mount the device or open it exclusively, so a caller can show `t`, ask
+ * for confirmation and then run the wipe on exactly what it showed.
+ *   FUIN_OK         *out holds the device (close it in every case)
+ *   FUIN_E_POLICY   refused: t->refuse_reason (or err) says why; EBUSY on
+ *                   the exclusive open is a refusal too
+ *   FUIN_E_INVALID  not a block device; FUIN_E_IO cannot examine/open it
+ * `t` is filled whenever the path could be examined. */
+FUIN_EXPORT fuin_status fuin_wipe_device_open(const char *path,
+                                              fuin_wipe_target *t,
+                                              fuin_wipe_dev **out, char *err,
+                                              size_t errcap) FUIN_WUR;
+
+/* Overwrite (and verify) the whole held device.  `res` is filled in every
+ * case (success == 0 on any error).  May be called more than once. */
+FUIN_EXPORT fuin_status fuin_wipe_device_run(fuin_wipe_dev *d,
+                                             const fuin_wipe_options *o,
+                                             fuin_wipe_result *res) FUIN_WUR;
+
+/* The held descriptor (for the device's own commands, e.g. an ioctl), -1
+ * for NULL; and the size in bytes the kernel reports. */
+FUIN_EXPORT int fuin_wipe_device_fd(const fuin_wipe_dev *d);
+FUIN_EXPORT uint64_t fuin_wipe_device_size(const fuin_wipe_dev *d);
+
+/* Release the device.  FUIN_E_IO if close() reported an error. */
+FUIN_EXPORT fuin_status fuin_wipe_device_close(fuin_wipe_dev *d);
+
+/* open + run + close in one call. */
 FUIN_EXPORT fuin_status fuin_wipe_device(const char *path,
                                          const fuin_wipe_options *o,
                                          fuin_wipe_result *res) FUIN_WUR;
