@@ -22,7 +22,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== fuzz: 60 s over the parsers"
 CC=clang cmake -S . -B build-fuzz -DFUIN_FUZZ=ON -DFUIN_TESTS=OFF -DFUIN_WERROR=ON >/dev/null
-targets="fuzz_header fuzz_armor fuzz_label fuzz_minisig fuzz_card fuzz_policy fuzz_ledger"
+targets="fuzz_header fuzz_armor fuzz_label fuzz_minisig fuzz_card fuzz_policy fuzz_ledger fuzz_sanitize"
 # shellcheck disable=SC2086
 cmake --build build-fuzz --target $targets -j"$jobs"
 seeds=$(mktemp -d)
@@ -34,10 +34,11 @@ else
   echo "SKIP: fuzz seeds (../shared/testdata/age-testkit absent); fuzzing from empty corpora"
   mkdir -p "$seeds/header" "$seeds/armor" "$seeds/label"
 fi
-mkdir -p "$seeds/minisig" "$seeds/card" "$seeds/policy" "$seeds/ledger"
+mkdir -p "$seeds/minisig" "$seeds/card" "$seeds/policy" "$seeds/ledger" "$seeds/sanitize"
 cp examples/policy.ini "$seeds/policy/"
+cp tests/shim/data/*.txt tests/shim/data/*.json tests/shim/data/*.err "$seeds/sanitize/" 2>/dev/null || true
 # 60 s in all: the age parsers get the most
-for t in header:16 armor:8 label:4 minisig:8 card:8 policy:6 ledger:10; do
+for t in header:14 armor:8 label:4 minisig:8 card:8 policy:6 ledger:8 sanitize:4; do
   name=${t%%:*} secs=${t##*:}
   printf 'fuzz_%s (%ss): ' "$name" "$secs"
   build-fuzz/fuzz/fuzz_"$name" -max_total_time="$secs" -max_len=70000 "$seeds/$name" 2>&1 | tail -1

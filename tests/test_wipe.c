@@ -1,6 +1,6 @@
-/* Tests of file wipes (fuin_wipe_file), target probing of files, and the
- * sanitize command-line builders, in a fresh temporary directory.  Device
- * wipes are in test_wipe_device.c (root and loop devices needed). */
+/* Tests of file wipes (fuin_wipe_file) and target probing of files, in a
+ * fresh temporary directory.  Device wipes are in test_wipe_device.c (root
+ * and loop devices needed), device erase commands in test_sanitize.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -509,71 +509,10 @@ static void test_probe_files(void **state)
                      FUIN_E_INVALID);
 }
 
-static void test_sanitize_commands(void **state)
-{
-    char b[256];
-    (void)state;
-    assert_int_equal(fuin_wipe_sanitize_command(FUIN_SANITIZE_BLKDISCARD_SECURE,
-                                                "/dev/sdb", b, sizeof b),
-                     strlen("blkdiscard --secure /dev/sdb"));
-    assert_string_equal(b, "blkdiscard --secure /dev/sdb");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_BLOCK_ERASE, "/dev/nvme0n1",
-                               b, sizeof b);
-    assert_string_equal(b, "nvme sanitize /dev/nvme0n1 --sanact=2");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_CRYPTO_ERASE, "/dev/nvme0",
-                               b, sizeof b);
-    assert_string_equal(b, "nvme sanitize /dev/nvme0 --sanact=4");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_OVERWRITE, "/dev/nvme0", b,
-                               sizeof b);
-    assert_string_equal(b, "nvme sanitize /dev/nvme0 --sanact=3");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_FORMAT_USER, "/dev/nvme0n1",
-                               b, sizeof b);
-    assert_string_equal(b, "nvme format /dev/nvme0n1 --ses=1");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_FORMAT_CRYPTO,
-                               "/dev/nvme0n1", b, sizeof b);
-    assert_string_equal(b, "nvme format /dev/nvme0n1 --ses=2");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_ATA_SET_PASSWORD, "/dev/sda", b,
-                               sizeof b);
-    assert_string_equal(b,
-                        "hdparm --user-master u --security-set-pass fuin /dev/sda");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_ATA_SECURITY_ERASE, "/dev/sda", b,
-                               sizeof b);
-    assert_string_equal(b,
-                        "hdparm --user-master u --security-erase fuin /dev/sda");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_ATA_SECURITY_ERASE_ENHANCED,
-                               "/dev/sda", b, sizeof b);
-    assert_string_equal(
-        b, "hdparm --user-master u --security-erase-enhanced fuin /dev/sda");
-    /* Odd names are quoted for the shell. */
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_BLKDISCARD_SECURE,
-                               "/dev/disk/by-id/usb-My Disk's", b, sizeof b);
-    assert_string_equal(b,
-                        "blkdiscard --secure '/dev/disk/by-id/usb-My Disk'\\''s'");
-    fuin_wipe_sanitize_command(FUIN_SANITIZE_BLKDISCARD_SECURE, "$(rm -rf ~)", b,
-                               sizeof b);
-    assert_string_equal(b, "blkdiscard --secure '$(rm -rf ~)'");
-    /* snprintf-like sizing and truncation. */
-    assert_int_equal(fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_BLOCK_ERASE,
-                                                "/dev/nvme0n1", b, 10),
-                     strlen("nvme sanitize /dev/nvme0n1 --sanact=2"));
-    assert_string_equal(b, "nvme sani");
-    assert_int_equal(fuin_wipe_sanitize_command(FUIN_SANITIZE_NVME_BLOCK_ERASE,
-                                                "/dev/nvme0n1", NULL, 0),
-                     strlen("nvme sanitize /dev/nvme0n1 --sanact=2"));
-    assert_int_equal(fuin_wipe_sanitize_command((fuin_sanitize_kind)0,
-                                                "/dev/sda", b, sizeof b),
-                     0);
-    assert_string_equal(b, "");
-    assert_int_equal(fuin_wipe_sanitize_command(FUIN_SANITIZE_BLKDISCARD_SECURE,
-                                                "", b, sizeof b),
-                     0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
-        cmocka_unit_test(test_sanitize_commands),
         cmocka_unit_test_setup_teardown(test_keep_zero_every_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_random_multipass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wipe_removes_file, setup, teardown),
