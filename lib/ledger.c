@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -41,6 +42,83 @@ static void sha256_hex(const void *buf, size_t len, char out[65])
 
     crypto_hash_sha256(h, buf, len);
     sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* ---- record times ------------------------------------------------------ */
+
+/* "YYYY-MM-DDTHH:MM:SS+HH:MM" + NUL */
+#define LTIME_MAX 26
+
+/* RFC 3339 in the operator's local time with its offset ("2026-11-26T
+ * 05:47:07+09:00"), so that the record says when it happened where it
+ * happened; "...Z" when the local offset is zero.  The offset is the one
+ * the process's TZ gives for that instant.  An offset RFC 3339 cannot
+ * write (not whole minutes, as some historical local mean times, or a day
+ * or more) is replaced by UTC rather than rounded into a false one. */
+static size_t format_local_time(int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    long off = 0, a;
+
+    if (buf == NULL || cap < LTIME_MAX || (int64_t)tt != t)
+        return 0;
+    /* localtime_r() need not look at TZ again by itself (POSIX). */
+    tzset();
+    if (localtime_r(&tt, &tm) != NULL)
+        off = tm.tm_gmtoff;
+    if (off % 60 != 0 || off <= -24L * 3600 || off >= 24L * 3600)
+        off = 0;
+    if (fuin_time_format_rfc3339(t + off, buf, cap) == 0)
+        return 0;
+    if (off == 0)
+        return 20;
+    a = off < 0 ? -off : off;
+    snprintf(buf + 19, cap - 19, "%c%02ld:%02ld", off < 0 ? '-' : '+', a / 3600,
+             a / 60 % 60);
+    return 25;
+}
+
+static int two_digits(const char *s, int *v)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+        return -1;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return 0;
+}
+
+/* The only forms format_local_time() writes: "YYYY-MM-DDTHH:MM:SSZ" or
+ * "YYYY-MM-DDTHH:MM:SS+HH:MM" / "-HH:MM" with HH <= 23, MM <= 59.  Also
+ * refused: "+00:00" (UTC is written "Z", one spelling per instant and
+ * offset) and "-00:00" (RFC 3339's "offset unknown", which a record that
+ * must say when it happened cannot be).  *t gets UTC seconds, *off_min the
+ * offset in minutes; 0 on success. */
+static int parse_record_time(const char *s, int64_t *t, int *off_min)
+{
+    char utc[FUIN_TIME_MAX];
+    int64_t local;
+    int hh, mm, off;
+    size_t n = strlen(s);
+
+    if (n == 20) {
+        if (s[19] != 'Z' || fuin_time_parse_rfc3339(s, t) != FUIN_OK)
+            return -1;
+        *off_min = 0;
+        return 0;
+    }
+    if (n != 25 || (s[19] != '+' && s[19] != '-') || s[22] != ':' ||
+        two_digits(s + 20, &hh) != 0 || two_digits(s + 23, &mm) != 0 || hh > 23 ||
+        mm > 59 || (hh == 0 && mm == 0))
+        return -1;
+    memcpy(utc, s, 19);
+    utc[19] = 'Z';
+    utc[20] = '\0';
+    if (fuin_time_parse_rfc3339(utc, &local) != FUIN_OK)
+        return -1;
+    off = (hh * 60 + mm) * (s[19] == '-' ? -1 : 1);
+    *t = local - (int64_t)off * 60;
+    *off_min = off;
+    return 0;
 }
 
 /* ---- building a record ------------------------------------------------- */
@@ -101,7 +179,7 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
                                 const char *prev_hash, json_t **out,
                                 char *err, size_t errcap)
 {
-    char t0[FUIN_TIME_MAX], t1[FUIN_TIME_MAX], label[256];
+    char t0[LTIME_MAX], t1[LTIME_MAX], label[256];
     json_t *o = json_object(), *op = json_object(), *tg = json_object();
     json_t *vf = json_object(), *errs = json_array();
     int bad = 0;
@@ -113,8 +191,8 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
         seterr(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
-    if (fuin_time_format_rfc3339(r->start, t0, sizeof t0) == 0 ||
-        fuin_time_format_rfc3339(r->end, t1, sizeof t1) == 0) {
+    if (format_local_time(r->start, t0, sizeof t0) == 0 ||
+        format_local_time(r->end, t1, sizeof t1) == 0) {
         json_decref(o), json_decref(op), json_decref(tg), json_decref(vf),
             json_decref(errs);
         seterr(err, errcap, "record: start or end time out of range");
@@ -512,9 +590,9 @@ static int is_hex(const char *s, size_t n, int upper)
 static int is_time(json_t *v)
 {
     int64_t t;
+    int off;
 
-    return json_is_string(v) &&
-           fuin_time_parse_rfc3339(json_string_value(v), &t) == FUIN_OK;
+    return json_is_string(v) && parse_record_time(json_string_value(v), &t, &off) == 0;
 }
 
 /* The schema of include/fuin/ledger.h; returns the reason or NULL. */
@@ -898,47 +976,180 @@ fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
     return st;
 }
 
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : ENOSPC;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Copy bytes [from, to) of fd into a new file `name` (created O_EXCL, so
+ * an existing one is never overwritten, and O_NOFOLLOW), fsync it and its
+ * directory.  On failure nothing is left behind. */
+static fuin_status save_tail(int fd, uint64_t from, uint64_t to, const char *name,
+                             char *err, size_t errcap)
+{
+    char buf[65536];
+    int sfd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int e = 0;
+
+    if (sfd < 0) {
+        if (errno == EEXIST) {
+            seterr(err, errcap, "%s: exists; move it away first (ledger not repaired)",
+                   name);
+            return FUIN_E_EXISTS;
+        }
+        seterr(err, errcap, "%s: %s (ledger not repaired)", name, strerror(errno));
+        return FUIN_E_IO;
+    }
+    while (from < to && e == 0) {
+        size_t want = to - from > sizeof buf ? sizeof buf : (size_t)(to - from);
+        ssize_t got = pread(fd, buf, want, (off_t)from);
+        if (got <= 0) {
+            e = got < 0 ? errno : EIO;
+            break;
+        }
+        e = write_all(sfd, buf, (size_t)got);
+        from += (uint64_t)got;
+    }
+    if (e == 0 && fsync(sfd) != 0)
+        e = errno;
+    if (close(sfd) != 0 && e == 0)
+        e = errno;
+    if (e != 0) {
+        unlink(name);
+        seterr(err, errcap, "%s: %s (ledger not repaired)", name, strerror(e));
+        return FUIN_E_IO;
+    }
+    fsync_parent(name);
+    return FUIN_OK;
+}
+
+/* fuin_ledger_repair() and fuin_ledger_repair_keep(): keep = save the torn
+ * bytes first, dry = only say what would happen. */
+static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkeys,
+                          int keep, int dry, fuin_ledger_report *rep, uint64_t *dropped,
+                          char *saved, size_t savedcap, char *err, size_t errcap)
+{
+    struct stat sb;
+    vstate vs;
+    fuin_status st;
+    char *name = NULL;
+    uint64_t cut;
+    int fd;
+
+    if (dropped != NULL)
+        *dropped = 0;
+    if (saved != NULL && savedcap > 0)
+        saved[0] = '\0';
+    if (path == NULL || (st = vstate_init(&vs, keys, nkeys, rep)) != FUIN_OK) {
+        seterr(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    /* Under the append lock, so no append can slip in between the check
+     * and the truncation. */
+    if ((st = open_locked(path, dry ? O_RDONLY : O_RDWR, &fd, rep->reason,
+                          sizeof rep->reason)) != FUIN_OK) {
+        rep->status = st;
+        seterr(err, errcap, "%s", rep->reason);
+        return st;
+    }
+    st = verify_fd(fd, path, &vs);
+    if (st == FUIN_OK || !rep->torn) {
+        if (st != FUIN_OK)
+            seterr(err, errcap, "%s: %s", path, rep->reason);
+        close(fd);
+        return st;
+    }
+    if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size <= rep->torn_offset) {
+        seterr(err, errcap, "%s: stat: %s", path, strerror(errno ? errno : EIO));
+        close(fd);
+        return FUIN_E_IO;
+    }
+    cut = (uint64_t)sb.st_size - rep->torn_offset;
+    if (dropped != NULL)
+        *dropped = cut;
+    st = FUIN_OK;
+    if (keep) {
+        size_t n = strlen(path) + 32;
+        struct stat tb;
+        if ((name = malloc(n)) == NULL) {
+            seterr(err, errcap, "out of memory");
+            st = FUIN_E_NOMEM;
+            goto out;
+        }
+        snprintf(name, n, "%s.torn-%" PRIu64, path, rep->torn_offset);
+        if (saved != NULL) {
+            if (strlen(name) >= savedcap) {
+                seterr(err, errcap, "invalid argument (name buffer too small)");
+                st = FUIN_E_INVALID;
+                goto out;
+            }
+            memcpy(saved, name, strlen(name) + 1);
+        }
+        if (dry) {
+            if (lstat(name, &tb) == 0 || errno != ENOENT) {
+                seterr(err, errcap, "%s: exists; move it away first (ledger not repaired)",
+                       name);
+                st = FUIN_E_EXISTS;
+            }
+            goto out;
+        }
+        if ((st = save_tail(fd, rep->torn_offset, (uint64_t)sb.st_size, name, err,
+                            errcap)) != FUIN_OK)
+            goto out;
+    } else if (dry) {
+        goto out;
+    }
+    if (ftruncate(fd, (off_t)rep->torn_offset) != 0) {
+        int e = errno;
+        /* The ledger still holds the bytes: no copy to trip over next time. */
+        if (name != NULL)
+            unlink(name);
+        seterr(err, errcap, "%s: truncate: %s", path, strerror(e));
+        st = FUIN_E_IO;
+        goto out;
+    }
+    if (fsync(fd) != 0) {
+        seterr(err, errcap, "%s: fsync: %s", path, strerror(errno));
+        st = FUIN_E_IO;
+    }
+out:
+    free(name);
+    close(fd);
+    return st;
+}
+
 fuin_status fuin_ledger_repair(const char *path, const fuin_pubkey *keys,
                                size_t nkeys, uint64_t *dropped, char *err,
                                size_t errcap)
 {
     fuin_ledger_report rep;
-    struct stat sb;
-    vstate vs;
-    fuin_status st;
-    int fd;
 
-    if (dropped != NULL)
-        *dropped = 0;
-    if (path == NULL) {
+    return repair(path, keys, nkeys, 0, 0, &rep, dropped, NULL, 0, err, errcap);
+}
+
+fuin_status fuin_ledger_repair_keep(const char *path, const fuin_pubkey *keys,
+                                    size_t nkeys, unsigned flags,
+                                    fuin_ledger_report *rep, uint64_t *dropped,
+                                    char *saved, size_t savedcap, char *err,
+                                    size_t errcap)
+{
+    fuin_ledger_report local;
+
+    if ((flags & ~FUIN_LEDGER_REPAIR_DRY_RUN) != 0) {
         seterr(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
-    if ((st = vstate_init(&vs, keys, nkeys, &rep)) != FUIN_OK) {
-        seterr(err, errcap, "invalid argument");
-        return st;
-    }
-    /* Under the append lock, so no append can slip in between the check
-     * and the truncation. */
-    if ((st = open_locked(path, O_RDWR, &fd, err, errcap)) != FUIN_OK)
-        return st;
-    st = verify_fd(fd, path, &vs);
-    if (st == FUIN_OK || !rep.torn) {
-        if (st != FUIN_OK)
-            seterr(err, errcap, "%s: %s", path, rep.reason);
-        close(fd);
-        return st;
-    }
-    if (fstat(fd, &sb) != 0 || ftruncate(fd, (off_t)rep.torn_offset) != 0 ||
-        fsync(fd) != 0) {
-        seterr(err, errcap, "%s: truncate: %s", path, strerror(errno));
-        close(fd);
-        return FUIN_E_IO;
-    }
-    if (dropped != NULL)
-        *dropped = (uint64_t)sb.st_size - rep.torn_offset;
-    close(fd);
-    return FUIN_OK;
+    return repair(path, keys, nkeys, 1, (flags & FUIN_LEDGER_REPAIR_DRY_RUN) != 0,
+                  rep != NULL ? rep : &local, dropped, saved, savedcap, err, errcap);
 }
 
 /* ---- export ------------------------------------------------------------ */
@@ -1007,13 +1218,19 @@ static const struct col {
 };
 #define NCOLS (sizeof COLS / sizeof COLS[0])
 
-static fuin_status csv_field(xstate *x, const char *s)
+/* One RFC 4180 field.  A text cell starting with = + - @ TAB or CR would
+ * be taken for a formula by spreadsheet programs opening the asset
+ * register (CSV / formula injection, OWASP): it gets a leading ' inside a
+ * quoted field, which they take as "this is text".  Numbers are written
+ * by us and never start with one of these. */
+static fuin_status csv_field(xstate *x, const char *s, int text)
 {
+    int guard = text && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
     fuin_status st;
 
-    if (strpbrk(s, ",\"\r\n") == NULL)
+    if (!guard && strpbrk(s, ",\"\r\n") == NULL)
         return emits(x, s);
-    if ((st = emits(x, "\"")) != FUIN_OK)
+    if ((st = emits(x, guard ? "\"'" : "\"")) != FUIN_OK)
         return st;
     for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1)
         if ((st = emit(x, s, (size_t)(q - s) + 1)) != FUIN_OK ||
@@ -1054,16 +1271,17 @@ static fuin_status export_csv(xstate *x, json_t *o, const char *hash)
         if (i > 0 && (st = emits(x, ",")) != FUIN_OK)
             break;
         if (COLS[i].a == NULL) {
-            st = csv_field(x, hash);
+            st = csv_field(x, hash, 0);
         } else if (strcmp(COLS[i].a, "errors") == 0) {
             char *j = join_errors(json_object_get(o, "errors"));
             if (j == NULL)
                 return FUIN_E_NOMEM;
-            st = csv_field(x, j);
+            st = csv_field(x, j, 1);
             free(j);
         } else {
-            scalar_text(path_get(o, COLS[i].a, COLS[i].b), num, sizeof num, &s);
-            st = csv_field(x, s);
+            json_t *v = path_get(o, COLS[i].a, COLS[i].b);
+            scalar_text(v, num, sizeof num, &s);
+            st = csv_field(x, s, json_is_string(v));
         }
     }
     return st == FUIN_OK ? emits(x, "\r\n") : st;
@@ -1102,6 +1320,24 @@ static fuin_status html_row(xstate *x, const char *label, const char *value)
         (st = html_text(x, value[0] ? value : "—")) != FUIN_OK)
         return st;
     return emits(x, "</td></tr>\n");
+}
+
+/* A record time as the paper copy shows it: the operator's local time
+ * and its offset, "2026年11月26日 05:47:07 (+09:00)", or "(UTC)". */
+static fuin_status html_time(xstate *x, json_t *o, const char *label, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    char buf[80];
+    int64_t t;
+    int off;
+
+    /* check_schema() let only parse_record_time() forms through. */
+    if (s == NULL || parse_record_time(s, &t, &off) != 0)
+        return html_row(x, label, s != NULL ? s : "");
+    snprintf(buf, sizeof buf, "%.4s年%d月%d日 %.8s (%s)", s,
+             (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'), s + 11,
+             off == 0 ? "UTC" : s + 19);
+    return html_row(x, label, buf);
 }
 
 static fuin_status html_field(xstate *x, json_t *o, const char *label,
@@ -1174,8 +1410,8 @@ static fuin_status export_html(xstate *x, json_t *o, const char *hash)
     E(html_field(x, o, "容量（バイト）", "target", "size"));
     E(html_field(x, o, "接続方式", "target", "transport"));
     E(emits(x, "</table>\n<h2>日時（いつ）</h2>\n<table>\n"));
-    E(html_field(x, o, "開始", "start", NULL));
-    E(html_field(x, o, "終了", "end", NULL));
+    E(html_time(x, o, "開始", "start"));
+    E(html_time(x, o, "終了", "end"));
     E(emits(x, "</table>\n<h2>実施者（誰が）</h2>\n<table>\n"));
     E(html_field(x, o, "作業者", "operator", "name"));
     E(html_field(x, o, "立会者", "witness", NULL));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
@@ -52,6 +53,13 @@ static int teardown(void **state)
 {
     (void)state;
     return nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* POSIX TZ strings ("JST-9", "UTC0"), which need no tz database. */
+static void use_tz(const char *tz)
+{
+    setenv("TZ", tz, 1);
+    tzset();
 }
 
 static fuin_record make_record(int n)
@@ -569,6 +577,320 @@ static void test_repair_refuses_tampered(void **state)
     free(l.buf);
 }
 
+/* The string a JSON key holds in a ledger line (malloc()ed). */
+static char *line_str(const char *line, size_t len, const char *key)
+{
+    json_error_t je;
+    json_t *o = json_loadb(line, len, 0, &je);
+    char *v;
+
+    assert_non_null(o);
+    assert_true(json_is_string(json_object_get(o, key)));
+    v = strdup(json_string_value(json_object_get(o, key)));
+    json_decref(o);
+    return v;
+}
+
+static void expect_times(size_t idx, const char *start, const char *end)
+{
+    lines l;
+    char *s, *e;
+
+    read_lines(&l);
+    assert_true(idx < l.n);
+    s = line_str(l.line[idx], l.llen[idx] - 1, "start");
+    e = line_str(l.line[idx], l.llen[idx] - 1, "end");
+    assert_string_equal(s, start);
+    assert_string_equal(e, end);
+    free(s);
+    free(e);
+    free(l.buf);
+}
+
+static void append_in(const char *tz, int n)
+{
+    fuin_record r = make_record(n);
+    char err[256];
+
+    use_tz(tz);
+    assert_int_equal(fuin_ledger_append(ledger, &r, op_sk, err, sizeof err), FUIN_OK);
+    use_tz("UTC0");
+}
+
+static void test_time_zone(void **state)
+{
+    /* make_record(1) starts at 2026-11-25T19:00:00Z and lasts 10 minutes. */
+    fuin_ledger_report rep;
+    sink_t s = {NULL, 0};
+    char err[256];
+    (void)state;
+
+    append_in("UTC0", 1); /* the only form before offsets: must still verify */
+    expect_times(0, "2026-11-25T19:00:00Z", "2026-11-25T19:10:00Z");
+    append_in("JST-9", 1);
+    expect_times(1, "2026-11-26T04:00:00+09:00", "2026-11-26T04:10:00+09:00");
+    append_in("EST5", 1);
+    expect_times(2, "2026-11-25T14:00:00-05:00", "2026-11-25T14:10:00-05:00");
+    append_in("IST-5:30", 1);
+    expect_times(3, "2026-11-26T00:30:00+05:30", "2026-11-26T00:40:00+05:30");
+    /* Offsets RFC 3339 cannot write are not rounded into a false one. */
+    append_in("LMT-9:18:59", 1);
+    expect_times(4, "2026-11-25T19:00:00Z", "2026-11-25T19:10:00Z");
+    /* A time zone whose offset changes between start and end (DST): each
+     * time carries the offset in force at that instant.  EU rule: summer
+     * time ends 2026-10-25 01:00 UTC. */
+    {
+        fuin_record r = make_record(1);
+        r.start = 1792889400LL; /* 2026-10-25T00:50:00Z, still CEST */
+        r.end = 1792890600LL;   /* 2026-10-25T01:10:00Z, CET again */
+        use_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+        assert_int_equal(fuin_ledger_append(ledger, &r, op_sk, err, sizeof err), FUIN_OK);
+        use_tz("UTC0");
+        expect_times(5, "2026-10-25T02:50:00+02:00", "2026-10-25T02:10:00+01:00");
+    }
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_OK);
+    assert_int_equal(rep.records, 6);
+
+    /* HTML: the operator's local time and offset; CSV: the record's text. */
+    assert_int_equal(fuin_ledger_export(ledger, FUIN_LEDGER_HTML, NULL, sink_write, &s, err,
+                                        sizeof err), FUIN_OK);
+    assert_non_null(strstr(s.buf, "<tr><th>開始</th><td>2026年11月25日 19:00:00 (UTC)</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>開始</th><td>2026年11月26日 04:00:00 (+09:00)</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>終了</th><td>2026年11月26日 04:10:00 (+09:00)</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>開始</th><td>2026年11月25日 14:00:00 (-05:00)</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>開始</th><td>2026年10月25日 02:50:00 (+02:00)</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>終了</th><td>2026年10月25日 02:10:00 (+01:00)</td></tr>\n"));
+    free(s.buf);
+    s.buf = NULL, s.len = 0;
+    assert_int_equal(fuin_ledger_export(ledger, FUIN_LEDGER_CSV, NULL, sink_write, &s, err,
+                                        sizeof err), FUIN_OK);
+    assert_non_null(strstr(s.buf, ",2,2026-11-26T04:00:00+09:00,2026-11-26T04:10:00+09:00,"));
+    assert_non_null(strstr(s.buf, ",3,2026-11-25T14:00:00-05:00,2026-11-25T14:10:00-05:00,"));
+    free(s.buf);
+    s.buf = NULL, s.len = 0;
+    assert_int_equal(fuin_ledger_export(ledger, FUIN_LEDGER_JSON, NULL, sink_write, &s, err,
+                                        sizeof err), FUIN_OK);
+    assert_non_null(strstr(s.buf, "\"start\":\"2026-11-26T00:30:00+05:30\""));
+    free(s.buf);
+}
+
+/* Replace the first `from` in line 1 by `to` (same length or not) and
+ * return what verify says. */
+static fuin_status verify_with(const char *from, const char *to, fuin_ledger_report *rep)
+{
+    size_t len;
+    char *buf = slurp(ledger, &len), *p = strstr(buf, from), *nb;
+    size_t fl = strlen(from), tl = strlen(to);
+    fuin_status st;
+
+    assert_non_null(p);
+    nb = malloc(len - fl + tl);
+    assert_non_null(nb);
+    memcpy(nb, buf, (size_t)(p - buf));
+    memcpy(nb + (p - buf), to, tl);
+    memcpy(nb + (p - buf) + tl, p + fl, len - (size_t)(p - buf) - fl);
+    st = fuin_ledger_verify_buf(nb, len - fl + tl, &op_pk, 1, rep);
+    free(nb);
+    free(buf);
+    return st;
+}
+
+static void test_time_strict(void **state)
+{
+    static const char *const bad[] = {
+        "+24:00", "+09:60", "+0900", "+00:00", "-00:00", "+9:00", "+09:0", "+09:00Z",
+        "+09:00:00", "+99:99", "+09;00", "*09:00", "+0a:00", "+09:00 ", "z", "",
+    };
+    fuin_ledger_report rep;
+    char from[40], to[40];
+    (void)state;
+
+    append_in("JST-9", 1);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(to, sizeof to, "\"start\":\"2026-11-26T04:00:00%s\"", bad[i]);
+        assert_int_equal(verify_with("\"start\":\"2026-11-26T04:00:00+09:00\"", to, &rep),
+                         FUIN_E_SYNTAX);
+        assert_string_equal(rep.reason, "line 1 (seq 1): bad start or end time");
+    }
+    /* A date that does not exist, with an offset; an offset on a bad time. */
+    assert_int_equal(verify_with("2026-11-26T04:00:00+09:00", "2026-02-29T04:00:00+09:00",
+                                 &rep), FUIN_E_SYNTAX);
+    assert_string_equal(rep.reason, "line 1 (seq 1): bad start or end time");
+    assert_int_equal(verify_with("2026-11-26T04:10:00+09:00", "2026-11-26T24:10:00+09:00",
+                                 &rep), FUIN_E_SYNTAX);
+    assert_string_equal(rep.reason, "line 1 (seq 1): bad start or end time");
+    /* Well-formed offsets at the limits pass the time check; the edit is
+     * then caught by the signature. */
+    static const char *const edge[] = {"+23:59", "-23:59", "-00:01", "+00:01", "Z"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        snprintf(to, sizeof to, "2026-11-26T04:00:00%s", edge[i]);
+        assert_int_equal(verify_with("2026-11-26T04:00:00+09:00", to, &rep),
+                         FUIN_E_SIGNATURE);
+        assert_string_equal(rep.reason,
+                            "line 1 (seq 1): signature does not verify (record edited)");
+    }
+    /* Same instant, other spelling: still an edit. */
+    snprintf(from, sizeof from, "2026-11-26T04:00:00+09:00");
+    assert_int_equal(verify_with(from, "2026-11-25T19:00:00Z", &rep), FUIN_E_SIGNATURE);
+}
+
+static void test_csv_formula_injection(void **state)
+{
+    fuin_record r = make_record(1);
+    static const char *const errs[] = {"\tcmd", "ok=fine"};
+    sink_t s = {NULL, 0};
+    char err[256];
+    (void)state;
+
+    r.asset_id = "=HYPERLINK(\"http://evil.example/\",\"x\")";
+    r.witness = "@SUM(1)";
+    r.approver = "+81 3 0000";
+    r.target_path = "-rf";
+    r.target_model = "a=b";
+    r.caveat = "\rnote";
+    r.errors = errs;
+    r.nerrors = 2;
+    assert_int_equal(fuin_ledger_append(ledger, &r, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_ledger_export(ledger, FUIN_LEDGER_CSV, NULL, sink_write, &s, err,
+                                        sizeof err), FUIN_OK);
+    assert_non_null(strstr(s.buf, ",\"'@SUM(1)\",\"'+81 3 0000\","
+                                  "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\","));
+    assert_non_null(strstr(s.buf, ",device,\"'-rf\",a=b,SN<&>42,16008609792,USB,"));
+    assert_non_null(strstr(s.buf, ",\"'\tcmd; ok=fine\",success,"));
+    assert_non_null(strstr(s.buf, ",\"'\rnote\","));
+    /* The ledger itself keeps the text as given; JSON export too. */
+    free(s.buf);
+    s.buf = NULL, s.len = 0;
+    assert_int_equal(fuin_ledger_export(ledger, FUIN_LEDGER_JSON, NULL, sink_write, &s, err,
+                                        sizeof err), FUIN_OK);
+    assert_non_null(strstr(s.buf, "\"witness\":\"@SUM(1)\""));
+    assert_null(strstr(s.buf, "'@SUM"));
+    free(s.buf);
+}
+
+static int exists(const char *p)
+{
+    struct stat sb;
+    return lstat(p, &sb) == 0;
+}
+
+static void test_repair_keep(void **state)
+{
+    fuin_record r[3], r4;
+    lines l;
+    fuin_ledger_report rep;
+    char err[512], saved[256], want[512], torn_name[256];
+    uint64_t dropped = 99;
+    size_t cut, torn_len, len;
+    char *buf;
+    struct stat sb;
+    (void)state;
+
+    append3(r);
+    read_lines(&l);
+    cut = l.llen[0] + l.llen[1];
+    torn_len = l.llen[2] / 2;
+    assert_int_equal(truncate(ledger, (off_t)(cut + torn_len)), 0);
+    snprintf(torn_name, sizeof torn_name, "%s.torn-%zu", ledger, cut);
+
+    /* Dry run: says what it would do, changes nothing. */
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, FUIN_LEDGER_REPAIR_DRY_RUN,
+                                             &rep, &dropped, saved, sizeof saved, err,
+                                             sizeof err), FUIN_OK);
+    assert_int_equal(dropped, torn_len);
+    assert_string_equal(saved, torn_name);
+    assert_int_equal(rep.torn, 1);
+    assert_int_equal(rep.torn_offset, cut);
+    assert_int_equal(rep.records, 2);
+    assert_false(exists(torn_name));
+    assert_int_equal(stat(ledger, &sb), 0);
+    assert_int_equal(sb.st_size, cut + torn_len);
+
+    /* A name buffer too small, an unknown flag: refused, nothing done. */
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, 0, &rep, NULL, saved, 8,
+                                             err, sizeof err), FUIN_E_INVALID);
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, 2, &rep, NULL, NULL, 0,
+                                             err, sizeof err), FUIN_E_INVALID);
+    assert_false(exists(torn_name));
+    assert_int_equal(stat(ledger, &sb), 0);
+    assert_int_equal(sb.st_size, cut + torn_len);
+
+    /* An existing .torn file (even a dangling symlink) is never replaced. */
+    assert_int_equal(symlink("/nonexistent/fuin-target", torn_name), 0);
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, FUIN_LEDGER_REPAIR_DRY_RUN,
+                                             &rep, NULL, NULL, 0, err, sizeof err),
+                     FUIN_E_EXISTS);
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, 0, &rep, NULL, NULL, 0, err,
+                                             sizeof err), FUIN_E_EXISTS);
+    snprintf(want, sizeof want, "%s: exists; move it away first (ledger not repaired)",
+             torn_name);
+    assert_string_equal(err, want);
+    assert_int_equal(stat(ledger, &sb), 0);
+    assert_int_equal(sb.st_size, cut + torn_len);
+    assert_int_equal(unlink(torn_name), 0);
+
+    /* The repair: the torn bytes kept exactly, 0600, the ledger cut. */
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, 0, &rep, &dropped, saved,
+                                             sizeof saved, err, sizeof err), FUIN_OK);
+    assert_int_equal(dropped, torn_len);
+    assert_string_equal(saved, torn_name);
+    assert_int_equal(rep.torn, 1);
+    assert_int_equal(lstat(torn_name, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    buf = slurp(torn_name, &len);
+    assert_int_equal(len, torn_len);
+    assert_memory_equal(buf, l.line[2], torn_len);
+    free(buf);
+    buf = slurp(ledger, &len);
+    assert_int_equal(len, cut);
+    assert_memory_equal(buf, l.buf, cut);
+    free(buf);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_OK);
+    assert_int_equal(rep.records, 2);
+
+    /* Nothing left to repair: OK, no file, nothing cut. */
+    assert_int_equal(unlink(torn_name), 0);
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, 0, &rep, &dropped, saved,
+                                             sizeof saved, err, sizeof err), FUIN_OK);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(rep.torn, 0);
+    assert_string_equal(saved, "");
+    assert_false(exists(torn_name));
+    r4 = make_record(4);
+    assert_int_equal(fuin_ledger_append(ledger, &r4, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(r4.seq, 3);
+
+    /* Tampered before a torn line: refused, untouched, no copy. */
+    {
+        lines l2;
+        const int order[] = {0, 2, -1};
+        FILE *f;
+        read_lines(&l2);
+        write_order(&l2, order);
+        f = fopen(ledger, "ab");
+        assert_non_null(f);
+        fputs("{\"torn", f);
+        assert_int_equal(fclose(f), 0);
+        free(l2.buf);
+    }
+    assert_int_equal(stat(ledger, &sb), 0);
+    assert_int_equal(fuin_ledger_repair_keep(ledger, &op_pk, 1, 0, &rep, &dropped, NULL, 0,
+                                             err, sizeof err), FUIN_E_SIGNATURE);
+    assert_non_null(strstr(err, "line 2 (seq 3): prev_hash does not match"));
+    assert_int_equal(rep.bad_line, 2);
+    assert_int_equal(dropped, 0);
+    {
+        struct stat sb2;
+        assert_int_equal(stat(ledger, &sb2), 0);
+        assert_int_equal(sb2.st_size, sb.st_size);
+    }
+    snprintf(want, sizeof want, "%s.torn-%zu", ledger, l.llen[0] + l.llen[1]);
+    assert_false(exists(want));
+    free(l.buf);
+}
+
 static void test_wrong_key(void **state)
 {
     fuin_record r[3];
@@ -857,8 +1179,8 @@ static void test_export_html(void **state)
     assert_non_null(strstr(s.buf, "<tr><th>型番</th><td>Model &quot;X&quot;, rev&lt;2&gt;</td></tr>\n"));
     assert_non_null(strstr(s.buf, "<tr><th>製造番号</th><td>SN&lt;&amp;&gt;42</td></tr>\n"));
     assert_non_null(strstr(s.buf, "<tr><th>容量（バイト）</th><td>16008609792</td></tr>\n"));
-    assert_non_null(strstr(s.buf, "<tr><th>開始</th><td>2026-11-25T20:00:00Z</td></tr>\n"));
-    assert_non_null(strstr(s.buf, "<tr><th>終了</th><td>2026-11-25T20:10:00Z</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>開始</th><td>2026年11月25日 20:00:00 (UTC)</td></tr>\n"));
+    assert_non_null(strstr(s.buf, "<tr><th>終了</th><td>2026年11月25日 20:10:00 (UTC)</td></tr>\n"));
     assert_non_null(strstr(s.buf, "<tr><th>作業者</th><td>山田 花子</td></tr>\n"));
     assert_non_null(strstr(s.buf, "<tr><th>立会者</th><td>佐藤 一郎</td></tr>\n"));
     assert_non_null(strstr(s.buf, "<tr><th>承認者</th><td>鈴木 次郎</td></tr>\n"));
@@ -921,6 +1243,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repair_refuses_tampered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repair_keep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_strict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_formula_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixed_operators, setup, teardown),
@@ -932,6 +1258,9 @@ int main(void)
     };
     int rc;
 
+    /* Record times depend on TZ: every test runs in UTC unless it says
+     * otherwise (use_tz()). */
+    use_tz("UTC0");
     if (fuin_init() != FUIN_OK)
         return 1;
     if (fuin_seckey_generate(&op_sk, &op_pk) != FUIN_OK ||

@@ -11,7 +11,12 @@
  *   seq          1, 2, 3, ... (line n holds seq n)
  *   prev_hash    hex SHA-256 of the previous line's bytes (without its LF);
  *                64 zeros on the first line
- *   start, end   RFC 3339, UTC ("2026-11-25T18:00:00Z")
+ *   start, end   RFC 3339 in the operator's local time with its UTC offset
+ *                ("2026-11-26T05:47:07+09:00"; "2026-11-25T20:47:07Z" when
+ *                the offset is zero).  The verifier accepts exactly these
+ *                two forms: offset +HH:MM or -HH:MM with HH <= 23 and
+ *                MM <= 59, never +00:00 or -00:00 (UTC is written Z).
+ *                Ledgers written before offsets (all "Z") still verify.
  *   operator     {"name": text, "key_id": 16 uppercase hex digits}
  *   witness, approver, asset_id      text or null
  *   class        canonical label text ("C3-I2-A2 複製禁止") or null
@@ -40,9 +45,10 @@
  * line and its byte offset; fuin_ledger_append() refuses to append after
  * it, so that nothing is chained to a record that was never complete.
  * Repair: after verify reports everything before the torn line as good,
- * truncate the file to report.torn_offset bytes (fuin_ledger_repair()).
- * The torn record was never acknowledged to its caller, so nothing that
- * anyone was told is lost.
+ * truncate the file to report.torn_offset bytes (fuin_ledger_repair()),
+ * best keeping the cut bytes aside (fuin_ledger_repair_keep()).  The torn
+ * record was never acknowledged to its caller, so nothing that anyone was
+ * told is lost.
  */
 #ifndef FUIN_LEDGER_H
 #define FUIN_LEDGER_H
@@ -65,7 +71,9 @@ extern "C" {
  * from its set above); start/end >= 0.  The members after the blank line
  * are written by fuin_ledger_append(). */
 typedef struct {
-    int64_t start, end;             /* seconds since the epoch, UTC        */
+    int64_t start, end;             /* seconds since the epoch; written in
+                                       local time with the offset that the
+                                       process's TZ gives at that instant  */
     const char *operator_name;      /* key id comes from the signing key   */
     const char *witness;
     const char *approver;
@@ -157,9 +165,38 @@ FUIN_EXPORT fuin_status fuin_ledger_repair(const char *path,
                                            size_t nkeys, uint64_t *dropped,
                                            char *err, size_t errcap) FUIN_WUR;
 
+#define FUIN_LEDGER_REPAIR_DRY_RUN 1u
+
+/* fuin_ledger_repair() that keeps what it cuts.  Under the append lock it
+ * verifies the ledger (the report goes to *rep, which may be NULL); only
+ * when the sole problem is a torn last line starting at byte N does it
+ * copy bytes N..end to a new file "<path>.torn-<N>" (created with
+ * O_EXCL | O_NOFOLLOW, mode 0600, fsynced with its directory), and then
+ * truncate the ledger to N bytes and fsync it.  `saved` (may be NULL)
+ * receives that file's name, `*dropped` (may be NULL) the number of bytes
+ * cut.  With FUIN_LEDGER_REPAIR_DRY_RUN the ledger is opened read-only and
+ * nothing is written: the same answers say what would happen.
+ *   FUIN_OK        repaired (rep->torn == 1), or nothing to repair
+ *                  (rep->torn == 0, *dropped == 0, no file made)
+ *   FUIN_E_EXISTS  "<path>.torn-<N>" exists: nothing changed
+ *   FUIN_E_INVALID bad argument, unknown flag, `saved` too small
+ *   otherwise      the verify status (nothing changed; the reason is in
+ *                  rep->reason and err), or FUIN_E_IO / FUIN_E_NOMEM.
+ * If writing the copy fails, it is removed and the ledger left as it was;
+ * if the truncation fails after the copy was made, the copy is removed. */
+FUIN_EXPORT fuin_status fuin_ledger_repair_keep(const char *path,
+                                                const fuin_pubkey *keys,
+                                                size_t nkeys, unsigned flags,
+                                                fuin_ledger_report *rep,
+                                                uint64_t *dropped, char *saved,
+                                                size_t savedcap, char *err,
+                                                size_t errcap) FUIN_WUR;
+
 typedef enum {
     FUIN_LEDGER_CSV = 1,  /* header row + one row per record, RFC 4180,
-                             CRLF line ends                              */
+                             CRLF line ends; a text cell starting with
+                             = + - @ TAB or CR is written as a quoted
+                             field with a ' in front (no formula)         */
     FUIN_LEDGER_JSON = 2, /* a JSON array of the records, each exactly its
                              ledger line (signatures stay checkable)     */
     FUIN_LEDGER_HTML = 3  /* printable Japanese certificate per record:
