@@ -3,7 +3,7 @@
 # what is missing is installed; nothing is downloaded from elsewhere.
 set -eu
 pkgs="build-essential cmake pkg-config clang libsodium-dev libjansson-dev
-      libcmocka-dev zlib1g-dev libinih-dev libpwquality-dev age minisign 7zip libarchive-tools hyperfine
+      libcmocka-dev zlib1g-dev libinih-dev libpwquality-dev libfuse3-dev fuse3 age minisign 7zip libarchive-tools hyperfine
       python3 groff-base time util-linux faketime"
 missing=""
 for p in $pkgs; do
