@@ -1,9 +1,10 @@
 /* fuin ledger verify [--json] [--dir DIR] [--key PUBKEY]... [LEDGER]
+ * fuin ledger repair [--dry-run] [--dir DIR] [--key PUBKEY]... [LEDGER]
  * fuin ledger show [--json] [LEDGER]
  * fuin ledger export --html|--json|--csv [--record ID] [LEDGER]
  * fuin ledger record-destruction --asset ID --how TEXT [--witness NAME]
- *             [--class LABEL] [--ledger FILE] [--dir DIR]
- *             [--passphrase-file FILE] */
+ *             [--class LABEL] [--approval REQUEST] [--store DIR]
+ *             [--ledger FILE] [--dir DIR] [--passphrase-file FILE] */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,7 +24,8 @@ static const char *const CMD = "ledger";
 
 enum {
     OPT_JSON = 256, OPT_DIR, OPT_KEY, OPT_HTML, OPT_CSV, OPT_RECORD, OPT_ASSET,
-    OPT_HOW, OPT_WITNESS, OPT_CLASS, OPT_LEDGER, OPT_PASSFILE
+    OPT_HOW, OPT_WITNESS, OPT_CLASS, OPT_LEDGER, OPT_PASSFILE, OPT_DRY_RUN,
+    OPT_APPROVAL, OPT_STORE
 };
 
 static const struct option ledger_options[] = {
@@ -39,15 +41,18 @@ static const struct option ledger_options[] = {
     {"class", required_argument, NULL, OPT_CLASS},
     {"ledger", required_argument, NULL, OPT_LEDGER},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"approval", required_argument, NULL, OPT_APPROVAL},
+    {"store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
     const char *sub;
-    int json, html, csv;
+    int json, html, csv, dry_run;
     const char *dir, *record, *asset, *how, *witness, *class_text, *ledger,
-        *passfile;
+        *passfile, *approval, *store;
     const char *keys[MAX_KEYS];
     int n_keys;
     const char *path; /* LEDGER operand */
@@ -71,6 +76,7 @@ static int parse_args(int argc, char **argv, ledger_args *a, int *help)
         case OPT_JSON: rc = set_flag(&a->json, "--json"); break;
         case OPT_HTML: rc = set_flag(&a->html, "--html"); break;
         case OPT_CSV: rc = set_flag(&a->csv, "--csv"); break;
+        case OPT_DRY_RUN: rc = set_flag(&a->dry_run, "--dry-run"); break;
         case OPT_DIR: rc = fuin_cli_set_once(CMD, &a->dir, optarg, "--dir"); break;
         case OPT_RECORD: rc = fuin_cli_set_once(CMD, &a->record, optarg, "--record"); break;
         case OPT_ASSET: rc = fuin_cli_set_once(CMD, &a->asset, optarg, "--asset"); break;
@@ -78,6 +84,10 @@ static int parse_args(int argc, char **argv, ledger_args *a, int *help)
         case OPT_WITNESS: rc = fuin_cli_set_once(CMD, &a->witness, optarg, "--witness"); break;
         case OPT_CLASS: rc = fuin_cli_set_once(CMD, &a->class_text, optarg, "--class"); break;
         case OPT_LEDGER: rc = fuin_cli_set_once(CMD, &a->ledger, optarg, "--ledger"); break;
+        case OPT_APPROVAL:
+            rc = fuin_cli_set_once(CMD, &a->approval, optarg, "--approval");
+            break;
+        case OPT_STORE: rc = fuin_cli_set_once(CMD, &a->store, optarg, "--store"); break;
         case OPT_PASSFILE:
             rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
             break;
@@ -101,7 +111,8 @@ static int parse_all(int argc, char **argv, ledger_args *a, int *help)
 {
     int rc;
     if (argc < 2)
-        return fuin_cli_usage(CMD, "no subcommand (verify, show, export, record-destruction)");
+        return fuin_cli_usage(CMD, "no subcommand (verify, show, export, repair, "
+                                   "record-destruction)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         *help = 1;
         return 0;
@@ -125,6 +136,8 @@ static int only(const ledger_args *a, const char *allowed)
         {a->asset != NULL, "asset"}, {a->how != NULL, "how"},
         {a->witness != NULL, "witness"}, {a->class_text != NULL, "class"},
         {a->ledger != NULL, "ledger"}, {a->passfile != NULL, "passphrase-file"},
+        {a->dry_run, "dry-run"}, {a->approval != NULL, "approval"},
+        {a->store != NULL, "store"},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         char want[40];
@@ -163,11 +176,45 @@ static int load_pub(const char *path, fuin_pubkey *pk, int optional)
     return 0;
 }
 
+/* The keys records may be signed with: the operator's own DIR/sign.pub
+ * when present, and every --key file. */
+static int load_keys(const ledger_args *a, fuin_pubkey keys[MAX_KEYS + 1], size_t *n)
+{
+    char *base = NULL, *own = NULL;
+    int rc;
+
+    *n = 0;
+    if (a->dir != NULL)
+        base = strdup(a->dir);
+    else if ((rc = fuin_cli_default_dir(CMD, NULL, &base)) != 0)
+        return rc;
+    if (base == NULL || (own = fuin_cli_path(base, "sign.pub")) == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    rc = load_pub(own, &keys[*n], 1);
+    if (rc == 0)
+        (*n)++;
+    else if (rc != -1)
+        goto done;
+    rc = 0;
+    for (int i = 0; i < a->n_keys; i++) {
+        if ((rc = load_pub(a->keys[i], &keys[*n], 0)) != 0)
+            goto done;
+        (*n)++;
+    }
+done:
+    free(base);
+    free(own);
+    return rc;
+}
+
 static int cmd_verify(const ledger_args *a)
 {
     fuin_pubkey keys[MAX_KEYS + 1];
     size_t n = 0;
-    char *path = NULL, *base = NULL, *own = NULL;
+    char *path = NULL;
     fuin_ledger_report rep;
     fuin_status s;
     int rc;
@@ -176,27 +223,8 @@ static int cmd_verify(const ledger_args *a)
         return rc;
     if ((rc = ledger_file(a, &path)) != 0)
         return rc;
-    /* The operator's own key is used when present; --key adds others. */
-    if (a->dir != NULL)
-        base = strdup(a->dir);
-    else if ((rc = fuin_cli_default_dir(CMD, NULL, &base)) != 0)
+    if ((rc = load_keys(a, keys, &n)) != 0)
         goto done;
-    if (base == NULL || (own = fuin_cli_path(base, "sign.pub")) == NULL) {
-        fuin_cli_error(CMD, NULL, "out of memory");
-        rc = FUIN_EXIT_INTERNAL;
-        goto done;
-    }
-    rc = load_pub(own, &keys[n], 1);
-    if (rc == 0)
-        n++;
-    else if (rc != -1)
-        goto done;
-    rc = 0;
-    for (int i = 0; i < a->n_keys; i++) {
-        if ((rc = load_pub(a->keys[i], &keys[n], 0)) != 0)
-            goto done;
-        n++;
-    }
     memset(&rep, 0, sizeof rep);
     s = fuin_ledger_verify(path, keys, n, &rep);
     if (a->json) {
@@ -236,8 +264,97 @@ static int cmd_verify(const ledger_args *a)
     }
 done:
     free(path);
-    free(base);
-    free(own);
+    return rc;
+}
+
+/* At most `max` bytes of the torn tail, for a person to look at: printable
+ * ASCII as is, everything else as \xHH, so that no byte of a broken
+ * record can drive the terminal. */
+static void print_torn_bytes(const char *path, uint64_t offset, uint64_t len)
+{
+    unsigned char buf[160];
+    size_t want = len < sizeof buf ? (size_t)len : sizeof buf;
+    ssize_t got = -1;
+    FILE *f = fopen(path, "rbe");
+
+    if (f != NULL) {
+        if (fseeko(f, (off_t)offset, SEEK_SET) == 0)
+            got = (ssize_t)fread(buf, 1, want, f);
+        fclose(f);
+    }
+    if (got < 0)
+        return;
+    printf("%s: torn bytes: ", path);
+    for (ssize_t i = 0; i < got; i++) {
+        if (buf[i] >= 0x20 && buf[i] < 0x7f && buf[i] != '\\')
+            putchar(buf[i]);
+        else
+            printf("\\x%02X", buf[i]);
+    }
+    printf("%s\n", (uint64_t)got < len ? "..." : "");
+}
+
+/* Only a torn last line is repaired, and only after everything before it
+ * verifies; the cut bytes are kept in LEDGER.torn-OFFSET. */
+static int cmd_repair(const ledger_args *a)
+{
+    fuin_pubkey keys[MAX_KEYS + 1];
+    size_t n = 0;
+    char *path = NULL, *saved = NULL, err[FUIN_LEDGER_REASON_MAX + 256];
+    size_t savedcap;
+    fuin_ledger_report rep;
+    uint64_t dropped = 0;
+    fuin_status s;
+    int rc;
+
+    if ((rc = only(a, " dry-run dir key ")) != 0)
+        return rc;
+    if ((rc = ledger_file(a, &path)) != 0)
+        return rc;
+    if ((rc = load_keys(a, keys, &n)) != 0)
+        goto done;
+    savedcap = strlen(path) + 32;
+    if ((saved = malloc(savedcap)) == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    err[0] = '\0';
+    memset(&rep, 0, sizeof rep);
+    s = fuin_ledger_repair_keep(path, keys, n, a->dry_run ? FUIN_LEDGER_REPAIR_DRY_RUN : 0,
+                                &rep, &dropped, saved, savedcap, err, sizeof err);
+    if (s != FUIN_OK) {
+        rc = s == FUIN_E_EXISTS ? FUIN_EXIT_EXISTS
+             : s == FUIN_E_IO ? FUIN_EXIT_IO
+             : s == FUIN_E_NOMEM || s == FUIN_E_INVALID ? FUIN_EXIT_INTERNAL
+                                                        : FUIN_EXIT_REFUSED;
+        /* err names the ledger or the .torn file itself. */
+        if (rc == FUIN_EXIT_REFUSED)
+            fuin_cli_error(CMD, NULL, "%s (not repaired: repair only cuts a torn last "
+                           "line after records that verify)", fuin_cli_msg(err, s));
+        else
+            fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(err, s));
+        goto done;
+    }
+    if (!rep.torn) {
+        printf("%s: OK: %" PRIu64 " records, nothing to repair\n", path, rep.records);
+    } else if (a->dry_run) {
+        printf("%s: would cut the torn last line at byte %" PRIu64 " (%" PRIu64
+               " bytes) and keep it in %s\n",
+               path, rep.torn_offset, dropped, saved);
+        print_torn_bytes(path, rep.torn_offset, dropped);
+        printf("%s: the %" PRIu64 " records before it verify\n", path, rep.records);
+    } else {
+        printf("%s: cut the torn last line at byte %" PRIu64 " (%" PRIu64
+               " bytes), kept in %s\n",
+               path, rep.torn_offset, dropped, saved);
+        printf("%s: OK: %" PRIu64 " records\n", path, rep.records);
+    }
+    if (fflush(stdout) != 0)
+        rc = FUIN_EXIT_IO;
+done:
+    free(saved);
+    free(path);
     return rc;
 }
 
@@ -342,11 +459,14 @@ static int cmd_destroy(const ledger_args *a)
     fuin_record r;
     fuin_label label;
     fuin_seckey *sk = NULL;
-    char name[FUIN_TEXT_MAX], *path = NULL, err[512];
+    fuin_store *store = NULL;
+    fuin_policy *pol = NULL;
+    char name[FUIN_TEXT_MAX], *path = NULL, err[1024];
+    char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4] = "";
     fuin_status s;
     int rc;
 
-    if ((rc = only(a, " asset how witness class ledger dir passphrase-file ")) != 0)
+    if ((rc = only(a, " asset how witness class ledger dir passphrase-file approval store ")) != 0)
         return rc;
     if (a->path != NULL)
         return fuin_cli_usage(CMD, "record-destruction takes no operand (use --ledger)");
@@ -362,9 +482,28 @@ static int cmd_destroy(const ledger_args *a)
         }
         r.label = &label;
     }
+    /* Destruction is disposal of media: the policy's rules for the class
+     * (approval, witness) apply before anything is asked or recorded. */
+    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        goto done;
+    err[0] = '\0';
+    s = fuin_policy_check_wipe(pol, r.label, 1, 2, (int)FUIN_WIPE_DESTROY,
+                               a->approval != NULL, a->witness != NULL, err,
+                               sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, a->asset, "policy: %s", fuin_cli_msg(err, s));
+        rc = fuin_cli_exit_code(s, 1);
+        goto done;
+    }
     if ((rc = fuin_cli_ledger_path(CMD, a->ledger, &path)) != 0 ||
         (rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &sk, name)) != 0)
         goto done;
+    if (a->approval != NULL &&
+        (rc = fuin_cli_disposal_approval("ledger", store, a->approval, a->asset, sk,
+                                         approver)) != 0)
+        goto done;
+    r.approver = approver[0] ? approver : NULL;
     r.start = r.end = (int64_t)time(NULL);
     r.operator_name = name;
     r.witness = a->witness;
@@ -391,6 +530,8 @@ static int cmd_destroy(const ledger_args *a)
         rc = FUIN_EXIT_IO;
 done:
     fuin_seckey_free(sk);
+    fuin_policy_free(pol);
+    fuin_store_free(store);
     free(path);
     return rc;
 }
@@ -411,6 +552,8 @@ int fuin_cmd_ledger(int argc, char **argv)
         return cmd_show(&a);
     if (strcmp(a.sub, "export") == 0)
         return cmd_export(&a);
+    if (strcmp(a.sub, "repair") == 0)
+        return cmd_repair(&a);
     if (strcmp(a.sub, "record-destruction") == 0)
         return cmd_destroy(&a);
     return fuin_cli_usage(CMD, "unknown subcommand \"%.100s\"", a.sub);

@@ -1,8 +1,8 @@
-/* fuin wipe [--method zero|random] [--passes N] [--verify full|sample=PCT|none]
+/* fuin wipe [--method zero|random|SANITIZE] [--passes N] [--verify full|sample=PCT|none]
  *           [--asset ID] [--class LABEL] [--witness NAME] [--ledger FILE]
  *           [--approval REQUEST] [--store DIR]
  *           [--dir DIR] [--passphrase-file FILE] [--dry-run] [--yes]
- *           [--force] TARGET... */
+ *           [--force] [--force-sanitize] TARGET... */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,7 +21,7 @@ static const char *const CMD = "wipe";
 enum {
     OPT_METHOD = 256, OPT_PASSES, OPT_VERIFY, OPT_ASSET, OPT_CLASS,
     OPT_WITNESS, OPT_LEDGER, OPT_DIR, OPT_PASSFILE, OPT_DRYRUN, OPT_YES,
-    OPT_FORCE, OPT_APPROVAL, OPT_STORE
+    OPT_FORCE, OPT_APPROVAL, OPT_STORE, OPT_FORCE_SANITIZE
 };
 
 static const struct option wipe_options[] = {
@@ -39,6 +39,7 @@ static const struct option wipe_options[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"approval", required_argument, NULL, OPT_APPROVAL},
     {"store", required_argument, NULL, OPT_STORE},
+    {"force-sanitize", no_argument, NULL, OPT_FORCE_SANITIZE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -46,7 +47,8 @@ static const struct option wipe_options[] = {
 typedef struct {
     const char *method, *passes, *verify, *asset, *class_text, *witness;
     const char *ledger, *dir, *passfile, *approval, *store;
-    int dry_run, yes, force;
+    int dry_run, yes, force, force_sanitize;
+    fuin_sanitize_kind sanitize; /* 0: overwrite (zero/random) */
     char **targets;
     int n_targets;
 } wipe_args;
@@ -80,6 +82,9 @@ static int parse_args(int argc, char **argv, wipe_args *a, int *help)
         case OPT_DRYRUN: rc = set_flag(&a->dry_run, "--dry-run"); break;
         case OPT_YES: rc = set_flag(&a->yes, "--yes"); break;
         case OPT_FORCE: rc = set_flag(&a->force, "--force"); break;
+        case OPT_FORCE_SANITIZE:
+            rc = set_flag(&a->force_sanitize, "--force-sanitize");
+            break;
         case OPT_APPROVAL:
             rc = fuin_cli_set_once(CMD, &a->approval, optarg, "--approval");
             break;
@@ -100,7 +105,7 @@ static int parse_args(int argc, char **argv, wipe_args *a, int *help)
 }
 
 /* Options for the library from the command line. */
-static int build_options(const wipe_args *a, fuin_wipe_options *o)
+static int build_options(wipe_args *a, fuin_wipe_options *o)
 {
     fuin_wipe_options_init(o);
     if (a->method != NULL) {
@@ -108,10 +113,17 @@ static int build_options(const wipe_args *a, fuin_wipe_options *o)
             o->pattern = FUIN_WIPE_ZERO;
         else if (strcmp(a->method, "random") == 0)
             o->pattern = FUIN_WIPE_RANDOM;
-        else
-            return fuin_cli_usage(CMD, "--method must be zero or random, not \"%.100s\"",
+        else if ((a->sanitize = fuin_sanitize_kind_from_name(a->method)) == 0)
+            return fuin_cli_usage(CMD, "--method must be zero, random or a device "
+                                       "erase command (see fuin help wipe), not \"%.100s\"",
                                   a->method);
     }
+    if (a->sanitize != 0 && (a->passes != NULL || a->verify != NULL))
+        return fuin_cli_usage(CMD, "--passes and --verify apply to overwrites, not to "
+                                   "the device's own erase command %s", a->method);
+    if (a->force_sanitize && a->sanitize == 0)
+        return fuin_cli_usage(CMD, "--force-sanitize needs --method with a device "
+                                   "erase command");
     if (a->passes != NULL) {
         char *end;
         unsigned long n;
@@ -175,8 +187,47 @@ static const char *yesno(int v)
     return v > 0 ? "yes" : v == 0 ? "no" : "unknown";
 }
 
+/* The device's own erase commands, as the probe found them: supported
+ * and undetectable ones one per line, the rest grouped by reason. */
+static void describe_sanitize(const fuin_sanitize_support *sup)
+{
+    size_t n = 0;
+    const fuin_sanitize_kind *m = fuin_sanitize_methods(&n);
+    int printed[FUIN_SANITIZE_KIND_MAX + 1] = {0};
+    printf("  erase commands (the device's own):\n");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bit = FUIN_SANITIZE_BIT(m[i]);
+        if (sup->supported & bit)
+            printf("    %-28s supported\n", fuin_sanitize_kind_name(m[i]));
+        else if (sup->unknown & bit)
+            printf("    %-28s unknown: %s\n", fuin_sanitize_kind_name(m[i]),
+                   sup->why_not[m[i]][0] ? sup->why_not[m[i]] : "cannot be detected");
+        else
+            continue;
+        printed[m[i]] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *why;
+        if (printed[m[i]])
+            continue;
+        why = sup->why_not[m[i]][0] ? sup->why_not[m[i]] : "not reported by the device";
+        printf("    no: ");
+        for (size_t j = i, first = 1; j < n; j++) {
+            const char *w2 = sup->why_not[m[j]][0] ? sup->why_not[m[j]]
+                                                   : "not reported by the device";
+            if (printed[m[j]] || strcmp(w2, why) != 0)
+                continue;
+            printf("%s%s", first ? "" : ", ", fuin_sanitize_kind_name(m[j]));
+            printed[m[j]] = 1;
+            first = 0;
+        }
+        printf(": %s\n", why);
+    }
+}
+
 /* What will happen, on stdout. */
-static void describe(const fuin_wipe_target *t, const fuin_wipe_options *o)
+static void describe(const wipe_args *a, const fuin_wipe_target *t,
+                     const fuin_wipe_options *o, const fuin_sanitize_support *sup)
 {
     char vt[32], mt[64];
     verify_text(o, vt, sizeof vt);
@@ -200,15 +251,37 @@ static void describe(const fuin_wipe_target *t, const fuin_wipe_options *o)
         printf("  swap:         %s\n", t->swap ? "yes" : "no");
         printf("  holders:      %s\n", t->holders ? t->holder_names : "none");
         printf("  holds /:      %s\n", t->holds_root ? "yes" : "no");
+        if (sup != NULL)
+            describe_sanitize(sup);
     } else {
         printf("  size:         %" PRIu64 " bytes\n", t->size_bytes);
         if (t->kind == FUIN_WIPE_KIND_FILE)
             printf("  hard links:   %lu\n", t->nlink);
     }
-    printf("  method:       %s (%s pattern, %u pass%s), verify %s\n", mt,
-           fuin_wipe_pattern_name(o->pattern), o->passes, o->passes == 1 ? "" : "es", vt);
-    /* An overwrite never reaches remapped or over-provisioned blocks. */
-    printf("  category:     Clear (an overwrite is never Purge)\n");
+    if (a->sanitize != 0) {
+        char plan[2048], *line, *save = NULL;
+        printf("  method:       %s (the device's own erase command); verify: the "
+               "device reports completion, nothing is read back\n", a->method);
+        printf("  category:     %s\n", fuin_wipe_category_name(
+                                          fuin_sanitize_category_for(a->sanitize, t)));
+        plan[0] = '\0';
+        if (t->kind == FUIN_WIPE_KIND_DEVICE &&
+            fuin_sanitize_plan(a->sanitize, t, sup, NULL, plan, sizeof plan) > 0) {
+            for (line = strtok_r(plan, "\n", &save); line != NULL;
+                 line = strtok_r(NULL, "\n", &save))
+                printf("  runs:         %s\n", line);
+        }
+    } else {
+        fuin_sanitize_kind rec = sup != NULL ? fuin_sanitize_recommend(sup, t) : 0;
+        printf("  method:       %s (%s pattern, %u pass%s), verify %s\n", mt,
+               fuin_wipe_pattern_name(o->pattern), o->passes,
+               o->passes == 1 ? "" : "es", vt);
+        /* An overwrite never reaches remapped or over-provisioned blocks. */
+        printf("  category:     Clear (an overwrite is never Purge)\n");
+        if (rec != 0)
+            printf("  note:         the device supports %s (Purge): --method %s\n",
+                   fuin_sanitize_kind_name(rec), fuin_sanitize_kind_name(rec));
+    }
     if (t->kind != FUIN_WIPE_KIND_DEVICE)
         printf("  caveat:       %s\n", FUIN_WIPE_FILE_CAVEAT);
     if (t->refused)
@@ -262,6 +335,17 @@ typedef struct {
     int show;
 } progress_ctx;
 
+static int sanitize_progress_cb(void *ctx, fuin_sanitize_kind step, int percent)
+{
+    const progress_ctx *pc = ctx;
+    if (interrupted)
+        return 1;
+    if (pc->show && percent >= 0)
+        fprintf(stderr, "\rfuin: wipe: %s: %s: %3d%%", pc->path,
+                fuin_sanitize_kind_name(step), percent);
+    return 0;
+}
+
 static int progress_cb(void *ctx, fuin_wipe_phase phase, unsigned pass,
                        uint64_t done, uint64_t total)
 {
@@ -282,6 +366,7 @@ static int progress_cb(void *ctx, fuin_wipe_phase phase, unsigned pass,
 
 typedef struct {
     const wipe_args *a;
+    const fuin_sanitize_support *sup; /* of the current target */
     const fuin_label *label;
     fuin_seckey *sk;
     char operator_name[FUIN_TEXT_MAX];
@@ -299,8 +384,13 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
     fuin_status s;
 
     memset(&r, 0, sizeof r);
-    verify_text(o, vt, sizeof vt);
-    method_text(o, mt, sizeof mt);
+    if (w->a->sanitize != 0) {
+        snprintf(vt, sizeof vt, "none");
+        snprintf(mt, sizeof mt, "%s", w->a->method);
+    } else {
+        verify_text(o, vt, sizeof vt);
+        method_text(o, mt, sizeof mt);
+    }
     r.start = res->start_time > 0 ? res->start_time : (int64_t)time(NULL);
     r.end = res->end_time >= r.start ? res->end_time : (int64_t)time(NULL);
     r.operator_name = w->operator_name;
@@ -317,7 +407,7 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
     r.method = mt;
     r.category = fuin_wipe_category_name(res->category ? res->category : FUIN_WIPE_CLEAR);
     r.passes = res->passes;
-    r.pattern = fuin_wipe_pattern_name(o->pattern);
+    r.pattern = w->a->sanitize != 0 ? NULL : fuin_wipe_pattern_name(o->pattern);
     r.verify_mode = vt;
     r.verify_bytes = res->bytes_verified;
     if (res->message[0] != '\0') {
@@ -341,7 +431,7 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
 }
 
 static int wipe_one(const wipe_ctx *w, const fuin_wipe_target *t,
-                    fuin_wipe_options o)
+                    fuin_wipe_dev *dev, fuin_wipe_options o)
 {
     fuin_wipe_result res;
     fuin_status s;
@@ -362,13 +452,28 @@ static int wipe_one(const wipe_ctx *w, const fuin_wipe_target *t,
     (void)sigaction(SIGINT, &sa, &old_int);
     (void)sigaction(SIGTERM, &sa, &old_term);
     memset(&res, 0, sizeof res);
-    if (t->kind == FUIN_WIPE_KIND_DEVICE)
+    if (w->a->sanitize != 0) {
+        fuin_sanitize_options so;
+        fuin_sanitize_options_init(&so);
+        so.support = w->sup;
+        so.held = dev;
+        so.flags = w->a->force_sanitize ? FUIN_SANITIZE_F_FORCE : 0;
+        so.progress = sanitize_progress_cb;
+        so.progress_ctx = &pc;
+        s = fuin_sanitize_run(w->a->sanitize, t, &so, &res);
+    } else if (dev != NULL)
+        s = fuin_wipe_device_run(dev, &o, &res);
+    else if (t->kind == FUIN_WIPE_KIND_DEVICE)
         s = fuin_wipe_device(t->path, &o, &res);
     else
         s = fuin_wipe_file(t->path, &o, &res);
     if (pc.show && !res.success)
         fputc('\n', stderr);
-    if (s == FUIN_OK && res.success) {
+    if (s == FUIN_OK && res.success && w->a->sanitize != 0) {
+        printf("%s: erased by the device (%s), %s\n", t->path, w->a->method,
+               fuin_wipe_category_name(res.category));
+        fflush(stdout);
+    } else if (s == FUIN_OK && res.success) {
         printf("%s: wiped: %" PRIu64 " bytes written, %" PRIu64 " verified, Clear\n",
                t->path, res.bytes_written, res.bytes_verified);
         fflush(stdout);
@@ -421,56 +526,75 @@ static int ledger_preflight(const wipe_ctx *w)
     return 0;
 }
 
-/* Separation of duties: the disposal was requested by this operator and
- * approved by a certified manager who is someone else, for this asset.
- * Checked before anything is erased.  0 or exit code after printing. */
-static int check_approval(const wipe_args *a, const fuin_seckey *sk,
-                          char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4])
+static int verify_level(const fuin_wipe_options *o)
 {
-    fuin_store *store = NULL;
-    fuin_cli_request rq;
-    fuin_pubkey pk;
-    int rc;
-
-    memset(&rq, 0, sizeof rq);
-    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0)
-        return rc;
-    if (store == NULL) {
-        fuin_cli_error(CMD, a->approval, "--approval needs a trust store; give --store DIR");
-        return FUIN_EXIT_USAGE;
-    }
-    if ((rc = fuin_cli_request_check(CMD, store, a->approval, &rq)) != 0)
-        goto done;
-    fuin_seckey_public(sk, &pk);
-    if (memcmp(pk.keyid, rq.keyid, FUIN_KEYID_BYTES) != 0) {
-        fuin_cli_error(CMD, a->approval,
-                       "request is by %s, not by this operator; nothing wiped",
-                       rq.requester);
-        rc = FUIN_EXIT_REFUSED;
-        goto done;
-    }
-    if (a->asset == NULL || strcmp(a->asset, rq.asset) != 0) {
-        fuin_cli_error(CMD, a->approval,
-                       "request is for asset %s, not --asset %s; nothing wiped",
-                       rq.asset, a->asset ? a->asset : "(none)");
-        rc = FUIN_EXIT_REFUSED;
-        goto done;
-    }
-    if ((rc = fuin_cli_approval_check(CMD, store, a->approval, &rq, approver)) != 0)
-        goto done;
-    fprintf(stderr, "fuin: wipe: %s: disposal of %s approved by %s\n", a->approval,
-            rq.asset, approver);
-done:
-    fuin_cli_request_clear(&rq);
-    fuin_store_free(store);
-    return rc;
+    return o->verify == FUIN_WIPE_VERIFY_FULL ? 2
+           : o->verify == FUIN_WIPE_VERIFY_SAMPLE ? 1 : 0;
 }
 
-static int run(const wipe_args *a)
+/* What the policy demands of this target (class, media or file), before
+ * anything is asked or erased.  An approval is only counted here as
+ * given; it is checked in full once the operator's key is loaded.
+ * 0, or 1 after printing the refusal. */
+static int check_policy(const wipe_args *a, const fuin_policy *pol,
+                        const fuin_label *label, const fuin_wipe_target *t,
+                        const fuin_wipe_options *o)
+{
+    char msg[1024];
+    fuin_status s;
+    msg[0] = '\0';
+    /* A device's own erase command is checked by the device (its status
+     * or sanitize log), which the policy counts as full verification. */
+    s = fuin_policy_check_wipe(pol, label, t->kind == FUIN_WIPE_KIND_DEVICE,
+                               a->sanitize != 0 ? 2 : verify_level(o),
+                               a->sanitize != 0
+                                   ? (int)fuin_sanitize_category_for(a->sanitize, t)
+                                   : (int)FUIN_WIPE_CLEAR,
+                               a->approval != NULL, a->witness != NULL, msg,
+                               sizeof msg);
+    if (s == FUIN_OK) {
+        char lt[256] = "";
+        if (label != NULL)
+            (void)fuin_label_format(label, lt, sizeof lt);
+        printf("  policy:       allowed%s%s\n", label ? " for " : "", lt);
+        fflush(stdout);
+        return 0;
+    }
+    printf("  REFUSED:      policy: %s\n", msg);
+    fflush(stdout);
+    fuin_cli_error(CMD, t->path, "policy: %s", fuin_cli_msg(msg, s));
+    return 1;
+}
+
+/* Whether the chosen device erase command can run on `t`: supported, or
+ * undetectable / unsupported and --force-sanitize.  0, or 1 after marking
+ * the target refused and printing why. */
+static int check_sanitize(const wipe_args *a, fuin_wipe_target *t,
+                          const fuin_sanitize_support *sup)
+{
+    uint32_t bit = FUIN_SANITIZE_BIT(a->sanitize);
+    const char *why = sup->why_not[a->sanitize][0] ? sup->why_not[a->sanitize]
+                                                   : "not reported by the device";
+    if ((sup->supported & bit) || a->force_sanitize)
+        return 0;
+    snprintf(t->refuse_reason, sizeof t->refuse_reason, "%s: %s%s", a->method, why,
+             (sup->unknown & bit) ? " (--force-sanitize runs it anyway)" : "");
+    printf("  REFUSED:      %s\n", t->refuse_reason);
+    fflush(stdout);
+    fuin_cli_error(CMD, t->path, "refused: %s", t->refuse_reason);
+    t->refused = 1;
+    return 1;
+}
+
+static int run(wipe_args *a)
 {
     fuin_wipe_options o;
     fuin_label label;
     fuin_wipe_target *t = NULL;
+    fuin_wipe_dev **dev = NULL;
+    fuin_sanitize_support *sup = NULL;
+    fuin_store *store = NULL;
+    fuin_policy *pol = NULL;
     wipe_ctx w;
     int rc, any_refused = 0;
 
@@ -489,25 +613,62 @@ static int run(const wipe_args *a)
         }
         w.label = &label;
     }
+    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        goto done;
     t = calloc((size_t)a->n_targets, sizeof *t);
-    if (t == NULL) {
+    dev = calloc((size_t)a->n_targets, sizeof *dev);
+    sup = calloc((size_t)a->n_targets, sizeof *sup);
+    if (t == NULL || dev == NULL || sup == NULL) {
         fuin_cli_error(CMD, NULL, "out of memory");
-        return FUIN_EXIT_INTERNAL;
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
     }
-    /* Every target is examined and shown before anything is erased. */
+    /* Every target is examined and shown before anything is erased.  A
+     * device is opened exclusively here and held until it is wiped, so
+     * that what the operator confirms is what gets erased: nobody can
+     * mount it or claim it in between. */
     for (int i = 0; i < a->n_targets; i++) {
         char err[512];
         fuin_status s;
         err[0] = '\0';
         s = fuin_wipe_target_probe(a->targets[i], &t[i], err, sizeof err);
+        if (s == FUIN_OK && t[i].kind == FUIN_WIPE_KIND_DEVICE && !a->dry_run)
+            s = fuin_wipe_device_open(a->targets[i], &t[i], &dev[i], err, sizeof err);
+        if ((s == FUIN_OK || s == FUIN_E_POLICY) && a->sanitize != 0 &&
+            t[i].kind != FUIN_WIPE_KIND_DEVICE) {
+            fuin_cli_error(CMD, a->targets[i], "--method %s erases block devices only",
+                           a->method);
+            rc = FUIN_EXIT_USAGE;
+            goto done;
+        }
+        if (s == FUIN_OK && t[i].kind == FUIN_WIPE_KIND_DEVICE) {
+            /* Asks the device (nvme id-ctrl, hdparm -I); writes nothing. */
+            char serr[512];
+            fuin_sanitize_options so;
+            fuin_sanitize_options_init(&so);
+            serr[0] = '\0';
+            if (fuin_sanitize_probe(&t[i], &so, &sup[i], serr, sizeof serr) != FUIN_OK)
+                memset(&sup[i], 0, sizeof sup[i]);
+        }
         if (s == FUIN_OK || s == FUIN_E_POLICY) {
             snprintf(t[i].path, sizeof t[i].path, "%s", a->targets[i]);
-            describe(&t[i], &o);
-            if (s == FUIN_E_POLICY) {
+            if (s == FUIN_E_POLICY && t[i].refuse_reason[0] == '\0')
+                snprintf(t[i].refuse_reason, sizeof t[i].refuse_reason, "%.200s", err);
+            if (s == FUIN_E_POLICY)
                 t[i].refused = 1;
+            describe(a, &t[i], &o,
+                     s == FUIN_OK && t[i].kind == FUIN_WIPE_KIND_DEVICE ? &sup[i] : NULL);
+            if (s == FUIN_E_POLICY) {
                 fuin_cli_error(CMD, a->targets[i], "refused: %s",
-                               fuin_cli_msg(t[i].refuse_reason[0] ? t[i].refuse_reason : err, s));
+                               fuin_cli_msg(t[i].refuse_reason, s));
                 any_refused = 1;
+            } else if ((a->sanitize != 0 && check_sanitize(a, &t[i], &sup[i]) != 0) ||
+                       check_policy(a, pol, w.label, &t[i], &o) != 0) {
+                t[i].refused = 1;
+                any_refused = 1;
+                (void)fuin_wipe_device_close(dev[i]);
+                dev[i] = NULL;
             }
             continue;
         }
@@ -545,21 +706,32 @@ static int run(const wipe_args *a)
         goto done;
     if ((rc = ledger_preflight(&w)) != 0)
         goto done;
-    if (a->approval != NULL && (rc = check_approval(a, w.sk, w.approver)) != 0)
+    if (a->approval != NULL && (rc = fuin_cli_disposal_approval(CMD, store, a->approval, a->asset, w.sk,
+                                                                 w.approver)) != 0)
         goto done;
     rc = any_refused ? FUIN_EXIT_REFUSED : 0;
     for (int i = 0; i < a->n_targets; i++) {
         int r;
         if (t[i].refused)
             continue;
-        r = wipe_one(&w, &t[i], o);
+        w.sup = &sup[i];
+        r = wipe_one(&w, &t[i], dev[i], o);
+        (void)fuin_wipe_device_close(dev[i]);
+        dev[i] = NULL;
         if (r != 0 && (rc == 0 || r > rc))
             rc = r;
     }
 done:
+    if (dev != NULL)
+        for (int i = 0; i < a->n_targets; i++)
+            (void)fuin_wipe_device_close(dev[i]);
+    free(dev);
+    free(sup);
     free(t);
     free(w.ledger);
     fuin_seckey_free(w.sk);
+    fuin_policy_free(pol);
+    fuin_store_free(store);
     return rc;
 }
 

@@ -1253,3 +1253,43 @@ int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
     free(comment);
     return rc;
 }
+
+int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
+                               const char *request, const char *asset,
+                               const fuin_seckey *sk,
+                               char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4])
+{
+    fuin_cli_request rq;
+    fuin_pubkey pk;
+    int rc;
+
+    memset(&rq, 0, sizeof rq);
+    if (store == NULL) {
+        fuin_cli_error(cmd, request, "--approval needs a trust store; give --store DIR");
+        return FUIN_EXIT_USAGE;
+    }
+    if ((rc = fuin_cli_request_check(cmd, store, request, &rq)) != 0)
+        goto done;
+    fuin_seckey_public(sk, &pk);
+    if (memcmp(pk.keyid, rq.keyid, FUIN_KEYID_BYTES) != 0) {
+        fuin_cli_error(cmd, request,
+                       "request is by %s, not by this operator; nothing done",
+                       rq.requester);
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    if (asset == NULL || strcmp(asset, rq.asset) != 0) {
+        fuin_cli_error(cmd, request,
+                       "request is for asset %s, not --asset %s; nothing done",
+                       rq.asset, asset ? asset : "(none)");
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    if ((rc = fuin_cli_approval_check(cmd, store, request, &rq, approver)) != 0)
+        goto done;
+    fprintf(stderr, "fuin: %s: %s: disposal of %s approved by %s\n", cmd, request,
+            rq.asset, approver);
+done:
+    fuin_cli_request_clear(&rq);
+    return rc;
+}

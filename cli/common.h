@@ -216,4 +216,13 @@ void fuin_cli_request_clear(fuin_cli_request *rq);
 int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
                             const char *path, const fuin_cli_request *rq,
                             char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
+/* Separation of duties for a disposal (wipe or destruction): REQUEST was
+ * made by this operator (key sk) for `asset`, and approved by a certified
+ * manager who is someone else.  Checked before anything is done; prints
+ * "disposal of ASSET approved by NAME (KEYID)" on success.  0 or an exit
+ * code after printing. */
+int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
+                               const char *request, const char *asset,
+                               const fuin_seckey *sk,
+                               char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
 #endif

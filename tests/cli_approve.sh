@@ -141,5 +141,134 @@ cp req.approval.good req.approval
 run ledger verify --dir op L
 expect_rc 0 "ledger verifies"
 
+# ---- physical destruction is disposal of media too: same rules
+cp L L.pre
+run ledger record-destruction --asset PC-0042 --how 'crushed' --class C2 --ledger L \
+    --dir op --passphrase-file pw
+expect_rc 1 "destruction of 機密性2 media without approval"
+check "destruction without approval: rule named" grep -q '\[class.C2\] wipe_approval = required' err
+check "destruction without approval: no record" cmp -s L L.pre
+run ledger record-destruction --asset PC-9999 --how 'crushed' --approval req --store store \
+    --ledger L --dir op --passphrase-file pw
+expect_rc 1 "destruction with an approval for another asset"
+check "destruction, wrong asset: no record" cmp -s L L.pre
+run ledger record-destruction --asset PC-0042 --how 'crushed' --approval req --store store \
+    --ledger L --dir staff2 --passphrase-file pw
+expect_rc 1 "destruction recorded by someone other than the requester"
+check "destruction, other operator: no record" cmp -s L L.pre
+run ledger record-destruction --asset PC-0042 --how 'crushed' --approval req --store store \
+    --ledger L --dir op --passphrase-file pw
+expect_rc 0 "destruction with approval"
+check "destruction: one record added" test "$(wc -l <L)" -eq $(($(wc -l <L.pre) + 1))
+tail -n1 L >last
+check "destruction record: approver" grep -qE '"approver":"管理 花子 \([0-9A-F]{16}\)"' last
+check "destruction record: category Destroy" grep -q '"category":"Destroy"' last
+run ledger verify --dir op L
+expect_rc 0 "ledger verifies after the destruction"
+
+# ---- a revoked or expired manager cannot approve (issue 4)
+# Every refusal below happens before anything is erased: the canary file
+# keeps its bytes and the ledger stays exactly as it was.
+cp L L.before
+MGRKEY=$(sed -n 's/^minisign-key-id: //p' mgr/card.pub)
+check "manager key id read" test "${#MGRKEY}" -eq 16
+
+# (b) approved while the manager was valid, then the manager is revoked:
+# the approval no longer counts.
+run ciso revoke "$MGRKEY" --reason 'left the office' --dir ciso --passphrase-file pw
+expect_rc 0 "revoke the manager"
+cp ciso/revoked.txt ciso/revoked.txt.minisig store/
+printf 'SECRET-CANARY-3\n' > t3
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes t3
+expect_rc 1 "wipe with an approval by a since revoked manager"
+check "revoked approver: file intact" test "$(cat t3)" = SECRET-CANARY-3
+check "revoked approver: no record appended" cmp -s L L.before
+check "revoked approver: the approver's key is named" grep -q "approver key $MGRKEY" err
+
+# (a) the revoked manager approves a new request: refused, nothing written.
+run request disposal --asset PC-0043 --class C3 --reason 'repair' \
+    --dir op --passphrase-file pw -o req3
+expect_rc 0 "request disposal of PC-0043"
+run approve req3 --dir mgr --passphrase-file pw --store store
+expect_rc 1 "approve by a revoked manager (certificate in DIR)"
+check "revoked manager: says revoked, when and why" \
+    grep -Eq "key $MGRKEY revoked on [0-9T:-]+Z: left the office" err
+check "revoked manager: no approval written" test ! -e req3.approval
+# Without card.cert in DIR the certificate comes from the store, where a
+# revoked key has no valid certificate either.
+mv mgr/card.cert mgr/card.cert.off
+run approve req3 --dir mgr --passphrase-file pw --store store
+expect_rc 1 "approve by a revoked manager (certificate from the store)"
+check "revoked manager, store: no valid certificate" grep -q "your key $MGRKEY has no valid certificate" err
+check "revoked manager, store: no approval written" test ! -e req3.approval
+mv mgr/card.cert.off mgr/card.cert
+
+# (c) an expired manager certificate: valid for two seconds, used after.
+run key new --name '期限 切子' --dir mgr2 --passphrase-file pw
+expect_rc 0 "key new short-lived manager"
+SHORT=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
+run ciso certify mgr2/card.pub -o store/certs/mgr2.cert --role manager \
+    --until "$SHORT" --dir ciso --passphrase-file pw
+expect_rc 0 "certify a manager for two seconds"
+cp store/certs/mgr2.cert mgr2/card.cert
+cp store/certs/mgr2.cert.minisig mgr2/card.cert.minisig
+sleep 3
+run approve req3 --dir mgr2 --passphrase-file pw --store store
+expect_rc 1 "approve by a manager whose certificate expired"
+check "expired manager: says expired" grep -Eq "certificate expired on $SHORT" err
+check "expired manager: no approval written" test ! -e req3.approval
+mv mgr2/card.cert mgr2/card.cert.off
+run approve req3 --dir mgr2 --passphrase-file pw --store store
+expect_rc 1 "approve by an expired manager (certificate from the store)"
+check "expired manager, store: no approval written" test ! -e req3.approval
+mv mgr2/card.cert.off mgr2/card.cert
+
+# (c') approved while valid, wiped after the manager's certificate ended:
+# faketime moves the wipe 60 days on, past the manager's 30 days but
+# within the operator's 300.  faketime works by LD_PRELOAD, which
+# AddressSanitizer refuses unless told not to check the link order.
+if command -v faketime >/dev/null; then
+    run key new --name '作業 四郎' --dir op4 --passphrase-file pw
+    expect_rc 0 "key new long-lived operator"
+    run key new --name '管理 五郎' --dir mgr5 --passphrase-file pw
+    expect_rc 0 "key new 30-day manager"
+    run ciso certify op4/card.pub -o store/certs/op4.cert --role staff \
+        --until "$(date -u -d '+300 days' +%Y-%m-%d)" --dir ciso --passphrase-file pw
+    expect_rc 0 "certify the operator for 300 days"
+    run ciso certify mgr5/card.pub -o store/certs/mgr5.cert --role manager \
+        --until "$(date -u -d '+30 days' +%Y-%m-%d)" --dir ciso --passphrase-file pw
+    expect_rc 0 "certify the manager for 30 days"
+    run request disposal --asset PC-0044 --class C2 --reason 'lease return' \
+        --dir op4 --passphrase-file pw -o req4
+    expect_rc 0 "request disposal of PC-0044"
+    run approve req4 --dir mgr5 --passphrase-file pw --store store
+    expect_rc 0 "approve by the 30-day manager while valid"
+    printf 'SECRET-CANARY-4\n' > t4
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        faketime -f '+60d' "$FUIN" wipe --approval req4 --store store --asset PC-0044 \
+        --ledger L --dir op4 --passphrase-file pw --yes t4 </dev/null >out 2>err
+    rc=$?
+    expect_rc 1 "wipe after the approver's certificate expired"
+    check "expired approver: file intact" test "$(cat t4)" = SECRET-CANARY-4
+    check "expired approver: no record appended" cmp -s L L.before
+    check "expired approver: the approver is named" grep -q 'approver key' err
+    # The same approval, today, is good (so the refusal above is the
+    # expiry and nothing else).
+    run wipe --approval req4 --store store --asset PC-0044 --ledger L --dir op4 \
+        --passphrase-file pw --yes t4
+    expect_rc 0 "the same approval while the approver is valid"
+    check "valid approver: file wiped" test ! -e t4
+else
+    echo "SKIP: faketime not installed: the approval-outlived-by-expiry case was not run"
+fi
+
+if [ -e op4/sign.pub ]; then
+    run ledger verify --dir op --key op4/sign.pub L
+else
+    run ledger verify --dir op L
+fi
+expect_rc 0 "ledger still verifies"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

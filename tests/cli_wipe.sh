@@ -54,15 +54,16 @@ check "5 canaries counted" test "$ncan" -eq 5
 dev=$(losetup -f --show img) || { echo "SKIP: losetup failed (no loop devices?)"; exit 77; }
 loops+=("$dev")
 
-out=$("$FUIN" wipe --dry-run "$dev" 2>&1); rc=$?
+out=$("$FUIN" wipe --class C1 --dry-run "$dev" 2>&1); rc=$?
 check "dry-run exit 0" test "$rc" -eq 0
 check "dry-run shows model" grep -q 'model:' <<<"$out"
 check "dry-run shows size" grep -q "size:  *$size bytes" <<<"$out"
 check "dry-run says Clear" grep -q 'category:     Clear' <<<"$out"
 check "dry-run says transport loop" grep -q 'transport:    loop' <<<"$out"
+check "dry-run shows the policy verdict" grep -q '^  policy:       allowed for C1-I1-A1$' <<<"$out"
 check "dry-run never says Purge as category" bash -c "! grep -q 'category: *Purge' <<<\"\$1\"" _ "$out"
 
-setsid "$FUIN" wipe --dir K --passphrase-file pw --ledger L "$dev" </dev/null >/dev/null 2>err; rc=$?
+setsid "$FUIN" wipe --class C1 --dir K --passphrase-file pw --ledger L "$dev" </dev/null >/dev/null 2>err; rc=$?
 check "no tty, no --yes: exit 2" test "$rc" -eq 2
 check "no tty message" grep -q 'no terminal to confirm on; use --yes' err
 ncan=$(grep -ao 'FUIN-CANARY-[0-9]*' img | wc -l)
@@ -76,7 +77,7 @@ if command -v python3 >/dev/null && [ -f "$pty" ]; then
     base=${dev##*/}
     python3 "$pty" --timeout 30 --out out --err err --transcript tr \
         --answer "Type the target's name \\($base\\) to confirm" wrongname -- \
-        "$FUIN" wipe --dir K --passphrase-file pw --ledger L "$dev"; rc=$?
+        "$FUIN" wipe --class C1 --dir K --passphrase-file pw --ledger L "$dev"; rc=$?
     check "wrong confirmation exit 1" test "$rc" -eq 1
     check "wrong confirmation says not confirmed" grep -q 'not confirmed' err
     check "wrong confirmation: canaries intact" test "$(grep -ao 'FUIN-CANARY-[0-9]*' img | wc -l)" -eq 5
@@ -85,7 +86,7 @@ else
     echo "note: python3 or pty_drive.py missing: terminal confirmation not tested"
 fi
 
-"$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L --asset A-1 --class C2 "$dev" >out 2>err; rc=$?
+"$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L --asset A-1 --class C1 "$dev" >out 2>err; rc=$?
 check "device wipe exit 0" test "$rc" -eq 0
 check "device wipe says wiped" grep -q "^$dev: wiped: $size bytes written, $size verified, Clear" out
 sync
@@ -97,7 +98,80 @@ check "ledger verify 1 record" test "$out" = "L: OK: 1 records"
 out=$("$FUIN" ledger show L); rc=$?
 check "ledger show exit 0" test "$rc" -eq 0
 check "ledger show lists the device wipe" grep -qP "^1\t.*\tテスト 担当\tA-1\tdevice $dev\tchacha20-1pass\tClear\tsuccess$" <<<"$out"
-check "record has class C2" grep -q '"class":"C2-I1-A1"\|"class":"C2' L
+check "record has class C1" grep -q '"class":"C1-I1-A1"' L
+
+# The policy decides what each class needs (built-in default): media of
+# 機密性2 or more, and unlabelled media (counted as 機密性2), need an
+# approved disposal request and full verification; files need no approval.
+printf 'FUIN-CANARY-policy' | dd of=img bs=1 seek=3000000 conv=notrunc status=none
+n_before=$(wc -l <L)
+"$FUIN" wipe --dry-run "$dev" >out 2>err; rc=$?
+check "unlabelled device dry-run refused exit 1" test "$rc" -eq 1
+check "unlabelled device: rule named" grep -q "fuin: wipe: $dev: policy: built-in default: \[class.C2\] wipe_approval = required" err
+check "unlabelled device: counted as 機密性2" grep -q 'unlabelled media count as 機密性2' err
+check "unlabelled device: REFUSED shown" grep -q '^  REFUSED:      policy: ' out
+"$FUIN" wipe --yes --class C2 --dir K --passphrase-file pw --ledger L "$dev" >out 2>err; rc=$?
+check "C2 device without approval exit 1" test "$rc" -eq 1
+check "C2 device without approval: one line" test "$(wc -l <err)" -eq 1
+check "C2 device without approval: canary intact" test "$(grep -ac FUIN-CANARY-policy img)" -eq 1
+check "C2 device without approval: no record" test "$(wc -l <L)" -eq "$n_before"
+"$FUIN" wipe --yes --class C3 --verify sample=50 --dir K --passphrase-file pw --ledger L "$dev" >out 2>err; rc=$?
+check "C3 device sample verify exit 1" test "$rc" -eq 1
+check "C3 device sample verify: verify rule first" grep -q 'built-in default: \[class.C3\] wipe_verify = full' err
+check "C3 device sample verify: canary intact" test "$(grep -ac FUIN-CANARY-policy img)" -eq 1
+echo secret > pf1
+"$FUIN" wipe --yes --class C2 --verify sample=10 --dir K --passphrase-file pw --ledger L pf1 >out 2>err; rc=$?
+check "C2 file with sample verify exit 1" test "$rc" -eq 1
+check "C2 file with sample verify: rule" grep -q 'wipe_verify = full' err
+check "C2 file with sample verify: file kept" test -e pf1
+"$FUIN" wipe --yes --class C2 --dir K --passphrase-file pw --ledger L pf1 >out 2>err; rc=$?
+check "C2 file, full verify, no approval: exit 0" test "$rc" -eq 0
+check "C2 file wiped" test ! -e pf1
+check "C2 file: record added" test "$(wc -l <L)" -eq $((n_before + 1))
+
+# The device's own erase commands: listed with what the device supports,
+# refused where it does not, and a failing one is recorded as a failure.
+printf 'FUIN-CANARY-sanitize' | dd of=img bs=1 seek=4000000 conv=notrunc status=none
+n_before=$(wc -l <L)
+"$FUIN" wipe --dry-run --class C1 "$dev" >out 2>err; rc=$?
+check "dry-run lists the erase commands" grep -q "^  erase commands (the device's own):$" out
+check "dry-run: secure discard unknown" grep -qE '^    secure-discard +unknown: ' out
+check "dry-run: NVMe commands not on loop" grep -q '^    no: nvme-sanitize-crypto, nvme-sanitize-block, nvme-sanitize-overwrite, nvme-format-crypto, nvme-format-user: transport loop is not NVMe$' out
+check "dry-run: ATA commands not on loop" grep -q '^    no: ata-sanitize-crypto, .*: transport loop has no ATA commands$' out
+"$FUIN" wipe --yes --class C1 --method nvme-sanitize-crypto --dir K --passphrase-file pw --ledger L "$dev" >out 2>err; rc=$?
+check "unsupported erase command exit 1" test "$rc" -eq 1
+check "unsupported erase command: why" grep -q "fuin: wipe: $dev: refused: nvme-sanitize-crypto: transport loop is not NVMe" err
+check "unsupported erase command: shown as Purge" grep -q '^  category:     Purge$' out
+"$FUIN" wipe --yes --class C1 --method secure-discard --dir K --passphrase-file pw --ledger L "$dev" >out 2>err; rc=$?
+check "undetectable erase command without --force-sanitize exit 1" test "$rc" -eq 1
+check "undetectable: says how to force" grep -q -- '--force-sanitize runs it anyway' err
+check "undetectable: the command is shown" grep -q "^  runs:         blkdiscard --secure --force $dev$" out
+check "erase commands refused: canary intact" test "$(grep -ac FUIN-CANARY-sanitize img)" -eq 1
+check "erase commands refused: no record" test "$(wc -l <L)" -eq "$n_before"
+if command -v blkdiscard >/dev/null; then
+    # A loop device has no secure discard: the kernel says no.
+    "$FUIN" wipe --yes --class C1 --method secure-discard --force-sanitize --dir K \
+        --passphrase-file pw --ledger L "$dev" >out 2>err; rc=$?
+    check "failing erase command exit 4" test "$rc" -eq 4
+    check "failing erase command: message" grep -q "fuin: wipe: $dev: wipe failed: .*secure-discard" err
+    tail -n1 L >last
+    check "failing erase command recorded as failure" grep -q '"result":"failure"' last
+    check "failing erase command: method recorded" grep -q '"method":"secure-discard"' last
+    check "failing erase command: no pattern" grep -q '"pattern":null' last
+    check "failing erase command: nothing verified" grep -q '"verify":{"bytes":0,"mode":"none"}' last
+    check "failing erase command: canary intact" test "$(grep -ac FUIN-CANARY-sanitize img)" -eq 1
+    out=$("$FUIN" ledger verify --dir K L 2>&1); rc=$?
+    check "ledger verifies after a failed erase command" test "$rc" -eq 0
+else
+    echo "note: blkdiscard missing: failing erase command not tested"
+fi
+echo x >sf
+"$FUIN" wipe --yes --method ata-security-erase sf >/dev/null 2>err; rc=$?
+check "erase command on a file exit 2" test "$rc" -eq 2 -a -e sf
+"$FUIN" wipe --yes --method nvme-format-user --passes 2 "$dev" >/dev/null 2>err; rc=$?
+check "erase command with --passes exit 2" test "$rc" -eq 2
+"$FUIN" wipe --yes --force-sanitize "$dev" >/dev/null 2>err; rc=$?
+check "--force-sanitize without an erase command exit 2" test "$rc" -eq 2
 
 # Zero method with sample verify, then the image holds only zeros.
 printf 'FUIN-CANARY-again' | dd of=img bs=1 seek=1000000 conv=notrunc status=none
@@ -105,9 +179,9 @@ printf 'FUIN-CANARY-again' | dd of=img bs=1 seek=1000000 conv=notrunc status=non
 if command -v python3 >/dev/null && [ -f "$pty" ]; then
     python3 "$pty" --timeout 60 --out out --err err \
         --answer "Type the target's name \\(${dev##*/}\\) to confirm" "${dev##*/}" -- \
-        "$FUIN" wipe --method zero --verify sample=10 --dir K --passphrase-file pw --ledger L "$dev"; rc=$?
+        "$FUIN" wipe --class C1 --method zero --verify sample=10 --dir K --passphrase-file pw --ledger L "$dev"; rc=$?
 else
-    "$FUIN" wipe --yes --method zero --verify sample=10 --dir K --passphrase-file pw --ledger L "$dev" >/dev/null 2>&1; rc=$?
+    "$FUIN" wipe --class C1 --yes --method zero --verify sample=10 --dir K --passphrase-file pw --ledger L "$dev" >/dev/null 2>&1; rc=$?
 fi
 check "zero wipe exit 0" test "$rc" -eq 0
 check "image is all zeros" cmp -s img <(head -c "$size" /dev/zero)
@@ -121,11 +195,11 @@ if command -v mkfs.ext4 >/dev/null; then
     mkdir m && mount "$dev2" m && mnt=$tmp/m
     if [ -n "$mnt" ]; then
         n_before=$(wc -l <L)
-        "$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L "$dev2" >out 2>err; rc=$?
+        "$FUIN" wipe --class C1 --yes --dir K --passphrase-file pw --ledger L "$dev2" >out 2>err; rc=$?
         check "mounted device refused exit 1" test "$rc" -eq 1
         check "refusal names the mount" grep -q "refused: .*mount" err
         check "refused target gets no record" test "$(wc -l <L)" -eq "$n_before"
-        out=$("$FUIN" wipe --dry-run "$dev2" 2>&1); rc=$?
+        out=$("$FUIN" wipe --class C1 --dry-run "$dev2" 2>&1); rc=$?
         check "dry-run of mounted device exit 1" test "$rc" -eq 1
         check "dry-run shows REFUSED" grep -q 'REFUSED:' <<<"$out"
         # A canary file on the mounted ext4, wiped as a file.
@@ -166,7 +240,7 @@ check "--force wipes hard-linked file" test "$rc" -eq 0 -a ! -e hl
 truncate -s 4M ro.img
 if rodev=$(losetup -r -f --show ro.img); then
     loops+=("$rodev")
-    "$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L "$rodev" >/dev/null 2>err; rc=$?
+    "$FUIN" wipe --class C1 --yes --dir K --passphrase-file pw --ledger L "$rodev" >/dev/null 2>err; rc=$?
     check "failed wipe exit 4" test "$rc" -eq 4
     check "failed wipe message" grep -q 'wipe failed: .*write failed' err
     tail -n1 L >last
@@ -184,7 +258,13 @@ check "directory files gone, directories kept" test ! -e d/a -a ! -e d/sub/b -a 
 check "directory record success" grep -q '"result":"success"' <(tail -n1 L)
 
 # Physical destruction.
+cp L L.pre
 "$FUIN" ledger record-destruction --asset PC-9 --how 'drill through platters' --witness 'W 立会' \
+    --dir K --passphrase-file pw --ledger L >out 2>err; rc=$?
+check "unlabelled destruction without approval exit 1" test "$rc" -eq 1
+check "unlabelled destruction: rule named" grep -q 'fuin: ledger: PC-9: policy: built-in default: \[class.C2\] wipe_approval = required' err
+check "unlabelled destruction: no record" cmp -s L L.pre
+"$FUIN" ledger record-destruction --asset PC-9 --how 'drill through platters' --witness 'W 立会' --class C1 \
     --dir K --passphrase-file pw --ledger L >out 2>&1; rc=$?
 check "record-destruction exit 0" test "$rc" -eq 0
 tail -n1 L >last
@@ -232,7 +312,7 @@ out=$("$FUIN" ledger verify --dir K L.torn 2>&1); rc=$?
 check "torn ledger exit 1" test "$rc" -eq 1
 check "torn ledger reported" grep -qi 'torn' <<<"$out"
 printf 'FUIN-CANARY-torn' | dd of=img bs=1 seek=2000000 conv=notrunc status=none
-"$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L.torn "$dev" >/dev/null 2>err; rc=$?
+"$FUIN" wipe --class C1 --yes --dir K --passphrase-file pw --ledger L.torn "$dev" >/dev/null 2>err; rc=$?
 check "wipe with a torn ledger exit 3" test "$rc" -eq 3
 check "torn ledger refusal message" grep -q 'ledger cannot take a record, nothing wiped' err
 check "torn ledger: nothing wiped" test "$(grep -ac FUIN-CANARY-torn img)" -eq 1
@@ -264,7 +344,7 @@ wait_started() {
 cp L L.int
 n_before=$(wc -l <L.int)
 plant0
-"$FUIN" wipe --yes --passes 64 --dir K --passphrase-file pw --ledger L.int "$dev" >/dev/null 2>err &
+"$FUIN" wipe --class C1 --yes --passes 64 --dir K --passphrase-file pw --ledger L.int "$dev" >/dev/null 2>err &
 pid=$!
 wait_started
 kill -INT "$pid"
@@ -276,7 +356,7 @@ out=$("$FUIN" ledger verify --dir K L.int 2>&1); rc=$?
 check "SIGINT: ledger verifies" test "$rc" -eq 0 -a "$out" = "L.int: OK: $((n_before + 1)) records"
 cp L L.kill
 plant0
-"$FUIN" wipe --yes --passes 64 --dir K --passphrase-file pw --ledger L.kill "$dev" >/dev/null 2>&1 &
+"$FUIN" wipe --class C1 --yes --passes 64 --dir K --passphrase-file pw --ledger L.kill "$dev" >/dev/null 2>&1 &
 pid=$!
 wait_started
 kill -KILL "$pid"
