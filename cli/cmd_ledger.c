@@ -482,11 +482,21 @@ static int cmd_destroy(const ledger_args *a)
         }
         r.label = &label;
     }
+    if (a->approval != NULL && a->class_text == NULL) {
+        if ((rc = fuin_cli_request_class(CMD, a->approval, &label)) != 0)
+            return rc;
+        r.label = &label;
+    }
     /* Destruction is disposal of media: the policy's rules for the class
      * (approval, witness) apply before anything is asked or recorded. */
     if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
         (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
         goto done;
+    if (a->approval != NULL && store == NULL) {
+        fuin_cli_error(CMD, a->approval, "--approval needs a trust store; give --store DIR");
+        rc = FUIN_EXIT_USAGE;
+        goto done;
+    }
     err[0] = '\0';
     s = fuin_policy_check_wipe(pol, r.label, 1, 2, (int)FUIN_WIPE_DESTROY,
                                a->approval != NULL, a->witness != NULL, err,
@@ -500,7 +510,7 @@ static int cmd_destroy(const ledger_args *a)
         (rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &sk, name)) != 0)
         goto done;
     if (a->approval != NULL &&
-        (rc = fuin_cli_disposal_approval("ledger", store, a->approval, a->asset, sk,
+        (rc = fuin_cli_disposal_approval("ledger", store, a->approval, a->asset, r.label, sk,
                                          approver)) != 0)
         goto done;
     r.approver = approver[0] ? approver : NULL;

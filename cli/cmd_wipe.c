@@ -567,7 +567,7 @@ static int check_policy(const wipe_args *a, const fuin_policy *pol,
 }
 
 /* Whether the chosen device erase command can run on `t`: supported, or
- * undetectable / unsupported and --force-sanitize.  0, or 1 after marking
+ * undetectable and --force-sanitize.  0, or 1 after marking
  * the target refused and printing why. */
 static int check_sanitize(const wipe_args *a, fuin_wipe_target *t,
                           const fuin_sanitize_support *sup)
@@ -575,10 +575,17 @@ static int check_sanitize(const wipe_args *a, fuin_wipe_target *t,
     uint32_t bit = FUIN_SANITIZE_BIT(a->sanitize);
     const char *why = sup->why_not[a->sanitize][0] ? sup->why_not[a->sanitize]
                                                    : "not reported by the device";
-    if ((sup->supported & bit) || a->force_sanitize)
+    /* --force-sanitize only for what cannot be detected (as the library
+     * does): never past a "no" the device or the probe gave. */
+    if (t->is_partition)
+        snprintf(t->refuse_reason, sizeof t->refuse_reason,
+                 "%s: %s is a partition; device erase commands erase the whole disk "
+                 "(/dev/%s)", a->method, t->path, t->disk);
+    else if ((sup->supported & bit) || (a->force_sanitize && (sup->unknown & bit)))
         return 0;
-    snprintf(t->refuse_reason, sizeof t->refuse_reason, "%s: %s%s", a->method, why,
-             (sup->unknown & bit) ? " (--force-sanitize runs it anyway)" : "");
+    else
+        snprintf(t->refuse_reason, sizeof t->refuse_reason, "%s: %s%s", a->method, why,
+                 (sup->unknown & bit) ? " (--force-sanitize runs it anyway)" : "");
     printf("  REFUSED:      %s\n", t->refuse_reason);
     fflush(stdout);
     fuin_cli_error(CMD, t->path, "refused: %s", t->refuse_reason);
@@ -613,9 +620,22 @@ static int run(wipe_args *a)
         }
         w.label = &label;
     }
+    /* With an approval the class is the request's: taken from it when
+     * --class is absent (the signature is checked later, before anything
+     * is erased, and the class compared again). */
+    if (a->approval != NULL && a->class_text == NULL) {
+        if ((rc = fuin_cli_request_class(CMD, a->approval, &label)) != 0)
+            return rc;
+        w.label = &label;
+    }
     if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
         (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
         goto done;
+    if (a->approval != NULL && store == NULL) {
+        fuin_cli_error(CMD, a->approval, "--approval needs a trust store; give --store DIR");
+        rc = FUIN_EXIT_USAGE;
+        goto done;
+    }
     t = calloc((size_t)a->n_targets, sizeof *t);
     dev = calloc((size_t)a->n_targets, sizeof *dev);
     sup = calloc((size_t)a->n_targets, sizeof *sup);
@@ -650,6 +670,15 @@ static int run(wipe_args *a)
             serr[0] = '\0';
             if (fuin_sanitize_probe(&t[i], &so, &sup[i], serr, sizeof serr) != FUIN_OK)
                 memset(&sup[i], 0, sizeof sup[i]);
+        }
+        /* Another name would keep the data reachable: a refusal, decided
+         * here so that it is not recorded as a failed wipe. */
+        if (s == FUIN_OK && t[i].kind == FUIN_WIPE_KIND_FILE && t[i].nlink > 1 &&
+            !a->force) {
+            snprintf(t[i].refuse_reason, sizeof t[i].refuse_reason,
+                     "it has %lu hard links: the data stays reachable through the "
+                     "others (--force wipes it anyway)", t[i].nlink);
+            s = FUIN_E_POLICY;
         }
         if (s == FUIN_OK || s == FUIN_E_POLICY) {
             snprintf(t[i].path, sizeof t[i].path, "%s", a->targets[i]);
@@ -706,7 +735,7 @@ static int run(wipe_args *a)
         goto done;
     if ((rc = ledger_preflight(&w)) != 0)
         goto done;
-    if (a->approval != NULL && (rc = fuin_cli_disposal_approval(CMD, store, a->approval, a->asset, w.sk,
+    if (a->approval != NULL && (rc = fuin_cli_disposal_approval(CMD, store, a->approval, a->asset, w.label, w.sk,
                                                                  w.approver)) != 0)
         goto done;
     rc = any_refused ? FUIN_EXIT_REFUSED : 0;

@@ -1193,7 +1193,8 @@ int fuin_cli_request_check(const char *cmd, const fuin_store *store,
     if (rq->len < pos || memcmp(rq->text, header, pos) != 0 ||
         request_field(rq->text, rq->len, &pos, "asset", rq->asset, sizeof rq->asset) ||
         rq->asset[0] == '\0' ||
-        request_field(rq->text, rq->len, &pos, "class", buf, sizeof buf) ||
+        request_field(rq->text, rq->len, &pos, "class", rq->class_text,
+                      sizeof rq->class_text) ||
         request_field(rq->text, rq->len, &pos, "reason", buf, sizeof buf) ||
         request_field(rq->text, rq->len, &pos, "requester", buf, sizeof buf) ||
         request_field(rq->text, rq->len, &pos, "requester-key-id", buf, sizeof buf) ||
@@ -1254,13 +1255,39 @@ int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
     return rc;
 }
 
+int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out)
+{
+    static const char header[] = "fuin-disposal-request: 1\n";
+    char *text = NULL, asset[FUIN_TEXT_MAX], cls[FUIN_TEXT_MAX], err[256];
+    size_t len = 0, pos = sizeof header - 1;
+    fuin_status s;
+    int rc;
+    if ((rc = fuin_cli_read_file(cmd, path, FUIN_CLI_REQUEST_MAX, &text, &len, NULL)) != 0)
+        return rc;
+    if (len < pos || memcmp(text, header, pos) != 0 ||
+        request_field(text, len, &pos, "asset", asset, sizeof asset) ||
+        request_field(text, len, &pos, "class", cls, sizeof cls)) {
+        free(text);
+        fuin_cli_error(cmd, path, "not a valid disposal request");
+        return FUIN_EXIT_FORMAT;
+    }
+    free(text);
+    err[0] = '\0';
+    if ((s = fuin_label_parse(cls, out, err, sizeof err)) != FUIN_OK) {
+        fuin_cli_error(cmd, path, "request class: %s", fuin_cli_msg(err, s));
+        return FUIN_EXIT_FORMAT;
+    }
+    return 0;
+}
+
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *request, const char *asset,
-                               const fuin_seckey *sk,
+                               const fuin_label *label, const fuin_seckey *sk,
                                char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4])
 {
     fuin_cli_request rq;
     fuin_pubkey pk;
+    char lt[FUIN_TEXT_MAX];
     int rc;
 
     memset(&rq, 0, sizeof rq);
@@ -1282,6 +1309,18 @@ int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
         fuin_cli_error(cmd, request,
                        "request is for asset %s, not --asset %s; nothing done",
                        rq.asset, asset ? asset : "(none)");
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    /* The approval is for the class the manager saw: a 機密性3 request
+     * cannot be carried out as 機密性1 to dodge that class's rules. */
+    lt[0] = '\0';
+    if (label != NULL)
+        (void)fuin_label_format(label, lt, sizeof lt);
+    if (strcmp(lt, rq.class_text) != 0) {
+        fuin_cli_error(cmd, request,
+                       "request is for class %s, not --class %s; nothing done",
+                       rq.class_text, lt[0] ? lt : "(none)");
         rc = FUIN_EXIT_REFUSED;
         goto done;
     }

@@ -203,8 +203,14 @@ typedef struct {
     size_t len;
     char asset[FUIN_TEXT_MAX];
     char requester[FUIN_TEXT_MAX];  /* the certificate's name             */
+    char class_text[FUIN_TEXT_MAX]; /* canonical label, as requested      */
     uint8_t keyid[FUIN_KEYID_BYTES];
 } fuin_cli_request;
+/* The class a disposal REQUEST names, read WITHOUT checking its signature
+ * (so that the policy can be asked before any key is loaded; the request
+ * is verified, and the class compared again, by
+ * fuin_cli_disposal_approval).  0 or an exit code after printing. */
+int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out);
 /* Read and check REQUEST and REQUEST.minisig against the store.  0 or an
  * exit code after printing (a check that says no is exit 1). */
 int fuin_cli_request_check(const char *cmd, const fuin_store *store,
@@ -217,12 +223,13 @@ int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
                             const char *path, const fuin_cli_request *rq,
                             char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
 /* Separation of duties for a disposal (wipe or destruction): REQUEST was
- * made by this operator (key sk) for `asset`, and approved by a certified
+ * made by this operator (key sk) for `asset` and class `label` (the
+ * request's class must be exactly this one), and approved by a certified
  * manager who is someone else.  Checked before anything is done; prints
  * "disposal of ASSET approved by NAME (KEYID)" on success.  0 or an exit
  * code after printing. */
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *request, const char *asset,
-                               const fuin_seckey *sk,
+                               const fuin_label *label, const fuin_seckey *sk,
                                char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
 #endif

@@ -1790,8 +1790,12 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
         }
         s = &own;
     }
+    /* Force lifts only "cannot tell" (secure discard): a method the probe
+     * found unsupported or unsafe (other NVMe namespaces, a frozen or
+     * enabled security state, a sanitize already running) stays refused. */
     if (!(s->supported & FUIN_SANITIZE_BIT(kind)) &&
-        !(c.o.flags & FUIN_SANITIZE_F_FORCE)) {
+        !((c.o.flags & FUIN_SANITIZE_F_FORCE) &&
+          (s->unknown & FUIN_SANITIZE_BIT(kind)))) {
         setmsg(res->message, sizeof res->message, "%s: %s: %s", name,
                  t->path,
                  s->why_not[kind][0] ? s->why_not[kind]

@@ -937,8 +937,8 @@ static fuin_status verify_pass(engine *e, const patgen *g, unsigned pass)
     if (o->verify == FUIN_WIPE_VERIFY_SAMPLE) {
         pl.units = (e->size + SAMPLE_UNIT - 1) / SAMPLE_UNIT;
         pl.k = (pl.units * o->sample_pct + 99) / 100;
-        if (pl.k < 1)
-            pl.k = 1;
+        if (pl.k < 2) /* the first and the last unit, always */
+            pl.k = 2;
         if (pl.k > pl.units)
             pl.k = pl.units;
         pl.sample = pl.k < pl.units;
@@ -1123,11 +1123,22 @@ fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
         close(fd);
         return FUIN_E_POLICY;
     }
-    st = fuin_wipe_target_probe(path, t, msg, sizeof msg);
-    if (st != FUIN_OK) {
-        seterr(err, errcap, "%s", msg);
-        close(fd);
-        return st;
+    {
+        unsigned ma = t->major, mi = t->minor;
+        st = fuin_wipe_target_probe(path, t, msg, sizeof msg);
+        if (st != FUIN_OK) {
+            seterr(err, errcap, "%s", msg);
+            close(fd);
+            return st;
+        }
+        /* The name must still lead to the device held (a by-id link can
+         * be re-pointed at any time). */
+        if (t->major != ma || t->minor != mi) {
+            seterr(err, errcap, "%s: the device changed while it was being opened",
+                   path);
+            close(fd);
+            return FUIN_E_POLICY;
+        }
     }
     if (ioctl(fd, BLKGETSIZE64, &size) != 0 || size == 0) {
         seterr(err, errcap, "%s: cannot read the device size%s", path,

@@ -98,6 +98,16 @@ check "wiped file gone" test ! -e t1
 run ledger show --json L
 expect_rc 0 "ledger show --json"
 check "ledger has the approver" grep -qE '"approver": ?"管理 花子 \([0-9A-F]{16}\)"' out
+check "the record has the request's class" grep -qE '"class": ?"C2-I2-A1"' out
+
+# The approval is for the class the manager saw: a different --class is
+# refused before anything is erased.
+printf 'SECRET-CANARY-C\n' > tc
+run wipe --approval req --store store --asset PC-0042 --class C1 --ledger L --dir op \
+    --passphrase-file pw --yes tc
+expect_rc 1 "wipe with --class other than the request's"
+check "other class: named" grep -q 'request is for class C2-I2-A1, not --class C1-I1-A1; nothing done' err
+check "other class: file intact" test "$(cat tc)" = SECRET-CANARY-C
 
 printf 'SECRET-CANARY-2\n' > t2
 run wipe --approval req --store store --asset PC-9999 --ledger L --dir op \
@@ -128,6 +138,7 @@ mv self.minisig req.approval
 run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
     --passphrase-file pw --yes t2
 expect_rc 1 "wipe with a self-made approval"
+check "self-made approval: why" grep -q 'req: approval: not a fuin approval' err
 check "self approval: file intact" test "$(cat t2)" = SECRET-CANARY-2
 cp req.approval.good req.approval
 

@@ -146,6 +146,9 @@ check "unsupported erase command: shown as Purge" grep -q '^  category:     Purg
 check "undetectable erase command without --force-sanitize exit 1" test "$rc" -eq 1
 check "undetectable: says how to force" grep -q -- '--force-sanitize runs it anyway' err
 check "undetectable: the command is shown" grep -q "^  runs:         blkdiscard --secure --force $dev$" out
+"$FUIN" wipe --yes --class C1 --method nvme-sanitize-crypto --force-sanitize --dir K --passphrase-file pw --ledger L "$dev" >out 2>err; rc=$?
+check "--force-sanitize never overrides a no: exit 1" test "$rc" -eq 1
+check "--force-sanitize never overrides a no: why" grep -q "refused: nvme-sanitize-crypto: transport loop is not NVMe" err
 check "erase commands refused: canary intact" test "$(grep -ac FUIN-CANARY-sanitize img)" -eq 1
 check "erase commands refused: no record" test "$(wc -l <L)" -eq "$n_before"
 if command -v blkdiscard >/dev/null; then
@@ -229,7 +232,10 @@ fi
 
 # Hard-linked file refused unless --force.
 echo data > hl; ln hl hl2
+n_before=$(wc -l <L)
 "$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L hl >/dev/null 2>err; rc=$?
+check "hard-linked file: refusal is not recorded" test "$(wc -l <L)" -eq "$n_before"
+check "hard-linked file: why" grep -q 'refused: it has 2 hard links' err
 check "hard-linked file refused exit 1" test "$rc" -eq 1
 check "hard-linked file kept" test -e hl
 "$FUIN" wipe --yes --force --dir K --passphrase-file pw --ledger L hl >/dev/null 2>&1; rc=$?

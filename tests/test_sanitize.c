@@ -1340,6 +1340,14 @@ static void test_run_refusals(void **state)
     assert_int_equal(fuin_sanitize_run(FUIN_SANITIZE_BLKDISCARD_SECURE, &t, &o, &r), FUIN_OK);
     assert_calls("blkdiscard [--secure] [--force] [" ATA_DEV "]\n");
     assert_int_equal(r.success, 1);
+    /* Force lifts only "cannot tell": a method the probe found unsupported
+     * (here: security frozen) stays refused, and nothing runs. */
+    reset_calls();
+    assert_int_equal(fuin_sanitize_run(FUIN_SANITIZE_ATA_SECURITY_ERASE, &t, &o, &r),
+                     FUIN_E_POLICY);
+    assert_calls(NULL);
+    assert_string_equal(r.message, "ata-security-erase: " ATA_DEV
+                                   ": ATA security is frozen: suspend and resume");
     /* Force does not override structural refusals. */
     reset_calls();
     t.refused = 1;

@@ -142,9 +142,11 @@ FUIN_EXPORT fuin_wipe_category fuin_sanitize_category_for(fuin_sanitize_kind kin
 typedef int (*fuin_sanitize_progress_fn)(void *ctx, fuin_sanitize_kind step,
                                          int percent);
 
-/* Run a method the probe did not report as supported (or could not tell
- * about) anyway.  Structural refusals (partition, mounted device, ...) are
- * not overridden. */
+/* Run a method whose support the probe could not tell (in
+ * fuin_sanitize_support.unknown: secure discard) anyway.  A method the
+ * probe found unsupported or unsafe (e.g. an NVMe sanitize that would also
+ * erase other namespaces, a frozen ATA security state) is never forced,
+ * nor are structural refusals (partition, mounted device, ...). */
 #define FUIN_SANITIZE_F_FORCE 1u
 
 typedef struct fuin_sanitize_support fuin_sanitize_support;
@@ -165,7 +167,8 @@ typedef struct {
     uint32_t overwrite_pattern;
     /* The probe result for this target.  NULL: fuin_sanitize_run probes
      * first.  When given, a method not in support->supported is refused
-     * before anything runs (unless FUIN_SANITIZE_F_FORCE). */
+     * before anything runs (unless it is in support->unknown and
+     * FUIN_SANITIZE_F_FORCE is set). */
     const fuin_sanitize_support *support;
     fuin_sanitize_progress_fn progress;
     void *progress_ctx;
