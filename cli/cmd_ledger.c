@@ -473,29 +473,14 @@ static int cmd_destroy(const ledger_args *a)
     if (a->asset == NULL || a->how == NULL)
         return fuin_cli_usage(CMD, "record-destruction needs --asset ID and --how TEXT");
     memset(&r, 0, sizeof r);
-    if (a->class_text != NULL) {
-        err[0] = '\0';
-        s = fuin_label_parse(a->class_text, &label, err, sizeof err);
-        if (s != FUIN_OK) {
-            fuin_cli_error(CMD, NULL, "--class: %s", fuin_cli_msg(err, s));
-            return fuin_cli_exit_code(s, 1);
-        }
-        r.label = &label;
-    }
-    if (a->approval != NULL && a->class_text == NULL) {
-        if ((rc = fuin_cli_request_class(CMD, a->approval, &label)) != 0)
-            return rc;
-        r.label = &label;
-    }
     /* Destruction is disposal of media: the policy's rules for the class
      * (approval, witness) apply before anything is asked or recorded. */
-    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
-        goto done;
-    if (a->approval != NULL && store == NULL) {
-        fuin_cli_error(CMD, a->approval, "--approval needs a trust store; give --store DIR");
-        rc = FUIN_EXIT_USAGE;
-        goto done;
+    {
+        int has_label = 0;
+        if ((rc = fuin_cli_disposal_begin(CMD, a->class_text, a->approval, a->store,
+                                          &label, &has_label, &store, &pol)) != 0)
+            goto done;
+        r.label = has_label ? &label : NULL;
     }
     err[0] = '\0';
     s = fuin_policy_check_wipe(pol, r.label, 1, 2, (int)FUIN_WIPE_DESTROY,

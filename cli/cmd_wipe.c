@@ -609,32 +609,12 @@ static int run(wipe_args *a)
     w.a = a;
     if ((rc = build_options(a, &o)) != 0)
         return rc;
-    if (a->class_text != NULL) {
-        char err[256];
-        fuin_status s;
-        err[0] = '\0';
-        s = fuin_label_parse(a->class_text, &label, err, sizeof err);
-        if (s != FUIN_OK) {
-            fuin_cli_error(CMD, NULL, "--class: %s", fuin_cli_msg(err, s));
-            return fuin_cli_exit_code(s, 1);
-        }
-        w.label = &label;
-    }
-    /* With an approval the class is the request's: taken from it when
-     * --class is absent (the signature is checked later, before anything
-     * is erased, and the class compared again). */
-    if (a->approval != NULL && a->class_text == NULL) {
-        if ((rc = fuin_cli_request_class(CMD, a->approval, &label)) != 0)
-            return rc;
-        w.label = &label;
-    }
-    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
-        goto done;
-    if (a->approval != NULL && store == NULL) {
-        fuin_cli_error(CMD, a->approval, "--approval needs a trust store; give --store DIR");
-        rc = FUIN_EXIT_USAGE;
-        goto done;
+    {
+        int has_label = 0;
+        if ((rc = fuin_cli_disposal_begin(CMD, a->class_text, a->approval, a->store,
+                                          &label, &has_label, &store, &pol)) != 0)
+            goto done;
+        w.label = has_label ? &label : NULL;
     }
     t = calloc((size_t)a->n_targets, sizeof *t);
     dev = calloc((size_t)a->n_targets, sizeof *dev);

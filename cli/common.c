@@ -1332,3 +1332,45 @@ done:
     fuin_cli_request_clear(&rq);
     return rc;
 }
+
+int fuin_cli_disposal_begin(const char *cmd, const char *class_text,
+                            const char *approval, const char *store_dir,
+                            fuin_label *label, int *has_label,
+                            fuin_store **store, fuin_policy **pol)
+{
+    int rc;
+    *has_label = 0;
+    *store = NULL;
+    *pol = NULL;
+    if (class_text != NULL) {
+        char err[256];
+        fuin_status s;
+        err[0] = '\0';
+        s = fuin_label_parse(class_text, label, err, sizeof err);
+        if (s != FUIN_OK) {
+            fuin_cli_error(cmd, NULL, "--class: %s", fuin_cli_msg(err, s));
+            return fuin_cli_exit_code(s, 1);
+        }
+        *has_label = 1;
+    } else if (approval != NULL) {
+        /* The request's class; its signature is checked (and the class
+         * compared again) before anything is done. */
+        if ((rc = fuin_cli_request_class(cmd, approval, label)) != 0)
+            return rc;
+        *has_label = 1;
+    }
+    if ((rc = fuin_cli_open_store(cmd, store_dir, store)) != 0)
+        return rc;
+    if ((rc = fuin_cli_load_policy(cmd, *store, pol)) != 0) {
+        fuin_store_free(*store);
+        *store = NULL;
+        return rc;
+    }
+    if (approval != NULL && *store == NULL) {
+        fuin_cli_error(cmd, approval, "--approval needs a trust store; give --store DIR");
+        fuin_policy_free(*pol);
+        *pol = NULL;
+        return FUIN_EXIT_USAGE;
+    }
+    return 0;
+}

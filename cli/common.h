@@ -222,6 +222,15 @@ void fuin_cli_request_clear(fuin_cli_request *rq);
 int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
                             const char *path, const fuin_cli_request *rq,
                             char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
+/* What every disposal (wipe, destruction) starts with: the class (--class,
+ * or with --approval and no --class the request's class; *has_label 0 for
+ * none), the trust store (--store, or /etc/fuin when installed; NULL if
+ * none) and the effective policy.  --approval without a store is a usage
+ * error.  On error nothing needs freeing.  0 or exit code after printing. */
+int fuin_cli_disposal_begin(const char *cmd, const char *class_text,
+                            const char *approval, const char *store_dir,
+                            fuin_label *label, int *has_label,
+                            fuin_store **store, fuin_policy **pol);
 /* Separation of duties for a disposal (wipe or destruction): REQUEST was
  * made by this operator (key sk) for `asset` and class `label` (the
  * request's class must be exactly this one), and approved by a certified

@@ -3,19 +3,8 @@
 # fuin approve, fuin wipe --approval.  File targets only, so no root needed.
 set -u
 
-pass=0
-failures=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESC COND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
-run() { "$FUIN" "$@" >out 2>err; rc=$?; }
-expect_rc() { # expect_rc N DESC
-    if [ "$rc" -eq "$1" ]; then ok "$2 (exit $1)"; else
-        fail "$2: exit $rc, expected $1: $(head -c 400 err)"; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
     echo "FAIL: FUIN must name the fuin program"; exit 1
@@ -281,5 +270,5 @@ else
 fi
 expect_rc 0 "ledger still verifies"
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -6,19 +6,8 @@
 # byte-identical.  No root needed; POSIX TZ strings need no tz database.
 set -u
 
-pass=0
-failures=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESC COND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
-run() { "$FUIN" "$@" </dev/null >out 2>err; rc=$?; }
-expect_rc() { # expect_rc N DESC
-    if [ "$rc" -eq "$1" ]; then ok "$2 (exit $1)"; else
-        fail "$2: exit $rc, expected $1: $(head -c 400 err)"; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # The value of "KEY":"..." in line N of FILE.
 field() { sed -n "${3}p" "$1" | grep -o "\"$2\":\"[^\"]*\"" | head -n1 | cut -d'"' -f4; }
 no_torn_files() { ! compgen -G "$1.torn-*" >/dev/null; }
@@ -195,5 +184,5 @@ expect_rc 2 "verify --dry-run is a usage error"
 run ledger repair --dry-run --dry-run --dir K L
 expect_rc 2 "--dry-run twice"
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

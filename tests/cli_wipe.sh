@@ -8,14 +8,8 @@
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-pass=0
-failures=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESC COND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
     echo "FAIL: FUIN must name the fuin program"; exit 1
@@ -382,6 +376,6 @@ check "export without format exit 2" test "$rc" -eq 2
 "$FUIN" ledger record-destruction --how x --dir K --ledger L >/dev/null 2>&1; rc=$?
 check "record-destruction without --asset exit 2" test "$rc" -eq 2
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ] || exit 1
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] || exit 1
 exit 0

@@ -9,14 +9,8 @@
 # otherwise).
 set -u
 
-pass=0
-failures=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESC COND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
     echo "FAIL: FUIN must name the fuin program"; exit 1
@@ -214,6 +208,6 @@ check "ledger show exit 0" test "$rc" -eq 0
 check "ledger show: 3 failures" test "$(grep -cP '\tfailure$' <<<"$out")" -eq 3
 check "ledger show: 1 success" test "$(grep -cP '\tsuccess$' <<<"$out")" -eq 1
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ] || exit 1
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] || exit 1
 exit 0

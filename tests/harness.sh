@@ -11,6 +11,7 @@ bad() {
     echo "FAIL: $*"
     if [ -s err ]; then sed 's/^/    stderr: /' err | head -5; fi
 }
+fail() { bad "$@"; } # fail DESCRIPTION: a check decided in the test itself
 check() { # check DESCRIPTION COMMAND...
     local d=$1
     shift
