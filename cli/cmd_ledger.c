@@ -463,6 +463,7 @@ static int cmd_destroy(const ledger_args *a)
     fuin_policy *pol = NULL;
     char name[FUIN_TEXT_MAX], *path = NULL, err[1024];
     char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4] = "";
+    char request[65] = "";
     fuin_status s;
     int rc;
 
@@ -496,9 +497,10 @@ static int cmd_destroy(const ledger_args *a)
         goto done;
     if (a->approval != NULL &&
         (rc = fuin_cli_disposal_approval("ledger", store, a->approval, a->asset, r.label, sk,
-                                         approver)) != 0)
+                                         path, approver, request)) != 0)
         goto done;
     r.approver = approver[0] ? approver : NULL;
+    r.request = request[0] ? request : NULL;
     r.start = r.end = (int64_t)time(NULL);
     r.operator_name = name;
     r.witness = a->witness;

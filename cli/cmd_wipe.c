@@ -372,6 +372,7 @@ typedef struct {
     char operator_name[FUIN_TEXT_MAX];
     char *ledger;
     char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4];
+    char request[65]; /* hex SHA-256 of the approved request, or "" */
 } wipe_ctx;
 
 /* Append one record for an attempted wipe.  0 or exit code. */
@@ -396,6 +397,7 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
     r.operator_name = w->operator_name;
     r.witness = w->a->witness;
     r.approver = w->approver[0] ? w->approver : NULL;
+    r.request = w->request[0] ? w->request : NULL;
     r.asset_id = w->a->asset;
     r.label = w->label;
     r.target_kind = t->kind == FUIN_WIPE_KIND_DEVICE ? "device" : "file";
@@ -716,7 +718,8 @@ static int run(wipe_args *a)
     if ((rc = ledger_preflight(&w)) != 0)
         goto done;
     if (a->approval != NULL && (rc = fuin_cli_disposal_approval(CMD, store, a->approval, a->asset, w.label, w.sk,
-                                                                 w.approver)) != 0)
+                                                                 w.ledger, w.approver,
+                                                                 w.request)) != 0)
         goto done;
     rc = any_refused ? FUIN_EXIT_REFUSED : 0;
     for (int i = 0; i < a->n_targets; i++) {

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -1283,7 +1284,9 @@ int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out)
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *request, const char *asset,
                                const fuin_label *label, const fuin_seckey *sk,
-                               char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4])
+                               const char *ledger,
+                               char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4],
+                               char request_hash[65])
 {
     fuin_cli_request rq;
     fuin_pubkey pk;
@@ -1326,6 +1329,28 @@ int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
     }
     if ((rc = fuin_cli_approval_check(cmd, store, request, &rq, approver)) != 0)
         goto done;
+    {
+        uint8_t h[crypto_hash_sha256_BYTES];
+        char id[17];
+        uint64_t seq = 0;
+        fuin_status s;
+        crypto_hash_sha256(h, (const uint8_t *)rq.text, rq.len);
+        sodium_bin2hex(request_hash, 65, h, sizeof h);
+        s = fuin_ledger_find_request(ledger, request_hash, id, &seq);
+        if (s == FUIN_OK) {
+            fuin_cli_error(cmd, request,
+                           "this approval was already carried out (record %s, seq %" PRIu64
+                           "); a new request is needed; nothing done",
+                           id, seq);
+            rc = FUIN_EXIT_REFUSED;
+            goto done;
+        }
+        if (s != FUIN_E_NO_MATCH) {
+            fuin_cli_error(cmd, ledger, "cannot read the ledger: %s", fuin_strerror(s));
+            rc = s == FUIN_E_IO ? FUIN_EXIT_IO : FUIN_EXIT_FORMAT;
+            goto done;
+        }
+    }
     fprintf(stderr, "fuin: %s: %s: disposal of %s approved by %s\n", cmd, request,
             rq.asset, approver);
 done:

@@ -234,11 +234,16 @@ int fuin_cli_disposal_begin(const char *cmd, const char *class_text,
 /* Separation of duties for a disposal (wipe or destruction): REQUEST was
  * made by this operator (key sk) for `asset` and class `label` (the
  * request's class must be exactly this one), and approved by a certified
- * manager who is someone else.  Checked before anything is done; prints
+ * manager who is someone else, and not yet carried out (no successful
+ * record in `ledger` names it: an approval is good for one disposal;
+ * request_hash receives the hex SHA-256 of REQUEST for the record).
+ * Checked before anything is done; prints
  * "disposal of ASSET approved by NAME (KEYID)" on success.  0 or an exit
  * code after printing. */
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *request, const char *asset,
                                const fuin_label *label, const fuin_seckey *sk,
-                               char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
+                               const char *ledger,
+                               char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4],
+                               char request_hash[65]);
 #endif

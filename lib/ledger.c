@@ -246,6 +246,8 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
     bad |= set_new(o, "result", json_string(r->result));
     bad |= set_new(o, "fuin_version", json_string(fuin_version()));
     bad |= set_new(o, "caveat", str_or_null(r->caveat));
+    if (r->request != NULL)
+        bad |= set_new(o, "request", json_string(r->request));
     if (bad) {
         json_decref(o);
         seterr(err, errcap, "record: a text field is not valid UTF-8");
@@ -562,7 +564,8 @@ static int is_text(json_t *v, int nullable)
     return json_is_string(v) || (nullable && json_is_null(v));
 }
 
-static int has_keys(json_t *o, const char *const *keys)
+/* Exactly `keys`, plus `optional` (may be NULL) if present. */
+static int has_keys_opt(json_t *o, const char *const *keys, const char *optional)
 {
     size_t n = 0;
 
@@ -571,7 +574,14 @@ static int has_keys(json_t *o, const char *const *keys)
     for (; keys[n] != NULL; n++)
         if (json_object_get(o, keys[n]) == NULL)
             return 0;
+    if (optional != NULL && json_object_get(o, optional) != NULL)
+        n++;
     return json_object_size(o) == n;
+}
+
+static int has_keys(json_t *o, const char *const *keys)
+{
+    return has_keys_opt(o, keys, NULL);
 }
 
 static int is_hex(const char *s, size_t n, int upper)
@@ -611,8 +621,11 @@ static const char *check_schema(json_t *o)
     json_t *tg, *vf, *errs, *v;
     size_t i;
 
-    if (!has_keys(o, TOP))
+    if (!has_keys_opt(o, TOP, "request"))
         return "not a ledger record (keys)";
+    v = json_object_get(o, "request");
+    if (v != NULL && (!json_is_string(v) || !is_hex(json_string_value(v), 64, 0)))
+        return "bad request";
     if (!json_is_string(json_object_get(o, "record_id")) ||
         !is_hex(json_string_value(json_object_get(o, "record_id")), 16, 0))
         return "bad record_id";
@@ -1214,7 +1227,7 @@ static const struct col {
     {"verify_mode", "verify", "mode"}, {"verify_bytes", "verify", "bytes"},
     {"errors", "errors", NULL}, {"result", "result", NULL},
     {"fuin_version", "fuin_version", NULL}, {"caveat", "caveat", NULL},
-    {"sha256", NULL, NULL},
+    {"request", "request", NULL}, {"sha256", NULL, NULL},
 };
 #define NCOLS (sizeof COLS / sizeof COLS[0])
 
@@ -1416,6 +1429,8 @@ static fuin_status export_html(xstate *x, json_t *o, const char *hash)
     E(html_field(x, o, "作業者", "operator", "name"));
     E(html_field(x, o, "立会者", "witness", NULL));
     E(html_field(x, o, "承認者", "approver", NULL));
+    if (json_object_get(o, "request") != NULL)
+        E(html_field(x, o, "承認された申請 (SHA-256)", "request", NULL));
     E(emits(x, "</table>\n<h2>方法（どのように）</h2>\n<table>\n"));
     E(html_field(x, o, "方式", "method", NULL));
     E(html_enum(x, o, "区分（NIST SP 800-88）", "category", NULL));
@@ -1548,4 +1563,67 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
     if (format == FUIN_LEDGER_HTML)
         return emits(&x, "</body>\n</html>\n");
     return FUIN_OK;
+}
+
+typedef struct {
+    const char *want;
+    char record_id[17];
+    uint64_t seq;
+    int found;
+    uint64_t line;
+} fstate;
+
+static fuin_status find_cb(void *ctx, const char *line, size_t len)
+{
+    fstate *fs = ctx;
+    json_error_t je;
+    json_t *o, *rq, *res;
+    fs->line++;
+    o = json_loadb(line, len, LOAD_FLAGS, &je);
+    if (o == NULL || check_schema(o) != NULL) {
+        json_decref(o);
+        return FUIN_E_SYNTAX;
+    }
+    rq = json_object_get(o, "request");
+    res = json_object_get(o, "result");
+    if (rq != NULL && strcmp(json_string_value(rq), fs->want) == 0 &&
+        strcmp(json_string_value(res), "success") == 0) {
+        snprintf(fs->record_id, sizeof fs->record_id, "%s",
+                 json_string_value(json_object_get(o, "record_id")));
+        fs->seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+        fs->found = 1;
+        json_decref(o);
+        return FUIN_E_NO_MATCH; /* stop: found (mapped below) */
+    }
+    json_decref(o);
+    return FUIN_OK;
+}
+
+fuin_status fuin_ledger_find_request(const char *path, const char *request,
+                                     char *record_id, uint64_t *seq)
+{
+    fstate fs;
+    FILE *f;
+    int torn = 0;
+    uint64_t torn_at = 0, toolong = 0;
+    fuin_status st;
+
+    if (path == NULL || request == NULL || !is_hex(request, 64, 0))
+        return FUIN_E_INVALID;
+    memset(&fs, 0, sizeof fs);
+    fs.want = request;
+    if ((f = fopen(path, "re")) == NULL)
+        return errno == ENOENT ? FUIN_E_NO_MATCH : FUIN_E_IO;
+    st = each_line(f, find_cb, &fs, &torn, &torn_at, &toolong);
+    fclose(f);
+    if (fs.found) {
+        if (record_id != NULL)
+            memcpy(record_id, fs.record_id, sizeof fs.record_id);
+        if (seq != NULL)
+            *seq = fs.seq;
+        return FUIN_OK;
+    }
+    if (st != FUIN_OK)
+        return st;
+    return torn ? FUIN_E_SYNTAX : FUIN_E_NO_MATCH;
 }

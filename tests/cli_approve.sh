@@ -88,6 +88,17 @@ run ledger show --json L
 expect_rc 0 "ledger show --json"
 check "ledger has the approver" grep -qE '"approver": ?"管理 花子 \([0-9A-F]{16}\)"' out
 check "the record has the request's class" grep -qE '"class": ?"C2-I2-A1"' out
+check "the record names the request" grep -qE "\"request\": ?\"$(sha256sum req | cut -c1-64)\"" out
+
+# An approval is good for one disposal.
+printf 'SECRET-CANARY-R\n' > tr
+cp L L.once
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes tr
+expect_rc 1 "second wipe with the same approval"
+check "reused approval: says so" grep -q 'this approval was already carried out' err
+check "reused approval: file intact" test "$(cat tr)" = SECRET-CANARY-R
+check "reused approval: no record" cmp -s L L.once
 
 # The approval is for the class the manager saw: a different --class is
 # refused before anything is erased.
@@ -157,6 +168,15 @@ run ledger record-destruction --asset PC-0042 --how 'crushed' --approval req --s
 expect_rc 1 "destruction recorded by someone other than the requester"
 check "destruction, other operator: no record" cmp -s L L.pre
 run ledger record-destruction --asset PC-0042 --how 'crushed' --approval req --store store \
+    --ledger L --dir op --passphrase-file pw
+expect_rc 1 "destruction with an approval already carried out by a wipe"
+check "used approval: says so" grep -q 'req: this approval was already carried out (record [0-9a-f]\{16\}, seq 1); a new request is needed; nothing done' err
+check "used approval: no record" cmp -s L L.pre
+run request disposal --asset PC-0042 --class C2 --reason 'scrap' --dir op --passphrase-file pw -o reqd
+expect_rc 0 "request disposal for the destruction"
+run approve reqd --dir mgr --passphrase-file pw --store store
+expect_rc 0 "approve the destruction"
+run ledger record-destruction --asset PC-0042 --how 'crushed' --approval reqd --store store \
     --ledger L --dir op --passphrase-file pw
 expect_rc 0 "destruction with approval"
 check "destruction: one record added" test "$(wc -l <L)" -eq $(($(wc -l <L.pre) + 1))

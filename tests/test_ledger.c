@@ -891,6 +891,59 @@ static void test_repair_keep(void **state)
     free(l.buf);
 }
 
+/* An approved request is recorded as "request" and found again, only in
+ * successful records; records without one keep their old form. */
+static void test_find_request(void **state)
+{
+    static const char H1[] =
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char H2[] =
+        "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    fuin_record r0 = make_record(0), r1 = make_record(1), r2 = make_record(2);
+    fuin_ledger_report rep;
+    char err[512], id[17];
+    uint64_t seq = 0;
+    size_t len;
+    char *buf;
+    (void)state;
+
+    assert_int_equal(fuin_ledger_find_request(ledger, H1, id, &seq), FUIN_E_NO_MATCH);
+    r2.request = H1; /* a failure carrying H1: not "carried out" */
+    assert_int_equal(fuin_ledger_append(ledger, &r2, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_ledger_append(ledger, &r0, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_ledger_find_request(ledger, H1, id, &seq), FUIN_E_NO_MATCH);
+    r1.request = H1;
+    assert_int_equal(fuin_ledger_append(ledger, &r1, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_ledger_find_request(ledger, H1, id, &seq), FUIN_OK);
+    assert_string_equal(id, r1.record_id);
+    assert_int_equal(seq, 3);
+    assert_int_equal(fuin_ledger_find_request(ledger, H1, NULL, NULL), FUIN_OK);
+    assert_int_equal(fuin_ledger_find_request(ledger, H2, id, &seq), FUIN_E_NO_MATCH);
+    assert_int_equal(fuin_ledger_find_request(ledger, "0123", id, &seq), FUIN_E_INVALID);
+    assert_int_equal(fuin_ledger_find_request(ledger, NULL, id, &seq), FUIN_E_INVALID);
+    assert_int_equal(fuin_ledger_find_request("/nonexistent/ledger", H1, id, &seq),
+                     FUIN_E_NO_MATCH);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_OK);
+    assert_int_equal(rep.records, 3);
+    buf = slurp(ledger, &len);
+    /* Only the records that carried a request have the key. */
+    {
+        const char *l2 = strchr(buf, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+        assert_non_null(strstr(buf, "\"request\":\"0123456789abcdef"));
+        assert_true(memmem(l2, (size_t)(l3 - l2), "\"request\"", 9) == NULL);
+        assert_non_null(strstr(l3, "\"request\":\"0123456789abcdef"));
+    }
+    free(buf);
+    /* A torn last line is not read past. */
+    {
+        FILE *f = fopen(ledger, "ab");
+        assert_non_null(f);
+        fputs("{\"record_id\":\"00", f);
+        fclose(f);
+        assert_int_equal(fuin_ledger_find_request(ledger, H2, id, &seq), FUIN_E_SYNTAX);
+    }
+}
+
 static void test_wrong_key(void **state)
 {
     fuin_record r[3];
@@ -1068,7 +1121,7 @@ static const char CSV_HEADER[] =
     "record_id,seq,start,end,operator,operator_key_id,witness,approver,asset_id,"
     "class,target_kind,target_path,target_model,target_serial,target_size,"
     "target_transport,method,category,passes,pattern,verify_mode,verify_bytes,"
-    "errors,result,fuin_version,caveat,sha256\r\n";
+    "errors,result,fuin_version,caveat,request,sha256\r\n";
 
 static void test_export_csv(void **state)
 {
@@ -1091,7 +1144,7 @@ static void test_export_csv(void **state)
              "%s,2,2026-11-25T20:00:00Z,2026-11-25T20:10:00Z,山田 花子,%s,佐藤 一郎,"
              "鈴木 次郎,PC-0002,C3-I2-A2 複製禁止,device,/dev/sdb,"
              "\"Model \"\"X\"\", rev<2>\",SN<&>42,16008609792,USB,zero-1pass,Clear,1,"
-             "zeros,full,16008609792,\"sector 12: <write> & \"\"retry\"\"\",failure,%s,,%s\r\n",
+             "zeros,full,16008609792,\"sector 12: <write> & \"\"retry\"\"\",failure,%s,,,%s\r\n",
              r[1].record_id, hex, fuin_version(), r[1].hash);
     assert_non_null(strstr(s.buf, want));
     free(s.buf);
@@ -1252,6 +1305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mixed_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_html, setup, teardown),

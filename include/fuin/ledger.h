@@ -28,6 +28,8 @@
  *   errors       [text, ...]
  *   result       "success"|"failure"|"interrupted"
  *   fuin_version the library's version; caveat text or null
+ *   request      (only when the disposal carried out an approved request)
+ *                hex SHA-256 of the request's bytes
  *   sig          {"signature": line 2 of the .minisig (base64 of "ED" ||
  *                 key id || Ed25519 signature), "comment": the trusted
  *                 comment "fuin-ledger record:<record_id> seq:<seq>",
@@ -95,6 +97,11 @@ typedef struct {
     size_t nerrors;
     const char *result;             /* "success" | "failure" | "interrupted" */
     const char *caveat;
+    /* The approved disposal request this disposal carried out: 64
+     * lowercase hex digits (SHA-256 of the request's bytes), or NULL.
+     * Written as the key "request" only when set, so records without an
+     * approval keep the form they had before the key existed. */
+    const char *request;
 
     /* out: set by fuin_ledger_append() on FUIN_OK */
     char record_id[17];
@@ -202,6 +209,20 @@ typedef enum {
     FUIN_LEDGER_HTML = 3  /* printable Japanese certificate per record:
                              消去証明書, or 廃棄記録 for physical destruction */
 } fuin_ledger_format;
+
+/* An approval is good for one disposal: whether the ledger at `path`
+ * already holds a record with result "success" that carried out the
+ * request `request` (64 lowercase hex digits, see fuin_record.request).
+ *   FUIN_OK        found; record_id (17 bytes, may be NULL) and *seq (may
+ *                  be NULL) name the first such record
+ *   FUIN_E_NO_MATCH  none (also when the file does not exist)
+ *   FUIN_E_SYNTAX  a line is not a record, or the last line is torn
+ *   FUIN_E_IO, FUIN_E_LIMIT, FUIN_E_NOMEM, FUIN_E_INVALID (bad request)
+ * Records are not verified here; fuin_ledger_verify does that. */
+FUIN_EXPORT fuin_status fuin_ledger_find_request(const char *path,
+                                                 const char *request,
+                                                 char *record_id,
+                                                 uint64_t *seq) FUIN_WUR;
 
 /* Export every record, or only the one whose record_id is `record_id`
  * (FUIN_E_NO_MATCH if none).  The ledger is parsed, not verified: run
