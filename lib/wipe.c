@@ -877,7 +877,11 @@ static fuin_status write_pass(engine *e, const patgen *g, unsigned pass)
 static fuin_status flush_and_drop(engine *e)
 {
     if (fdatasync(e->fd) != 0) {
-        fail_at(e, e->size, "fdatasync failed", strerror(errno));
+        /* Not at any one offset: the medium did not confirm the writes. */
+        e->r->errors++;
+        if (e->r->message[0] == '\0')
+            seterr(e->r->message, sizeof e->r->message, "%s: fdatasync failed: %s",
+                   e->what, strerror(errno));
         return FUIN_E_IO;
     }
     if (!e->direct) {
