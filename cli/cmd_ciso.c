@@ -104,9 +104,8 @@ static int parse(int argc, char **argv, const struct option *table,
             rc = fuin_cli_set_once(CMD, &a->reason, optarg, "--reason");
             break;
         case OPT_FORCE:
-            if (a->force)
-                return fuin_cli_usage(CMD, "--force given more than once");
-            a->force = 1;
+            if (fuin_cli_set_flag(CMD, &a->force, "--force") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'h':
             help = 1;

@@ -182,18 +182,16 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
             a->files[a->n_files++] = optarg;
             break;
         case 'p':
-            if (a->passphrase)
-                return fuin_cli_usage(CMD, "-p/--passphrase given more than once");
-            a->passphrase = 1;
+            if (fuin_cli_set_flag(CMD, &a->passphrase, "-p/--passphrase") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_PASSFILE:
             if (fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file") != 0)
                 return FUIN_EXIT_USAGE;
             break;
         case 'a':
-            if (a->armor)
-                return fuin_cli_usage(CMD, "-a/--armor given more than once");
-            a->armor = 1;
+            if (fuin_cli_set_flag(CMD, &a->armor, "-a/--armor") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_CLASS:
             if (fuin_cli_set_once(CMD, &a->class_text, optarg, "--class") != 0)
@@ -204,9 +202,8 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
                 return FUIN_EXIT_USAGE;
             break;
         case OPT_FORCE:
-            if (a->force)
-                return fuin_cli_usage(CMD, "--force given more than once");
-            a->force = 1;
+            if (fuin_cli_set_flag(CMD, &a->force, "--force") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_STORE:
             if (fuin_cli_set_once(CMD, &a->store, optarg, "--store") != 0)

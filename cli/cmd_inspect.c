@@ -162,9 +162,8 @@ int fuin_cmd_inspect(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", inspect_options, NULL)) != -1) {
         switch (c) {
         case 'j':
-            if (json)
-                return fuin_cli_usage(CMD, "--json given more than once");
-            json = 1;
+            if (fuin_cli_set_flag(CMD, &json, "--json") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'h':
             help = 1;

@@ -606,9 +606,8 @@ static int key_show(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", show_options, NULL)) != -1) {
         switch (c) {
         case OPT_JSON:
-            if (json)
-                return fuin_cli_usage(CMD, "--json given more than once");
-            json = 1;
+            if (fuin_cli_set_flag(CMD, &json, "--json") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_STORE:
             if ((rc = fuin_cli_set_once(CMD, &store_dir, optarg, "--store")) != 0)

@@ -161,14 +161,12 @@ int fuin_cmd_keygen(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:yh", keygen_options, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (out_path != NULL)
-                return fuin_cli_usage(CMD, "-o/--output given more than once");
-            out_path = optarg;
+            if (fuin_cli_set_once(CMD, &out_path, optarg, "-o/--output") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'y':
-            if (to_pub)
-                return fuin_cli_usage(CMD, "-y given more than once");
-            to_pub = 1;
+            if (fuin_cli_set_flag(CMD, &to_pub, "-y") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'h':
             help = 1;

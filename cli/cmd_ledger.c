@@ -58,14 +58,6 @@ typedef struct {
     const char *path; /* LEDGER operand */
 } ledger_args;
 
-static int set_flag(int *slot, const char *opt)
-{
-    if (*slot)
-        return fuin_cli_usage(CMD, "%s given more than once", opt);
-    *slot = 1;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, ledger_args *a, int *help)
 {
     int c, rc = 0;
@@ -73,10 +65,10 @@ static int parse_args(int argc, char **argv, ledger_args *a, int *help)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", ledger_options, NULL)) != -1) {
         switch (c) {
-        case OPT_JSON: rc = set_flag(&a->json, "--json"); break;
-        case OPT_HTML: rc = set_flag(&a->html, "--html"); break;
-        case OPT_CSV: rc = set_flag(&a->csv, "--csv"); break;
-        case OPT_DRY_RUN: rc = set_flag(&a->dry_run, "--dry-run"); break;
+        case OPT_JSON: rc = fuin_cli_set_flag(CMD, &a->json, "--json"); break;
+        case OPT_HTML: rc = fuin_cli_set_flag(CMD, &a->html, "--html"); break;
+        case OPT_CSV: rc = fuin_cli_set_flag(CMD, &a->csv, "--csv"); break;
+        case OPT_DRY_RUN: rc = fuin_cli_set_flag(CMD, &a->dry_run, "--dry-run"); break;
         case OPT_DIR: rc = fuin_cli_set_once(CMD, &a->dir, optarg, "--dir"); break;
         case OPT_RECORD: rc = fuin_cli_set_once(CMD, &a->record, optarg, "--record"); break;
         case OPT_ASSET: rc = fuin_cli_set_once(CMD, &a->asset, optarg, "--asset"); break;

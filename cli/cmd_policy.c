@@ -77,14 +77,12 @@ static int parse(int argc, char **argv, const struct option *table,
     while ((c = getopt_long(argc, argv, ":h", table, NULL)) != -1) {
         switch (c) {
         case OPT_STORE:
-            if (*store != NULL)
-                return fuin_cli_usage(CMD, "--store given more than once");
-            *store = optarg;
+            if (fuin_cli_set_once(CMD, store, optarg, "--store") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case OPT_CLASS:
-            if (*class_text != NULL)
-                return fuin_cli_usage(CMD, "--class given more than once");
-            *class_text = optarg;
+            if (fuin_cli_set_once(CMD, class_text, optarg, "--class") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'h':
             *help = 1;

@@ -85,9 +85,8 @@ static int parse_args(int argc, char **argv, verify_args *a, int *help)
             rc = fuin_cli_set_once(CMD, &a->sigfile, optarg, "-x/--sig-file");
             break;
         case OPT_JSON:
-            if (a->json)
-                return fuin_cli_usage(CMD, "--json given more than once");
-            a->json = 1;
+            if (fuin_cli_set_flag(CMD, &a->json, "--json") != 0)
+                return FUIN_EXIT_USAGE;
             break;
         case 'h':
             *help = 1;

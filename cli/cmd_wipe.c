@@ -53,14 +53,6 @@ typedef struct {
     int n_targets;
 } wipe_args;
 
-static int set_flag(int *slot, const char *opt)
-{
-    if (*slot)
-        return fuin_cli_usage(CMD, "%s given more than once", opt);
-    *slot = 1;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, wipe_args *a, int *help)
 {
     int c, rc = 0;
@@ -79,11 +71,11 @@ static int parse_args(int argc, char **argv, wipe_args *a, int *help)
         case OPT_PASSFILE:
             rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
             break;
-        case OPT_DRYRUN: rc = set_flag(&a->dry_run, "--dry-run"); break;
-        case OPT_YES: rc = set_flag(&a->yes, "--yes"); break;
-        case OPT_FORCE: rc = set_flag(&a->force, "--force"); break;
+        case OPT_DRYRUN: rc = fuin_cli_set_flag(CMD, &a->dry_run, "--dry-run"); break;
+        case OPT_YES: rc = fuin_cli_set_flag(CMD, &a->yes, "--yes"); break;
+        case OPT_FORCE: rc = fuin_cli_set_flag(CMD, &a->force, "--force"); break;
         case OPT_FORCE_SANITIZE:
-            rc = set_flag(&a->force_sanitize, "--force-sanitize");
+            rc = fuin_cli_set_flag(CMD, &a->force_sanitize, "--force-sanitize");
             break;
         case OPT_APPROVAL:
             rc = fuin_cli_set_once(CMD, &a->approval, optarg, "--approval");

@@ -96,6 +96,14 @@ int fuin_cli_set_once(const char *cmd, const char **slot, const char *value,
     return 0;
 }
 
+int fuin_cli_set_flag(const char *cmd, int *slot, const char *opt)
+{
+    if (*slot)
+        return fuin_cli_usage(cmd, "%s given more than once", opt);
+    *slot = 1;
+    return 0;
+}
+
 int fuin_cli_exit_code(fuin_status s, int from_args)
 {
     switch (s) {

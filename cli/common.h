@@ -46,6 +46,9 @@ int fuin_cli_usage(const char *cmd, const char *fmt, ...)
  * FUIN_EXIT_USAGE after printing it), as in minisign and signify. */
 int fuin_cli_set_once(const char *cmd, const char **slot, const char *value,
                       const char *opt);
+/* A flag that may be given once: sets *slot to 1, or a usage error
+ * "OPT given more than once".  0 or exit code after printing. */
+int fuin_cli_set_flag(const char *cmd, int *slot, const char *opt);
 
 /* Print help text for a subcommand to stdout; returns the exit code. */
 int fuin_cli_print_help(const char *cmd);
