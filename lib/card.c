@@ -11,9 +11,6 @@
 
 #include "internal.h"
 
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Length of the longest prefix of s[0..n) that is at most max bytes and
  * does not split a UTF-8 sequence, so quoted input stays readable. */
 static size_t utf8_prefix(const char *s, size_t n, size_t max)
@@ -23,27 +20,6 @@ static size_t utf8_prefix(const char *s, size_t n, size_t max)
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
         max--;
     return max;
-}
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errcap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-    /* a message cut by errcap must not end inside a character */
-    size_t n = strlen(err);
-    if (n == errcap - 1 && n > 0) {
-        size_t j = n - 1;
-        while (j > 0 && ((unsigned char)err[j] & 0xC0) == 0x80)
-            j--;
-        unsigned char c = (unsigned char)err[j];
-        size_t need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        if (j + need > n)
-            err[j] = '\0';
-    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -175,7 +151,7 @@ static int text_check(const char *str, size_t n, int allow_tab, char *why,
         uint8_t c = s[i];
         if (c < 0x80) {
             if ((c < 0x20 && !(c == '\t' && allow_tab)) || c == 0x7f) {
-                set_err(why, whycap, "control character 0x%02X", c);
+                fuin__set_msg(why, whycap, "control character 0x%02X", c);
                 return -1;
             }
             i++;
@@ -193,31 +169,31 @@ static int text_check(const char *str, size_t n, int allow_tab, char *why,
             k = 3;
             cp = c & 0x07;
         } else {
-            set_err(why, whycap, "invalid UTF-8");
+            fuin__set_msg(why, whycap, "invalid UTF-8");
             return -1;
         }
         if (k > n - i - 1) {
-            set_err(why, whycap, "invalid UTF-8");
+            fuin__set_msg(why, whycap, "invalid UTF-8");
             return -1;
         }
         for (size_t j = 1; j <= k; j++) {
             if ((s[i + j] & 0xC0) != 0x80) {
-                set_err(why, whycap, "invalid UTF-8");
+                fuin__set_msg(why, whycap, "invalid UTF-8");
                 return -1;
             }
             cp = (cp << 6) | (s[i + j] & 0x3F);
         }
         if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
             (cp >= 0xD800 && cp <= 0xDFFF)) {
-            set_err(why, whycap, "invalid UTF-8");
+            fuin__set_msg(why, whycap, "invalid UTF-8");
             return -1;
         }
         if (cp <= 0x9F) {
-            set_err(why, whycap, "control character U+%04X", (unsigned)cp);
+            fuin__set_msg(why, whycap, "control character U+%04X", (unsigned)cp);
             return -1;
         }
         if (invisible(cp)) {
-            set_err(why, whycap, "invisible formatting character U+%04X",
+            fuin__set_msg(why, whycap, "invisible formatting character U+%04X",
                     (unsigned)cp);
             return -1;
         }
@@ -244,17 +220,17 @@ static int check_display(const char *s, size_t n, size_t max, char *why,
                          size_t whycap)
 {
     if (n == 0) {
-        set_err(why, whycap, "empty");
+        fuin__set_msg(why, whycap, "empty");
         return -1;
     }
     if (n > max) {
-        set_err(why, whycap, "too long (at most %zu bytes)", max);
+        fuin__set_msg(why, whycap, "too long (at most %zu bytes)", max);
         return -1;
     }
     if (text_check(s, n, 0, why, whycap))
         return -1;
     if (is_space_at_start(s, n) || is_space_at_end(s, n)) {
-        set_err(why, whycap, "space at the start or end");
+        fuin__set_msg(why, whycap, "space at the start or end");
         return -1;
     }
     return 0;
@@ -265,7 +241,7 @@ static int check_email(const char *s, size_t n, char *why, size_t whycap)
     if (n == 0)
         return 0;
     if (n > FUIN_TEXT_MAX - 1) {
-        set_err(why, whycap, "too long (at most %d bytes)", FUIN_TEXT_MAX - 1);
+        fuin__set_msg(why, whycap, "too long (at most %d bytes)", FUIN_TEXT_MAX - 1);
         return -1;
     }
     if (text_check(s, n, 0, why, whycap))
@@ -274,7 +250,7 @@ static int check_email(const char *s, size_t n, char *why, size_t whycap)
     if (at == NULL || at == s || at == s + n - 1 ||
         memchr(at + 1, '@', (size_t)(s + n - at - 1)) != NULL ||
         memchr(s, ' ', n) != NULL || memmem(s, n, "\xE3\x80\x80", 3) != NULL) {
-        set_err(why, whycap, "not an e-mail address (local@domain)");
+        fuin__set_msg(why, whycap, "not an e-mail address (local@domain)");
         return -1;
     }
     return 0;
@@ -396,7 +372,7 @@ static fuin_status lerr(lines *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_err(L->err, L->errcap, "line %u: %s", L->line, msg);
+    fuin__set_msg(L->err, L->errcap, "line %u: %s", L->line, msg);
     return FUIN_E_SYNTAX;
 }
 
@@ -592,7 +568,7 @@ fuin_status fuin_card_parse(const char *text, size_t len, fuin_card *card,
     if (err && errcap)
         err[0] = '\0';
     if (text == NULL || card == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     lines L = {text, text + len, 0, err, errcap};
@@ -701,7 +677,7 @@ fuin_status fuin_cert_parse(const char *text, size_t len, fuin_cert *cert,
     if (err && errcap)
         err[0] = '\0';
     if (text == NULL || cert == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     lines L = {text, text + len, 0, err, errcap};
@@ -808,19 +784,19 @@ static fuin_status root_verify(const char *text, size_t len, const char *sig,
     *tc = NULL;
     fuin_verifier *v = fuin_verifier_new();
     if (v == NULL) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     st = fuin_verifier_load(v, sig, siglen);
     if (st != FUIN_OK) {
-        set_err(err, errcap, "%s signature: %s", what, fuin_verifier_errmsg(v));
+        fuin__set_msg(err, errcap, "%s signature: %s", what, fuin_verifier_errmsg(v));
         goto out;
     }
     fuin_verifier_keyid(v, keyid);
     if (memcmp(keyid, root->keyid, FUIN_KEYID_BYTES) != 0) {
         fuin_keyid_hex(keyid, have);
         fuin_keyid_hex(root->keyid, want);
-        set_err(err, errcap, "%s signed by another root (key id %s, expected %s)",
+        fuin__set_msg(err, errcap, "%s signed by another root (key id %s, expected %s)",
                 what, have, want);
         st = FUIN_E_FOREIGN_ROOT;
         goto out;
@@ -832,11 +808,11 @@ static fuin_status root_verify(const char *text, size_t len, const char *sig,
     case FUIN_OK:
         break;
     case FUIN_E_SIGNATURE:
-        set_err(err, errcap,
+        fuin__set_msg(err, errcap,
                 "%s was modified (the root's signature does not verify)", what);
         goto out;
     case FUIN_E_COMMENT:
-        set_err(err, errcap,
+        fuin__set_msg(err, errcap,
                 "%s signature's trusted comment was modified (it does not "
                 "verify)",
                 what);
@@ -844,19 +820,19 @@ static fuin_status root_verify(const char *text, size_t len, const char *sig,
     case FUIN_E_WRONG_KEY:
         fuin_keyid_hex(keyid, have);
         fuin_keyid_hex(root->keyid, want);
-        set_err(err, errcap, "%s signed by another root (key id %s, expected %s)",
+        fuin__set_msg(err, errcap, "%s signed by another root (key id %s, expected %s)",
                 what, have, want);
         st = FUIN_E_FOREIGN_ROOT;
         goto out;
     default:
-        set_err(err, errcap, "%s signature: %s", what, fuin_verifier_errmsg(v));
+        fuin__set_msg(err, errcap, "%s signature: %s", what, fuin_verifier_errmsg(v));
         goto out;
     }
     {
         const char *c = fuin_verifier_trusted_comment(v);
         *tc = strdup(c ? c : "");
         if (*tc == NULL) {
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
             st = FUIN_E_NOMEM;
         }
     }
@@ -943,7 +919,7 @@ fuin_status fuin_cert_verify(const char *cert_text, size_t len,
     if (err && errcap)
         err[0] = '\0';
     if (cert_text == NULL || sig_text == NULL || root == NULL || out == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     fuin_status st = root_verify(cert_text, len, sig_text, siglen, root,
@@ -953,13 +929,13 @@ fuin_status fuin_cert_verify(const char *cert_text, size_t len,
     char perr[FUIN_ERRMSG_MAX];
     st = fuin_cert_parse(cert_text, len, &c, perr, sizeof perr);
     if (st != FUIN_OK) {
-        set_err(err, errcap, "certificate: %s", perr);
+        fuin__set_msg(err, errcap, "certificate: %s", perr);
         goto out;
     }
     if (memcmp(c.root_keyid, root->keyid, FUIN_KEYID_BYTES) != 0) {
         fuin_keyid_hex(c.root_keyid, have_hex);
         fuin_keyid_hex(root->keyid, want_hex);
-        set_err(err, errcap,
+        fuin__set_msg(err, errcap,
                 "certificate signed by another root (key id %s, expected %s)",
                 have_hex, want_hex);
         st = FUIN_E_FOREIGN_ROOT;
@@ -967,7 +943,7 @@ fuin_status fuin_cert_verify(const char *cert_text, size_t len,
     }
     snprintf(want, sizeof want, "fuin-certificate serial:%s", c.serial);
     if (strcmp(tc, want) != 0) {
-        set_err(err, errcap,
+        fuin__set_msg(err, errcap,
                 "certificate signature's trusted comment is not \"%s\"", want);
         st = FUIN_E_COMMENT;
         goto out;
@@ -1071,7 +1047,7 @@ fuin_status fuin__revocations_parse(const char *text, size_t len,
     if (out)
         *out = NULL;
     if (text == NULL || out == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     lines L = {text, text + len, 0, err, errcap};
@@ -1122,7 +1098,7 @@ fuin_status fuin__revocations_parse(const char *text, size_t len,
         }
         st = rl_push(rl, keyid, when, v + 38, n - 38);
         if (st == FUIN_E_NOMEM)
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
     }
     if (st != FUIN_OK) {
         fuin_revocations_free(rl);
@@ -1154,7 +1130,7 @@ fuin_status fuin_revocations_parse_verified(const char *text, size_t len,
     if (out)
         *out = NULL;
     if (text == NULL || sig_text == NULL || root == NULL || out == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     fuin_status st = root_verify(text, len, sig_text, siglen, root,
@@ -1163,12 +1139,12 @@ fuin_status fuin_revocations_parse_verified(const char *text, size_t len,
         return st;
     st = fuin__revocations_parse(text, len, &rl, perr, sizeof perr);
     if (st != FUIN_OK) {
-        set_err(err, errcap, "revocation list: %s", perr);
+        fuin__set_msg(err, errcap, "revocation list: %s", perr);
         goto out;
     }
     rl_comment(rl, want, sizeof want);
     if (strcmp(tc, want) != 0) {
-        set_err(err, errcap,
+        fuin__set_msg(err, errcap,
                 "revocation list signature's trusted comment is not \"%s\"",
                 want);
         st = FUIN_E_COMMENT;
@@ -1481,7 +1457,7 @@ static fuin_status tc_err(char *err, size_t errcap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_err(err, errcap, "trusted comment: %s", msg);
+    fuin__set_msg(err, errcap, "trusted comment: %s", msg);
     return FUIN_E_SYNTAX;
 }
 
@@ -1495,7 +1471,7 @@ fuin_status fuin_sigmeta_parse(const char *tc, fuin_sigmeta *meta, char *err,
     if (err && errcap)
         err[0] = '\0';
     if (meta == NULL || tc == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     memset(meta, 0, sizeof *meta);
@@ -1507,7 +1483,7 @@ fuin_status fuin_sigmeta_parse(const char *tc, fuin_sigmeta *meta, char *err,
         for (const char *t = strchr(tc, '\t'); t && !found; t = strchr(t + 1, '\t'))
             found = strncmp(t + 1, "fuin:", 5) == 0;
         if (!found) {
-            set_err(err, errcap, "not a fuin trusted comment");
+            fuin__set_msg(err, errcap, "not a fuin trusted comment");
             return FUIN_E_UNTRUSTED;
         }
     }
@@ -1587,7 +1563,7 @@ fuin_status fuin_sigmeta_parse(const char *tc, fuin_sigmeta *meta, char *err,
         const char *end = NULL;
         char *bin = malloc(cap);
         if (bin == NULL) {
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
             return FUIN_E_NOMEM;
         }
         if (F.vn == 0 || F.vn % 4 != 0 ||
@@ -1602,7 +1578,7 @@ fuin_status fuin_sigmeta_parse(const char *tc, fuin_sigmeta *meta, char *err,
         char *again = malloc(elen);
         if (again == NULL) {
             free(bin);
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
             return FUIN_E_NOMEM;
         }
         sodium_bin2base64(again, elen, (const unsigned char *)bin, blen,

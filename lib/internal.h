@@ -13,6 +13,10 @@
 /* ---- errmsg helper ---------------------------------------------------- */
 void fuin__seterr(char *dst, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Format a message into buf[cap] (nothing when buf is NULL or cap 0); a
+ * message cut at cap never ends inside a UTF-8 character. */
+void fuin__set_msg(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- base64 (age: standard alphabet, no padding, canonical) ----------- */
 /* Decode unpadded canonical base64; returns 0 and sets *outlen, -1 if the

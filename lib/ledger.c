@@ -23,19 +23,6 @@
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define UNTRUSTED "fuin ledger record"
 
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 static void sha256_hex(const void *buf, size_t len, char out[65])
 {
     uint8_t h[crypto_hash_sha256_BYTES];
@@ -188,14 +175,14 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
     if (o == NULL || op == NULL || tg == NULL || vf == NULL || errs == NULL) {
         json_decref(o), json_decref(op), json_decref(tg), json_decref(vf),
             json_decref(errs);
-        seterr(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     if (format_local_time(r->start, t0, sizeof t0) == 0 ||
         format_local_time(r->end, t1, sizeof t1) == 0) {
         json_decref(o), json_decref(op), json_decref(tg), json_decref(vf),
             json_decref(errs);
-        seterr(err, errcap, "record: start or end time out of range");
+        fuin__set_msg(err, errcap, "record: start or end time out of range");
         return FUIN_E_INVALID;
     }
     label[0] = '\0';
@@ -208,7 +195,7 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
             memcmp(&back, r->label, sizeof back) != 0) {
             json_decref(o), json_decref(op), json_decref(tg),
                 json_decref(vf), json_decref(errs);
-            seterr(err, errcap, "record: invalid class label");
+            fuin__set_msg(err, errcap, "record: invalid class label");
             return FUIN_E_INVALID;
         }
     }
@@ -250,7 +237,7 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
         bad |= set_new(o, "request", json_string(r->request));
     if (bad) {
         json_decref(o);
-        seterr(err, errcap, "record: a text field is not valid UTF-8");
+        fuin__set_msg(err, errcap, "record: a text field is not valid UTF-8");
         return FUIN_E_INVALID;
     }
     *out = o;
@@ -321,7 +308,7 @@ static fuin_status read_tail(int fd, uint64_t *seq, char hash[65], char *err,
     json_error_t je;
 
     if (fstat(fd, &st) != 0) {
-        seterr(err, errcap, "ledger: stat: %s", strerror(errno));
+        fuin__set_msg(err, errcap, "ledger: stat: %s", strerror(errno));
         return FUIN_E_IO;
     }
     if (st.st_size == 0) {
@@ -330,32 +317,32 @@ static fuin_status read_tail(int fd, uint64_t *seq, char hash[65], char *err,
         return FUIN_OK;
     }
     if (pread(fd, &last, 1, st.st_size - 1) != 1) {
-        seterr(err, errcap, "ledger: read: %s", strerror(errno));
+        fuin__set_msg(err, errcap, "ledger: read: %s", strerror(errno));
         return FUIN_E_IO;
     }
     if (find_prev_lf(fd, last == '\n' ? st.st_size - 1 : st.st_size, &lf) != 0) {
-        seterr(err, errcap, "ledger: read: %s", strerror(errno));
+        fuin__set_msg(err, errcap, "ledger: read: %s", strerror(errno));
         return FUIN_E_IO;
     }
     if (last != '\n') {
-        seterr(err, errcap,
+        fuin__set_msg(err, errcap,
                "ledger: torn last line at byte %jd: run fuin ledger verify",
                (intmax_t)(lf + 1));
         return FUIN_E_SYNTAX;
     }
     len = (size_t)(st.st_size - 1 - (lf + 1));
     if (len > FUIN_LEDGER_MAX_LINE) {
-        seterr(err, errcap, "ledger: last line longer than %u bytes",
+        fuin__set_msg(err, errcap, "ledger: last line longer than %u bytes",
                FUIN_LEDGER_MAX_LINE);
         return FUIN_E_LIMIT;
     }
     if ((line = malloc(len + 1)) == NULL) {
-        seterr(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     if (pread(fd, line, len, lf + 1) != (ssize_t)len) {
         free(line);
-        seterr(err, errcap, "ledger: read: %s", strerror(errno));
+        fuin__set_msg(err, errcap, "ledger: read: %s", strerror(errno));
         return FUIN_E_IO;
     }
     o = json_loadb(line, len, LOAD_FLAGS, &je);
@@ -363,7 +350,7 @@ static fuin_status read_tail(int fd, uint64_t *seq, char hash[65], char *err,
     if (!json_is_integer(s) || json_integer_value(s) < 1) {
         json_decref(o);
         free(line);
-        seterr(err, errcap, "ledger: last line is not a record: run fuin ledger verify");
+        fuin__set_msg(err, errcap, "ledger: last line is not a record: run fuin ledger verify");
         return FUIN_E_SYNTAX;
     }
     *seq = (uint64_t)json_integer_value(s);
@@ -380,18 +367,18 @@ static fuin_status open_locked(const char *path, int flags, int *fdp, char *err,
     int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
 
     if (fd < 0) {
-        seterr(err, errcap, "%s: %s", path,
+        fuin__set_msg(err, errcap, "%s: %s", path,
                errno == ELOOP ? "is a symbolic link" : strerror(errno));
         return FUIN_E_IO;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        seterr(err, errcap, "%s: not a regular file", path);
+        fuin__set_msg(err, errcap, "%s: not a regular file", path);
         return FUIN_E_IO;
     }
     while (flock(fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
-            seterr(err, errcap, "%s: lock: %s", path, strerror(errno));
+            fuin__set_msg(err, errcap, "%s: lock: %s", path, strerror(errno));
             close(fd);
             return FUIN_E_IO;
         }
@@ -441,14 +428,14 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     ssize_t w;
 
     if (path == NULL || r == NULL || operator_key == NULL) {
-        seterr(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     if (r->operator_name == NULL || r->operator_name[0] == '\0' ||
         !in_set(r->target_kind, KINDS) || r->method == NULL ||
         r->method[0] == '\0' || !in_set(r->category, CATEGORIES) ||
         !in_set(r->result, RESULTS) || (r->nerrors > 0 && r->errors == NULL)) {
-        seterr(err, errcap,
+        fuin__set_msg(err, errcap,
                "record: operator, target kind, method, category and result are required");
         return FUIN_E_INVALID;
     }
@@ -457,18 +444,18 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
         !plain_text(r->target_model) || !plain_text(r->target_serial) ||
         !plain_text(r->target_transport) || !plain_text(r->method) ||
         !plain_text(r->pattern) || !plain_text(r->verify_mode)) {
-        seterr(err, errcap,
+        fuin__set_msg(err, errcap,
                "record: names and identifiers must not contain control or "
                "invisible characters");
         return FUIN_E_INVALID;
     }
     if (r->start < 0 || r->end < r->start || r->verify_bytes > INT64_MAX) {
-        seterr(err, errcap, "record: end before start, or a count out of range");
+        fuin__set_msg(err, errcap, "record: end before start, or a count out of range");
         return FUIN_E_INVALID;
     }
     fuin_seckey_public(operator_key, &pk);
     if (sodium_is_zero(pk.pk, sizeof pk.pk)) {
-        seterr(err, errcap, "record: invalid operator key");
+        fuin__set_msg(err, errcap, "record: invalid operator key");
         return FUIN_E_INVALID;
     }
     fuin_keyid_hex(pk.keyid, keyhex);
@@ -491,7 +478,7 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64, rid, seq);
     if ((st = fuin_sign_update(sg, (const uint8_t *)body, strlen(body))) != FUIN_OK ||
         (st = fuin_sign_final(sg, UNTRUSTED, tc, &minisig, NULL)) != FUIN_OK) {
-        seterr(err, errcap, "record: signing failed: %s", fuin_signer_errmsg(sg));
+        fuin__set_msg(err, errcap, "record: signing failed: %s", fuin_signer_errmsg(sg));
         goto out;
     }
     st = FUIN_E_NOMEM;
@@ -502,14 +489,14 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     len = strlen(line);
     if (len > FUIN_LEDGER_MAX_LINE) {
         st = FUIN_E_LIMIT;
-        seterr(err, errcap, "record: longer than %u bytes", FUIN_LEDGER_MAX_LINE);
+        fuin__set_msg(err, errcap, "record: longer than %u bytes", FUIN_LEDGER_MAX_LINE);
         goto out;
     }
     sha256_hex(line, len, r->hash);
     line[len] = '\n'; /* json_dumps' NUL becomes the line end: one write() */
     if (fstat(fd, &sb) != 0) {
         st = FUIN_E_IO;
-        seterr(err, errcap, "%s: stat: %s", path, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: stat: %s", path, strerror(errno));
         goto out;
     }
     do
@@ -522,12 +509,12 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
         if (w > 0)
             (void)ftruncate(fd, sb.st_size);
         st = FUIN_E_IO;
-        seterr(err, errcap, "%s: write: %s", path, strerror(e));
+        fuin__set_msg(err, errcap, "%s: write: %s", path, strerror(e));
         goto out;
     }
     if (fsync(fd) != 0) {
         st = FUIN_E_IO;
-        seterr(err, errcap, "%s: fsync: %s", path, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: fsync: %s", path, strerror(errno));
         goto out;
     }
     if (sb.st_size == 0)
@@ -537,7 +524,7 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     st = FUIN_OK;
     goto out;
 nomem:
-    seterr(err, errcap, "out of memory");
+    fuin__set_msg(err, errcap, "out of memory");
 out:
     if (fd >= 0)
         close(fd); /* releases the lock */
@@ -1015,11 +1002,11 @@ static fuin_status save_tail(int fd, uint64_t from, uint64_t to, const char *nam
 
     if (sfd < 0) {
         if (errno == EEXIST) {
-            seterr(err, errcap, "%s: exists; move it away first (ledger not repaired)",
+            fuin__set_msg(err, errcap, "%s: exists; move it away first (ledger not repaired)",
                    name);
             return FUIN_E_EXISTS;
         }
-        seterr(err, errcap, "%s: %s (ledger not repaired)", name, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: %s (ledger not repaired)", name, strerror(errno));
         return FUIN_E_IO;
     }
     while (from < to && e == 0) {
@@ -1038,7 +1025,7 @@ static fuin_status save_tail(int fd, uint64_t from, uint64_t to, const char *nam
         e = errno;
     if (e != 0) {
         unlink(name);
-        seterr(err, errcap, "%s: %s (ledger not repaired)", name, strerror(e));
+        fuin__set_msg(err, errcap, "%s: %s (ledger not repaired)", name, strerror(e));
         return FUIN_E_IO;
     }
     fsync_parent(name);
@@ -1063,7 +1050,7 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
     if (saved != NULL && savedcap > 0)
         saved[0] = '\0';
     if (path == NULL || (st = vstate_init(&vs, keys, nkeys, rep)) != FUIN_OK) {
-        seterr(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     /* Under the append lock, so no append can slip in between the check
@@ -1071,18 +1058,18 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
     if ((st = open_locked(path, dry ? O_RDONLY : O_RDWR, &fd, rep->reason,
                           sizeof rep->reason)) != FUIN_OK) {
         rep->status = st;
-        seterr(err, errcap, "%s", rep->reason);
+        fuin__set_msg(err, errcap, "%s", rep->reason);
         return st;
     }
     st = verify_fd(fd, path, &vs);
     if (st == FUIN_OK || !rep->torn) {
         if (st != FUIN_OK)
-            seterr(err, errcap, "%s: %s", path, rep->reason);
+            fuin__set_msg(err, errcap, "%s: %s", path, rep->reason);
         close(fd);
         return st;
     }
     if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size <= rep->torn_offset) {
-        seterr(err, errcap, "%s: stat: %s", path, strerror(errno ? errno : EIO));
+        fuin__set_msg(err, errcap, "%s: stat: %s", path, strerror(errno ? errno : EIO));
         close(fd);
         return FUIN_E_IO;
     }
@@ -1094,14 +1081,14 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
         size_t n = strlen(path) + 32;
         struct stat tb;
         if ((name = malloc(n)) == NULL) {
-            seterr(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
             st = FUIN_E_NOMEM;
             goto out;
         }
         snprintf(name, n, "%s.torn-%" PRIu64, path, rep->torn_offset);
         if (saved != NULL) {
             if (strlen(name) >= savedcap) {
-                seterr(err, errcap, "invalid argument (name buffer too small)");
+                fuin__set_msg(err, errcap, "invalid argument (name buffer too small)");
                 st = FUIN_E_INVALID;
                 goto out;
             }
@@ -1109,7 +1096,7 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
         }
         if (dry) {
             if (lstat(name, &tb) == 0 || errno != ENOENT) {
-                seterr(err, errcap, "%s: exists; move it away first (ledger not repaired)",
+                fuin__set_msg(err, errcap, "%s: exists; move it away first (ledger not repaired)",
                        name);
                 st = FUIN_E_EXISTS;
             }
@@ -1126,12 +1113,12 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
         /* The ledger still holds the bytes: no copy to trip over next time. */
         if (name != NULL)
             unlink(name);
-        seterr(err, errcap, "%s: truncate: %s", path, strerror(e));
+        fuin__set_msg(err, errcap, "%s: truncate: %s", path, strerror(e));
         st = FUIN_E_IO;
         goto out;
     }
     if (fsync(fd) != 0) {
-        seterr(err, errcap, "%s: fsync: %s", path, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: fsync: %s", path, strerror(errno));
         st = FUIN_E_IO;
     }
 out:
@@ -1158,7 +1145,7 @@ fuin_status fuin_ledger_repair_keep(const char *path, const fuin_pubkey *keys,
     fuin_ledger_report local;
 
     if ((flags & ~FUIN_LEDGER_REPAIR_DRY_RUN) != 0) {
-        seterr(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     return repair(path, keys, nkeys, 1, (flags & FUIN_LEDGER_REPAIR_DRY_RUN) != 0,
@@ -1182,7 +1169,7 @@ static fuin_status emit(xstate *x, const char *s, size_t n)
 {
     if (n > 0 && x->out(x->ctx, (const uint8_t *)s, n) != 0) {
         x->io_failed = 1;
-        seterr(x->err, x->errcap, "export: write failed");
+        fuin__set_msg(x->err, x->errcap, "export: write failed");
         return FUIN_E_IO;
     }
     return FUIN_OK;
@@ -1479,7 +1466,7 @@ static fuin_status export_cb(void *ctx, const char *line, size_t len)
     x->line++;
     o = json_loadb(line, len, LOAD_FLAGS, &je);
     if (o == NULL || (why = check_schema(o)) != NULL) {
-        seterr(x->err, x->errcap, "ledger line %" PRIu64 ": not a record", x->line);
+        fuin__set_msg(x->err, x->errcap, "ledger line %" PRIu64 ": not a record", x->line);
         json_decref(o);
         return FUIN_E_SYNTAX;
     }
@@ -1504,7 +1491,7 @@ static fuin_status export_cb(void *ctx, const char *line, size_t len)
     }
     json_decref(o);
     if (st == FUIN_E_NOMEM)
-        seterr(x->err, x->errcap, "out of memory");
+        fuin__set_msg(x->err, x->errcap, "out of memory");
     x->written++;
     return st;
 }
@@ -1522,7 +1509,7 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
     if (path == NULL || out == NULL ||
         (format != FUIN_LEDGER_CSV && format != FUIN_LEDGER_JSON &&
          format != FUIN_LEDGER_HTML)) {
-        seterr(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     memset(&x, 0, sizeof x);
@@ -1533,7 +1520,7 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
     x.err = err;
     x.errcap = errcap;
     if ((f = fopen(path, "re")) == NULL) {
-        seterr(err, errcap, "%s: %s", path, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: %s", path, strerror(errno));
         return FUIN_E_IO;
     }
     st = FUIN_OK;
@@ -1548,14 +1535,14 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
         st = each_line(f, export_cb, &x, &torn, &torn_at, &toolong);
     fclose(f);
     if (st == FUIN_E_LIMIT)
-        seterr(err, errcap, "ledger line %" PRIu64 ": longer than %u bytes", toolong,
+        fuin__set_msg(err, errcap, "ledger line %" PRIu64 ": longer than %u bytes", toolong,
                FUIN_LEDGER_MAX_LINE);
     else if (st == FUIN_E_IO && !x.io_failed)
-        seterr(err, errcap, "%s: read error", path);
+        fuin__set_msg(err, errcap, "%s: read error", path);
     if (st != FUIN_OK)
         return st;
     if (record_id != NULL && x.written == 0) {
-        seterr(err, errcap, "no record with id %s", record_id);
+        fuin__set_msg(err, errcap, "no record with id %s", record_id);
         return FUIN_E_NO_MATCH;
     }
     if (format == FUIN_LEDGER_JSON)

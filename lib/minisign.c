@@ -110,18 +110,6 @@ static void le64_store(uint8_t *p, uint64_t x)
     }
 }
 
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* Decode canonical padded base64 into exactly outlen bytes.  The alphabet
  * is checked here because libsodium 1.0.18's decoder takes every byte from
  * 0x80 to 0xFF for '/' (found by fuzz/fuzz_minisig.c). */
@@ -310,11 +298,11 @@ static fuin_status pubkey_decode(const char *b64, size_t len, fuin_pubkey *pk,
 {
     uint8_t raw[PK_BYTES];
     if (b64_exact(raw, sizeof raw, b64, len) != 0) {
-        set_err(err, errcap, "base64 conversion failed - was an actual public key given?");
+        fuin__set_msg(err, errcap, "base64 conversion failed - was an actual public key given?");
         return FUIN_E_KEY;
     }
     if (memcmp(raw, SIGALG, 2) != 0) {
-        set_err(err, errcap, "unsupported signature algorithm in the public key");
+        fuin__set_msg(err, errcap, "unsupported signature algorithm in the public key");
         return FUIN_E_KEY;
     }
     memcpy(pk->keyid, raw + 2, FUIN_KEYID_BYTES);
@@ -327,13 +315,13 @@ fuin_status fuin_pubkey_parse(const char *text, size_t len, fuin_pubkey *pk,
 {
     reader r = { text, len, 0 };
     line l1, l2;
-    set_err(err, errcap, "%s", "");
+    fuin__set_msg(err, errcap, "%s", "");
     if (text == NULL || pk == NULL)
         return FUIN_E_INVALID;
     /* minisign reads and ignores the comment line */
     if (!read_line(&r, COMMENT_LINE_BUF, &l1) ||
         !read_line(&r, B64_BUF(PK_BYTES), &l2)) {
-        set_err(err, errcap, "error while loading the public key file: "
+        fuin__set_msg(err, errcap, "error while loading the public key file: "
                              "expected a comment line and a key line");
         return FUIN_E_KEY;
     }
@@ -397,7 +385,7 @@ static fuin_status seckey_decode(const char *text, size_t len, uint8_t **out,
     *out = NULL;
     if (!read_line(&r, COMMENT_LINE_BUF, &l1) ||
         !read_line(&r, B64_BUF(SK_BYTES), &l2)) {
-        set_err(err, errcap, "error while loading the secret key file: "
+        fuin__set_msg(err, errcap, "error while loading the secret key file: "
                              "expected a comment line and a key line");
         return FUIN_E_KEY;
     }
@@ -405,17 +393,17 @@ static fuin_status seckey_decode(const char *text, size_t len, uint8_t **out,
         return FUIN_E_NOMEM;
     if (b64_exact(raw, SK_BYTES, l2.content, l2.clen) != 0) {
         sodium_free(raw);
-        set_err(err, errcap, "base64 conversion failed - was an actual secret key given?");
+        fuin__set_msg(err, errcap, "base64 conversion failed - was an actual secret key given?");
         return FUIN_E_KEY;
     }
     /* minisign's order of checks, and its wording */
     if (memcmp(raw + SK_OFF_SIGALG, SIGALG, 2) != 0) {
-        set_err(err, errcap, "unsupported signature algorithm in the secret key");
+        fuin__set_msg(err, errcap, "unsupported signature algorithm in the secret key");
     } else if (memcmp(raw + SK_OFF_CHKALG, CHKALG, 2) != 0) {
-        set_err(err, errcap, "unsupported checksum function in the secret key");
+        fuin__set_msg(err, errcap, "unsupported checksum function in the secret key");
     } else if (memcmp(raw + SK_OFF_KDFALG, KDFALG, 2) != 0 &&
                memcmp(raw + SK_OFF_KDFALG, "\0\0", 2) != 0) {
-        set_err(err, errcap, "unsupported key derivation function in the secret key");
+        fuin__set_msg(err, errcap, "unsupported key derivation function in the secret key");
     } else {
         *out = raw;
         return FUIN_OK;
@@ -461,7 +449,7 @@ fuin_status fuin_seckey_parse(const char *text, size_t len, const char *pass,
     fuin_status st;
     int encrypted;
 
-    set_err(err, errcap, "%s", "");
+    fuin__set_msg(err, errcap, "%s", "");
     if (out != NULL)
         *out = NULL;
     if (text == NULL || out == NULL)
@@ -473,12 +461,12 @@ fuin_status fuin_seckey_parse(const char *text, size_t len, const char *pass,
     if (encrypted) {
         uint64_t ops = le64_load(raw + SK_OFF_OPS), mem = le64_load(raw + SK_OFF_MEM);
         if (pass == NULL) {
-            set_err(err, errcap, "the secret key is encrypted: a passphrase is needed");
+            fuin__set_msg(err, errcap, "the secret key is encrypted: a passphrase is needed");
             st = FUIN_E_PASSPHRASE;
             goto out;
         }
         if (mem > FUIN_MAX_MINISIGN_MEMLIMIT || ops > FUIN_MAX_MINISIGN_OPSLIMIT) {
-            set_err(err, errcap,
+            fuin__set_msg(err, errcap,
                     "secret key KDF limits too high (opslimit %llu, memlimit %llu; "
                     "at most %llu and %llu)",
                     (unsigned long long)ops, (unsigned long long)mem,
@@ -492,7 +480,7 @@ fuin_status fuin_seckey_parse(const char *text, size_t len, const char *pass,
             goto out;
         }
         if (kdf_stream(stream, pass, passlen, raw + SK_OFF_SALT, ops, mem) != FUIN_OK) {
-            set_err(err, errcap, "unable to complete key derivation (out of memory?)");
+            fuin__set_msg(err, errcap, "unable to complete key derivation (out of memory?)");
             st = FUIN_E_NOMEM;
             goto out;
         }
@@ -504,10 +492,10 @@ fuin_status fuin_seckey_parse(const char *text, size_t len, const char *pass,
         /* stock `minisign -G -W` never computes the checksum */
         if (encrypted || !sodium_is_zero(raw + SK_OFF_CHK, 32)) {
             if (encrypted) {
-                set_err(err, errcap, "wrong passphrase or corrupted secret key (checksum)");
+                fuin__set_msg(err, errcap, "wrong passphrase or corrupted secret key (checksum)");
                 st = FUIN_E_NO_MATCH;
             } else {
-                set_err(err, errcap, "corrupted secret key (checksum)");
+                fuin__set_msg(err, errcap, "corrupted secret key (checksum)");
                 st = FUIN_E_KEY;
             }
             goto out;
@@ -522,7 +510,7 @@ fuin_status fuin_seckey_parse(const char *text, size_t len, const char *pass,
     }
     crypto_sign_seed_keypair(tmp + 64, tmp, raw + SK_OFF_SK);
     if (sodium_memcmp(tmp + 64, raw + SK_OFF_SK + 32, 32) != 0) {
-        set_err(err, errcap, "corrupted secret key (public half does not match the seed)");
+        fuin__set_msg(err, errcap, "corrupted secret key (public half does not match the seed)");
         st = FUIN_E_KEY;
         goto out;
     }

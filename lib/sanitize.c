@@ -1707,18 +1707,6 @@ static int run_method(runctx *c, fuin_sanitize_kind kind,
     }
 }
 
-/* vsnprintf: messages are cut at the buffer's end on purpose. */
-static void setmsg(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void setmsg(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
 static fuin_status finish(fuin_wipe_result *res, fuin_status st)
 {
     res->end_time = (int64_t)time(NULL);
@@ -1754,28 +1742,28 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
     res->caveat = FUIN_SANITIZE_NOTE;
     res->start_time = (int64_t)time(NULL);
     if (!fuin_sanitize_is_method(kind)) {
-        setmsg(res->message, sizeof res->message,
+        fuin__set_msg(res->message, sizeof res->message,
                  "not a device sanitize method");
         return finish(res, FUIN_E_INVALID);
     }
     res->category = fuin_sanitize_category_for(kind, t);
     if (t == NULL) {
-        setmsg(res->message, sizeof res->message, "%s: no target", name);
+        fuin__set_msg(res->message, sizeof res->message, "%s: no target", name);
         return finish(res, FUIN_E_INVALID);
     }
     if (t->kind != FUIN_WIPE_KIND_DEVICE) {
-        setmsg(res->message, sizeof res->message,
+        fuin__set_msg(res->message, sizeof res->message,
                  "%s: %s is not a block device", name, t->path);
         return finish(res, FUIN_E_INVALID);
     }
     if (t->is_partition) {
-        setmsg(res->message, sizeof res->message,
+        fuin__set_msg(res->message, sizeof res->message,
                  "%s: %s is a partition: device erase commands erase the "
                  "whole disk (/dev/%s)", name, t->path, t->disk);
         return finish(res, FUIN_E_POLICY);
     }
     if (t->refused) {
-        setmsg(res->message, sizeof res->message, "%s: %s: %s", name,
+        fuin__set_msg(res->message, sizeof res->message, "%s: %s: %s", name,
                  t->path, t->refuse_reason[0] ? t->refuse_reason : "refused");
         return finish(res, FUIN_E_POLICY);
     }
@@ -1784,7 +1772,7 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
     if (s == NULL) {
         st = probe(&c, t, &own);
         if (st != FUIN_OK) {
-            setmsg(res->message, sizeof res->message, "%s: %s: probe: %s",
+            fuin__set_msg(res->message, sizeof res->message, "%s: %s: probe: %s",
                      name, t->path, fuin_strerror(st));
             return finish(res, st);
         }
@@ -1796,7 +1784,7 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
     if (!(s->supported & FUIN_SANITIZE_BIT(kind)) &&
         !((c.o.flags & FUIN_SANITIZE_F_FORCE) &&
           (s->unknown & FUIN_SANITIZE_BIT(kind)))) {
-        setmsg(res->message, sizeof res->message, "%s: %s: %s", name,
+        fuin__set_msg(res->message, sizeof res->message, "%s: %s: %s", name,
                  t->path,
                  s->why_not[kind][0] ? s->why_not[kind]
                                      : "not supported by the device");
@@ -1807,7 +1795,7 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
             snprintf(ctrl, sizeof ctrl, "%s", s->controller);
         else if (fuin__sanitize_nvme_controller(c.o.sysfs_root, t->name, ctrl,
                                                 sizeof ctrl) != 0) {
-            setmsg(res->message, sizeof res->message,
+            fuin__set_msg(res->message, sizeof res->message,
                      "%s: the NVMe controller of %s is not found in sysfs",
                      name, t->path);
             return finish(res, FUIN_E_IO);
@@ -1819,7 +1807,7 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
         if (hfd < 0 || fstat(hfd, &sb) != 0 ||
             !S_ISBLK(sb.st_mode) || major(sb.st_rdev) != t->major ||
             minor(sb.st_rdev) != t->minor) {
-            setmsg(res->message, sizeof res->message,
+            fuin__set_msg(res->message, sizeof res->message,
                    "%s: %s: the held device is not this target", name, t->path);
             return finish(res, FUIN_E_INVALID);
         }
@@ -1827,7 +1815,7 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
         fd = open(t->path, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
             int e = errno;
-            setmsg(res->message, sizeof res->message, "%s: %s: %s%s", name,
+            fuin__set_msg(res->message, sizeof res->message, "%s: %s: %s%s", name,
                      t->path, strerror(e),
                      e == EBUSY ? " (the device is in use)" : "");
             return finish(res, e == EBUSY ? FUIN_E_POLICY : FUIN_E_IO);
@@ -1838,7 +1826,7 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
         if (c.cancelled) {
             res->cancelled = 1;
             if (res->message[0] == '\0')
-                setmsg(res->message, sizeof res->message,
+                fuin__set_msg(res->message, sizeof res->message,
                          "%s: cancelled before it started", name);
         }
         if (st == FUIN_OK)

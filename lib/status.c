@@ -60,6 +60,17 @@ void fuin__seterr(char *dst, const char *fmt, ...)
     va_end(ap);
 }
 
+void fuin__set_msg(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    if (buf == NULL || cap == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    fuin__utf8_trim_tail(buf);
+}
+
 int fuin__ncpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -30,19 +30,6 @@ struct fuin_store {
     int64_t now;           /* 0: the clock */
 };
 
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errcap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-    fuin__utf8_trim_tail(err);
-}
-
 static char *join(const char *dir, const char *name)
 {
     size_t a = strlen(dir), b = strlen(name);
@@ -72,29 +59,29 @@ static fuin_status read_file(const char *path, size_t max, char **out,
     if (fd < 0) {
         if (errno == ENOENT && missing)
             *missing = 1;
-        set_err(err, errcap, "%s: %s", path, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: %s", path, strerror(errno));
         return FUIN_E_IO;
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        set_err(err, errcap, "%s: not a regular file", path);
+        fuin__set_msg(err, errcap, "%s: not a regular file", path);
         close(fd);
         return FUIN_E_IO;
     }
     if ((uint64_t)sb.st_size > max) {
-        set_err(err, errcap, "%s: larger than %zu bytes", path, max);
+        fuin__set_msg(err, errcap, "%s: larger than %zu bytes", path, max);
         close(fd);
         return FUIN_E_LIMIT;
     }
     char *buf = malloc((size_t)sb.st_size + 1);
     if (buf == NULL) {
         close(fd);
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     size_t got = 0;
     for (;;) {
         if (got > max) {
-            set_err(err, errcap, "%s: larger than %zu bytes", path, max);
+            fuin__set_msg(err, errcap, "%s: larger than %zu bytes", path, max);
             free(buf);
             close(fd);
             return FUIN_E_LIMIT;
@@ -108,7 +95,7 @@ static fuin_status read_file(const char *path, size_t max, char **out,
                 break;
             if (r < 0 && errno == EINTR)
                 continue;
-            set_err(err, errcap, "%s: %s", path,
+            fuin__set_msg(err, errcap, "%s: %s", path,
                     r < 0 ? strerror(errno) : "changed while being read");
             free(buf);
             close(fd);
@@ -118,7 +105,7 @@ static fuin_status read_file(const char *path, size_t max, char **out,
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            set_err(err, errcap, "%s: %s", path, strerror(errno));
+            fuin__set_msg(err, errcap, "%s: %s", path, strerror(errno));
             free(buf);
             close(fd);
             return FUIN_E_IO;
@@ -164,7 +151,7 @@ static fuin_status load_root(fuin_store *s, const char *path, char *err,
     st = fuin_pubkey_parse(text, len, &s->root, perr, sizeof perr);
     free(text);
     if (st != FUIN_OK)
-        set_err(err, errcap, "%s: %s", path,
+        fuin__set_msg(err, errcap, "%s: %s", path,
                 perr[0] ? perr : fuin_strerror(st));
     return st;
 }
@@ -184,7 +171,7 @@ static fuin_status load_signed(const char *path, size_t max, char **text,
     *missing = 0;
     sigpath = malloc(n + sizeof ".minisig");
     if (sigpath == NULL) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     memcpy(sigpath, path, n);
@@ -195,7 +182,7 @@ static fuin_status load_signed(const char *path, size_t max, char **text,
     if (st != FUIN_OK) {
         if (miss) {
             if (file_exists(sigpath)) {
-                set_err(err, errcap, "%s: missing, but %s is present", path,
+                fuin__set_msg(err, errcap, "%s: missing, but %s is present", path,
                         sigpath);
                 st = FUIN_E_SIGNATURE;
             } else {
@@ -208,7 +195,7 @@ static fuin_status load_signed(const char *path, size_t max, char **text,
     st = read_file(sigpath, MAX_SIG_FILE, sig, siglen, &miss, err, errcap);
     if (st != FUIN_OK) {
         if (miss) {
-            set_err(err, errcap, "%s: signature missing (no %s)", path, sigpath);
+            fuin__set_msg(err, errcap, "%s: signature missing (no %s)", path, sigpath);
             st = FUIN_E_SIGNATURE;
         }
         free(*text);
@@ -232,7 +219,7 @@ static fuin_status load_revocations(fuin_store *s, const char *path,
         return st;
     if (missing) {
         if (required) {
-            set_err(err, errcap, "%s: %s", path, strerror(ENOENT));
+            fuin__set_msg(err, errcap, "%s: %s", path, strerror(ENOENT));
             return FUIN_E_IO;
         }
         return FUIN_OK;
@@ -240,7 +227,7 @@ static fuin_status load_revocations(fuin_store *s, const char *path,
     st = fuin_revocations_parse_verified(text, len, sig, siglen, &s->root,
                                          &s->rl, perr, sizeof perr);
     if (st != FUIN_OK)
-        set_err(err, errcap, "%s: %s", path, perr);
+        fuin__set_msg(err, errcap, "%s: %s", path, perr);
     free(text);
     free(sig);
     return st;
@@ -260,7 +247,7 @@ static fuin_status load_certs(fuin_store *s, const char *dir, char *err,
     fuin_status st = FUIN_OK;
 
     if (cdir == NULL) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     DIR *d = opendir(cdir);
@@ -269,7 +256,7 @@ static fuin_status load_certs(fuin_store *s, const char *dir, char *err,
             free(cdir);
             return FUIN_OK;
         }
-        set_err(err, errcap, "%s: %s", cdir, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: %s", cdir, strerror(errno));
         free(cdir);
         return FUIN_E_IO;
     }
@@ -303,7 +290,7 @@ static fuin_status load_certs(fuin_store *s, const char *dir, char *err,
             st = FUIN_E_NOMEM;
     }
     if (st == FUIN_E_NOMEM)
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
     for (size_t i = 0; st == FUIN_OK && i < n; i++) {
         char *path = join(cdir, names[i]);
         char *text = NULL, *sig = NULL;
@@ -311,14 +298,14 @@ static fuin_status load_certs(fuin_store *s, const char *dir, char *err,
         int missing;
         char perr[FUIN_ERRMSG_MAX];
         if (path == NULL) {
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
             st = FUIN_E_NOMEM;
             break;
         }
         st = load_signed(path, MAX_CERT_FILE, &text, &len, &sig, &siglen,
                          &missing, err, errcap);
         if (st == FUIN_OK && missing) {
-            set_err(err, errcap, "%s: disappeared while the store was read",
+            fuin__set_msg(err, errcap, "%s: disappeared while the store was read",
                     path);
             st = FUIN_E_IO;
         }
@@ -328,7 +315,7 @@ static fuin_status load_certs(fuin_store *s, const char *dir, char *err,
             if (st == FUIN_OK)
                 s->ncerts++;
             else
-                set_err(err, errcap, "%s: %s", path, perr);
+                fuin__set_msg(err, errcap, "%s: %s", path, perr);
         }
         free(text);
         free(sig);
@@ -350,19 +337,19 @@ static fuin_status verify_detached(const char *text, size_t len,
     char have[FUIN_KEYID_HEX], want[FUIN_KEYID_HEX];
     fuin_verifier *v = fuin_verifier_new();
     if (v == NULL) {
-        set_err(why, whycap, "out of memory");
+        fuin__set_msg(why, whycap, "out of memory");
         return FUIN_E_NOMEM;
     }
     fuin_status st = fuin_verifier_load(v, sig, siglen);
     if (st != FUIN_OK) {
-        set_err(why, whycap, "%s", fuin_verifier_errmsg(v));
+        fuin__set_msg(why, whycap, "%s", fuin_verifier_errmsg(v));
         goto out;
     }
     fuin_verifier_keyid(v, keyid);
     if (memcmp(keyid, pk->keyid, FUIN_KEYID_BYTES) != 0) {
         fuin_keyid_hex(keyid, have);
         fuin_keyid_hex(pk->keyid, want);
-        set_err(why, whycap, "signed by another key (key id %s, expected %s)",
+        fuin__set_msg(why, whycap, "signed by another key (key id %s, expected %s)",
                 have, want);
         st = FUIN_E_WRONG_KEY;
         goto out;
@@ -371,11 +358,11 @@ static fuin_status verify_detached(const char *text, size_t len,
     if (st == FUIN_OK)
         st = fuin_verify_final(v, pk);
     if (st == FUIN_E_SIGNATURE)
-        set_err(why, whycap, "the file was modified");
+        fuin__set_msg(why, whycap, "the file was modified");
     else if (st == FUIN_E_COMMENT)
-        set_err(why, whycap, "the trusted comment was modified");
+        fuin__set_msg(why, whycap, "the trusted comment was modified");
     else if (st != FUIN_OK)
-        set_err(why, whycap, "%s", fuin_verifier_errmsg(v));
+        fuin__set_msg(why, whycap, "%s", fuin_verifier_errmsg(v));
 out:
     fuin_verifier_free(v);
     return st;
@@ -392,7 +379,7 @@ static fuin_status load_policy(fuin_store *s, const char *dir, char *err,
     fuin_status st;
 
     if (path == NULL) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     st = load_signed(path, MAX_POLICY_FILE, &text, &len, &sig, &siglen,
@@ -404,9 +391,9 @@ static fuin_status load_policy(fuin_store *s, const char *dir, char *err,
     st = verify_detached(text, len, sig, siglen, &s->root, why, sizeof why);
     free(sig);
     if (st == FUIN_E_NOMEM) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
     } else if (st != FUIN_OK) {
-        set_err(err, errcap, "%s: signature invalid: %s", path, why);
+        fuin__set_msg(err, errcap, "%s: signature invalid: %s", path, why);
         st = FUIN_E_SIGNATURE;
     }
     if (st != FUIN_OK) {
@@ -431,21 +418,21 @@ fuin_status fuin_store_open(const char *dir, fuin_store **out, char *err,
     if (out)
         *out = NULL;
     if (dir == NULL || out == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     struct stat sb;
     if (stat(dir, &sb) != 0) {
-        set_err(err, errcap, "%s: %s", dir, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: %s", dir, strerror(errno));
         return FUIN_E_IO;
     }
     if (!S_ISDIR(sb.st_mode)) {
-        set_err(err, errcap, "%s: not a directory", dir);
+        fuin__set_msg(err, errcap, "%s: not a directory", dir);
         return FUIN_E_IO;
     }
     fuin_store *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     st = FUIN_E_NOMEM;
@@ -453,7 +440,7 @@ fuin_status fuin_store_open(const char *dir, fuin_store **out, char *err,
         st = load_root(s, path, err, errcap);
         free(path);
     } else {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
     }
     if (st == FUIN_OK) {
         st = FUIN_E_NOMEM;
@@ -461,7 +448,7 @@ fuin_status fuin_store_open(const char *dir, fuin_store **out, char *err,
             st = load_revocations(s, path, 0, err, errcap);
             free(path);
         } else {
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
         }
     }
     if (st == FUIN_OK)
@@ -485,12 +472,12 @@ fuin_status fuin_store_open_root(const char *root_pub_path,
     if (out)
         *out = NULL;
     if (root_pub_path == NULL || out == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     fuin_store *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        set_err(err, errcap, "out of memory");
+        fuin__set_msg(err, errcap, "out of memory");
         return FUIN_E_NOMEM;
     }
     fuin_status st = load_root(s, root_pub_path, err, errcap);
@@ -572,20 +559,20 @@ static fuin_status cert_state(const fuin_store *s, const fuin_cert *c,
         person(c, who, sizeof who);
         fuin_keyid_hex(c->card.sign_pk.keyid, hex);
         fuin_time_format_rfc3339(when, ts, sizeof ts);
-        set_err(err, errcap, "%s: key %s revoked on %s: %s", who, hex, ts,
+        fuin__set_msg(err, errcap, "%s: key %s revoked on %s: %s", who, hex, ts,
                 reason);
         return FUIN_E_REVOKED;
     }
     if (now < c->valid_from) {
         person(c, who, sizeof who);
         fuin_time_format_rfc3339(c->valid_from, ts, sizeof ts);
-        set_err(err, errcap, "%s: certificate not valid before %s", who, ts);
+        fuin__set_msg(err, errcap, "%s: certificate not valid before %s", who, ts);
         return FUIN_E_EXPIRED;
     }
     if (now > c->valid_until) {
         person(c, who, sizeof who);
         fuin_time_format_rfc3339(c->valid_until, ts, sizeof ts);
-        set_err(err, errcap, "%s: certificate expired on %s", who, ts);
+        fuin__set_msg(err, errcap, "%s: certificate expired on %s", who, ts);
         return FUIN_E_EXPIRED;
     }
     return FUIN_OK;
@@ -597,7 +584,7 @@ fuin_status fuin_store_check_cert(const fuin_store *s, const fuin_cert *c,
     if (err && errcap)
         err[0] = '\0';
     if (s == NULL || c == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     return cert_state(s, c, store_now(s), err, errcap);
@@ -711,16 +698,16 @@ fuin_status fuin_store_resolve(const fuin_store *s, const char *who,
     if (out)
         *out = NULL;
     if (s == NULL || who == NULL || out == NULL) {
-        set_err(err, errcap, "invalid argument");
+        fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     if (trim_copy(who, w, sizeof w)) {
-        set_err(err, errcap, "no certified colleague: the name is longer than "
+        fuin__set_msg(err, errcap, "no certified colleague: the name is longer than "
                              "%d bytes", FUIN_TEXT_MAX - 1);
         return FUIN_E_UNTRUSTED;
     }
     if (w[0] == '\0') {
-        set_err(err, errcap, "no certified colleague: the name is empty");
+        fuin__set_msg(err, errcap, "no certified colleague: the name is empty");
         return FUIN_E_UNTRUSTED;
     }
     if (strncmp(w, "age1", 4) == 0)
@@ -735,7 +722,7 @@ fuin_status fuin_store_resolve(const fuin_store *s, const char *who,
     if (s->ncerts > 0) {
         pick = calloc(s->ncerts, sizeof *pick);
         if (pick == NULL) {
-            set_err(err, errcap, "out of memory");
+            fuin__set_msg(err, errcap, "out of memory");
             return FUIN_E_NOMEM;
         }
     }
@@ -773,17 +760,17 @@ fuin_status fuin_store_resolve(const fuin_store *s, const char *who,
                 break;
             o += (size_t)k;
         }
-        set_err(err, errcap, "ambiguous: %s", list);
+        fuin__set_msg(err, errcap, "ambiguous: %s", list);
         st = FUIN_E_AMBIGUOUS;
     } else if (stale != NULL) {
         st = cert_state(s, stale, now, err, errcap);
     } else {
         if (kind == BY_RECIPIENT)
-            set_err(err, errcap, "no certified colleague has recipient %s", w);
+            fuin__set_msg(err, errcap, "no certified colleague has recipient %s", w);
         else if (kind == BY_EMAIL)
-            set_err(err, errcap, "no certified colleague with e-mail %s", w);
+            fuin__set_msg(err, errcap, "no certified colleague with e-mail %s", w);
         else
-            set_err(err, errcap, "no certified colleague named %s", w);
+            fuin__set_msg(err, errcap, "no certified colleague named %s", w);
         st = FUIN_E_UNTRUSTED;
     }
     free(pick);

@@ -32,17 +32,6 @@
  * nonce); the offset's higher bits go into the nonce. */
 #define SEGMENT_SHIFT 38
 
-__attribute__((format(printf, 3, 4))) static void
-seterr(char *dst, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    if (dst == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(dst, cap, fmt, ap);
-    va_end(ap);
-}
-
 const char *fuin_wipe_pattern_name(fuin_wipe_pattern p)
 {
     switch (p) {
@@ -343,7 +332,7 @@ static fuin_status probe_device(const struct stat *st, fuin_wipe_target *t,
     snprintf(link, sizeof link, "%s/dev/block/%u:%u", sysfs_root, t->major,
              t->minor);
     if (realpath(link, real) == NULL) {
-        seterr(err, errcap, "%s: cannot find %s in sysfs: %s", t->path, link,
+        fuin__set_msg(err, errcap, "%s: cannot find %s in sysfs: %s", t->path, link,
                strerror(errno));
         return FUIN_E_IO;
     }
@@ -442,7 +431,7 @@ static fuin_status probe_device(const struct stat *st, fuin_wipe_target *t,
     }
     if (t->refuse_reason[0] != '\0') {
         t->refused = 1;
-        seterr(err, errcap, "%s: refused: %s", t->path, t->refuse_reason);
+        fuin__set_msg(err, errcap, "%s: refused: %s", t->path, t->refuse_reason);
         return FUIN_E_POLICY;
     }
     return FUIN_OK;
@@ -455,7 +444,7 @@ fuin_status fuin_wipe_target_probe(const char *path, fuin_wipe_target *t,
     if (err != NULL && errcap > 0)
         err[0] = '\0';
     if (t == NULL || path == NULL || path[0] == '\0') {
-        seterr(err, errcap, "no target given");
+        fuin__set_msg(err, errcap, "no target given");
         return FUIN_E_INVALID;
     }
     memset(t, 0, sizeof *t);
@@ -463,14 +452,14 @@ fuin_status fuin_wipe_target_probe(const char *path, fuin_wipe_target *t,
     t->secure_discard = -1;
     copy_str(t->path, sizeof t->path, path);
     if (lstat(path, &st) != 0) {
-        seterr(err, errcap, "%s: %s", path, strerror(errno));
+        fuin__set_msg(err, errcap, "%s: %s", path, strerror(errno));
         return FUIN_E_IO;
     }
     if (S_ISLNK(st.st_mode)) {
         /* /dev/disk/by-id/... names are links; files are never followed. */
         struct stat ts;
         if (stat(path, &ts) != 0 || !S_ISBLK(ts.st_mode)) {
-            seterr(err, errcap,
+            fuin__set_msg(err, errcap,
                    "%s: is a symbolic link (only links to block devices are "
                    "followed)", path);
             return FUIN_E_INVALID;
@@ -489,7 +478,7 @@ fuin_status fuin_wipe_target_probe(const char *path, fuin_wipe_target *t,
     }
     if (S_ISBLK(st.st_mode))
         return probe_device(&st, t, err, errcap);
-    seterr(err, errcap, "%s: not a regular file, directory or block device",
+    fuin__set_msg(err, errcap, "%s: not a regular file, directory or block device",
            path);
     return FUIN_E_INVALID;
 }
@@ -581,7 +570,7 @@ static int progress(engine *e, fuin_wipe_phase ph, unsigned pass,
     if (e->o->progress(e->o->progress_ctx, ph, pass, done, total) != 0) {
         e->r->cancelled = 1;
         if (e->r->message[0] == '\0')
-            seterr(e->r->message, sizeof e->r->message, "%s: cancelled",
+            fuin__set_msg(e->r->message, sizeof e->r->message, "%s: cancelled",
                    e->what);
         return 1;
     }
@@ -596,7 +585,7 @@ static void fail_at(engine *e, uint64_t off, const char *what,
     if (e->r->fail_offset < 0)
         e->r->fail_offset = (int64_t)off;
     if (e->r->message[0] == '\0')
-        seterr(e->r->message, sizeof e->r->message, "%s: %s at byte %llu%s%s",
+        fuin__set_msg(e->r->message, sizeof e->r->message, "%s: %s at byte %llu%s%s",
                e->what, what, (unsigned long long)off, detail ? ": " : "",
                detail ? detail : "");
 }
@@ -880,7 +869,7 @@ static fuin_status flush_and_drop(engine *e)
         /* Not at any one offset: the medium did not confirm the writes. */
         e->r->errors++;
         if (e->r->message[0] == '\0')
-            seterr(e->r->message, sizeof e->r->message, "%s: fdatasync failed: %s",
+            fuin__set_msg(e->r->message, sizeof e->r->message, "%s: fdatasync failed: %s",
                    e->what, strerror(errno));
         return FUIN_E_IO;
     }
@@ -988,7 +977,7 @@ static fuin_status engine_run(engine *e)
         if (posix_memalign(&b[i], BUF_ALIGN, bs) != 0) {
             for (int j = 0; j < i; j++)
                 free(b[j]);
-            seterr(e->r->message, sizeof e->r->message, "%s: out of memory",
+            fuin__set_msg(e->r->message, sizeof e->r->message, "%s: out of memory",
                    e->what);
             return FUIN_E_NOMEM;
         }
@@ -1022,19 +1011,19 @@ static fuin_status check_options(const fuin_wipe_options *o,
                                  fuin_wipe_result *r)
 {
     if (o->pattern != FUIN_WIPE_ZERO && o->pattern != FUIN_WIPE_RANDOM) {
-        seterr(r->message, sizeof r->message, "unknown wipe pattern %d",
+        fuin__set_msg(r->message, sizeof r->message, "unknown wipe pattern %d",
                (int)o->pattern);
         return FUIN_E_INVALID;
     }
     if (o->passes < 1 || o->passes > MAX_PASSES) {
-        seterr(r->message, sizeof r->message,
+        fuin__set_msg(r->message, sizeof r->message,
                "passes must be 1..%u (got %u)", MAX_PASSES, o->passes);
         return FUIN_E_INVALID;
     }
     if (fuin_wipe_verify_name(o->verify) == NULL ||
         (o->verify == FUIN_WIPE_VERIFY_SAMPLE &&
          (o->sample_pct < 1 || o->sample_pct > 100))) {
-        seterr(r->message, sizeof r->message,
+        fuin__set_msg(r->message, sizeof r->message,
                "verification must be none, full or sample=1..100");
         return FUIN_E_INVALID;
     }
@@ -1086,13 +1075,13 @@ fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
     if (err != NULL && errcap > 0)
         err[0] = '\0';
     if (out == NULL || t == NULL || path == NULL) {
-        seterr(err, errcap, "no target given");
+        fuin__set_msg(err, errcap, "no target given");
         return FUIN_E_INVALID;
     }
     *out = NULL;
     st = fuin_wipe_target_probe(path, t, err, errcap);
     if (st == FUIN_OK && t->kind != FUIN_WIPE_KIND_DEVICE) {
-        seterr(err, errcap, "%s: not a block device", path);
+        fuin__set_msg(err, errcap, "%s: not a block device", path);
         st = FUIN_E_INVALID;
     }
     if (st != FUIN_OK)
@@ -1105,7 +1094,7 @@ fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
     if (fd < 0) {
         int en = errno;
         if (en == EBUSY) {
-            seterr(err, errcap,
+            fuin__set_msg(err, errcap,
                    "%s: refused: the device is in use (exclusive open failed)",
                    path);
             t->refused = 1;
@@ -1113,7 +1102,7 @@ fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
                      "the device is in use (exclusive open failed)");
             return FUIN_E_POLICY;
         }
-        seterr(err, errcap, "%s: cannot open: %s", path, strerror(en));
+        fuin__set_msg(err, errcap, "%s: cannot open: %s", path, strerror(en));
         return FUIN_E_IO;
     }
     /* The name may have been re-pointed between probe and open, and a
@@ -1122,7 +1111,7 @@ fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
      * or open it exclusively. */
     if (fstat(fd, &fst) != 0 || !S_ISBLK(fst.st_mode) ||
         major(fst.st_rdev) != t->major || minor(fst.st_rdev) != t->minor) {
-        seterr(err, errcap, "%s: the device changed while it was being opened",
+        fuin__set_msg(err, errcap, "%s: the device changed while it was being opened",
                path);
         close(fd);
         return FUIN_E_POLICY;
@@ -1131,21 +1120,21 @@ fuin_status fuin_wipe_device_open(const char *path, fuin_wipe_target *t,
         unsigned ma = t->major, mi = t->minor;
         st = fuin_wipe_target_probe(path, t, msg, sizeof msg);
         if (st != FUIN_OK) {
-            seterr(err, errcap, "%s", msg);
+            fuin__set_msg(err, errcap, "%s", msg);
             close(fd);
             return st;
         }
         /* The name must still lead to the device held (a by-id link can
          * be re-pointed at any time). */
         if (t->major != ma || t->minor != mi) {
-            seterr(err, errcap, "%s: the device changed while it was being opened",
+            fuin__set_msg(err, errcap, "%s: the device changed while it was being opened",
                    path);
             close(fd);
             return FUIN_E_POLICY;
         }
     }
     if (ioctl(fd, BLKGETSIZE64, &size) != 0 || size == 0) {
-        seterr(err, errcap, "%s: cannot read the device size%s", path,
+        fuin__set_msg(err, errcap, "%s: cannot read the device size%s", path,
                size == 0 ? " (or it is empty)" : "");
         close(fd);
         return FUIN_E_IO;
@@ -1183,7 +1172,7 @@ fuin_status fuin_wipe_device_run(fuin_wipe_dev *d, const fuin_wipe_options *o,
         return FUIN_E_INVALID;
     result_init(res, o, FUIN_WIPE_KIND_DEVICE);
     if (d == NULL || d->fd < 0) {
-        seterr(res->message, sizeof res->message, "device not open");
+        fuin__set_msg(res->message, sizeof res->message, "device not open");
         return result_end(res, FUIN_E_INVALID);
     }
     if ((st = check_options(o, res)) != FUIN_OK)
@@ -1232,7 +1221,7 @@ fuin_status fuin_wipe_device(const char *path, const fuin_wipe_options *o,
         return result_end(res, st);
     st = fuin_wipe_device_run(d, o, res);
     if (fuin_wipe_device_close(d) != FUIN_OK && st == FUIN_OK) {
-        seterr(res->message, sizeof res->message, "%s: close failed: %s", path,
+        fuin__set_msg(res->message, sizeof res->message, "%s: close failed: %s", path,
                strerror(errno));
         st = FUIN_E_IO;
         res->success = 0;
@@ -1285,17 +1274,17 @@ static int rename_and_unlink(int dfd, const char *name, char *msg, size_t cap,
         }
     }
     if (!done) {
-        seterr(msg, cap, "%s: cannot rename: %s", shown, strerror(errno));
+        fuin__set_msg(msg, cap, "%s: cannot rename: %s", shown, strerror(errno));
         return -1;
     }
     (void)fsync(dfd);
     if (unlinkat(dfd, newname, 0) != 0) {
-        seterr(msg, cap, "%s: cannot unlink (now named %s): %s", shown,
+        fuin__set_msg(msg, cap, "%s: cannot unlink (now named %s): %s", shown,
                newname, strerror(errno));
         return -1;
     }
     if (fsync(dfd) != 0) {
-        seterr(msg, cap, "%s: fsync of the directory failed: %s", shown,
+        fuin__set_msg(msg, cap, "%s: fsync of the directory failed: %s", shown,
                strerror(errno));
         return -1;
     }
@@ -1324,17 +1313,17 @@ static void wipe_regular(filectx *c, int dfd, const char *name,
         scratch[0] = '\0';
     }
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        seterr(msg, cap, "%s: %s", shown, strerror(errno));
+        fuin__set_msg(msg, cap, "%s: %s", shown, strerror(errno));
         file_failed(c, FUIN_E_IO);
         return;
     }
     if (!S_ISREG(st.st_mode)) {
-        seterr(msg, cap, "%s: not a regular file", shown);
+        fuin__set_msg(msg, cap, "%s: not a regular file", shown);
         file_failed(c, FUIN_E_INVALID);
         return;
     }
     if (st.st_nlink > 1 && !(o->flags & FUIN_WIPE_F_FORCE_LINKS)) {
-        seterr(msg, cap,
+        fuin__set_msg(msg, cap,
                "%s: refused: it has %lu hard links, and the other names would "
                "keep the data (force to wipe anyway)",
                shown, (unsigned long)st.st_nlink);
@@ -1343,13 +1332,13 @@ static void wipe_regular(filectx *c, int dfd, const char *name,
     }
     fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        seterr(msg, cap, "%s: cannot open: %s", shown, strerror(errno));
+        fuin__set_msg(msg, cap, "%s: cannot open: %s", shown, strerror(errno));
         file_failed(c, FUIN_E_IO);
         return;
     }
     if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev ||
         fst.st_ino != st.st_ino || !S_ISREG(fst.st_mode)) {
-        seterr(msg, cap, "%s: the file changed while it was being opened",
+        fuin__set_msg(msg, cap, "%s: the file changed while it was being opened",
                shown);
         close(fd);
         file_failed(c, FUIN_E_IO);
@@ -1374,13 +1363,13 @@ static void wipe_regular(filectx *c, int dfd, const char *name,
     if (s == FUIN_OK) {
         off_t keep = (o->flags & FUIN_WIPE_F_KEEP_FILE) ? fst.st_size : 0;
         if (ftruncate(fd, keep) != 0 || fdatasync(fd) != 0) {
-            seterr(msg, cap, "%s: truncate failed: %s", shown,
+            fuin__set_msg(msg, cap, "%s: truncate failed: %s", shown,
                    strerror(errno));
             s = FUIN_E_IO;
         }
     }
     if (close(fd) != 0 && s == FUIN_OK) {
-        seterr(msg, cap, "%s: close failed: %s", shown, strerror(errno));
+        fuin__set_msg(msg, cap, "%s: close failed: %s", shown, strerror(errno));
         s = FUIN_E_IO;
     }
     if (s == FUIN_OK && !(o->flags & FUIN_WIPE_F_KEEP_FILE) &&
@@ -1414,7 +1403,7 @@ static void wipe_dir(filectx *c, int dfd, const char *shown, int depth)
 
     if (depth > MAX_DEPTH) {
         if (c->r->message[0] == '\0')
-            seterr(c->r->message, sizeof c->r->message,
+            fuin__set_msg(c->r->message, sizeof c->r->message,
                    "%s: directories nested too deeply", shown);
         file_failed(c, FUIN_E_LIMIT);
         return;
@@ -1426,7 +1415,7 @@ static void wipe_dir(filectx *c, int dfd, const char *shown, int depth)
         if (dup_fd >= 0)
             close(dup_fd);
         if (c->r->message[0] == '\0')
-            seterr(c->r->message, sizeof c->r->message, "%s: %s", shown,
+            fuin__set_msg(c->r->message, sizeof c->r->message, "%s: %s", shown,
                    strerror(errno));
         file_failed(c, FUIN_E_IO);
         return;
@@ -1450,7 +1439,7 @@ static void wipe_dir(filectx *c, int dfd, const char *shown, int depth)
     if (ent != NULL) {
         names_free(&l);
         if (c->r->message[0] == '\0')
-            seterr(c->r->message, sizeof c->r->message, "%s: out of memory",
+            fuin__set_msg(c->r->message, sizeof c->r->message, "%s: out of memory",
                    shown);
         file_failed(c, FUIN_E_NOMEM);
         return;
@@ -1473,7 +1462,7 @@ static void wipe_dir(filectx *c, int dfd, const char *shown, int depth)
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sfd < 0) {
                 if (c->r->message[0] == '\0')
-                    seterr(c->r->message, sizeof c->r->message, "%s: %s", sub,
+                    fuin__set_msg(c->r->message, sizeof c->r->message, "%s: %s", sub,
                            strerror(errno));
                 file_failed(c, FUIN_E_IO);
                 continue;
@@ -1504,7 +1493,7 @@ fuin_status fuin_wipe_file(const char *path, const fuin_wipe_options *o,
     c.r = res;
     c.first = FUIN_OK;
     if (lstat(path, &st) != 0) {
-        seterr(res->message, sizeof res->message, "%s: %s", path,
+        fuin__set_msg(res->message, sizeof res->message, "%s: %s", path,
                strerror(errno));
         return result_end(res, FUIN_E_IO);
     }
@@ -1513,7 +1502,7 @@ fuin_status fuin_wipe_file(const char *path, const fuin_wipe_options *o,
         res->kind = FUIN_WIPE_KIND_DIR;
         c.top_dev = st.st_dev;
         if (dfd < 0) {
-            seterr(res->message, sizeof res->message, "%s: %s", path,
+            fuin__set_msg(res->message, sizeof res->message, "%s: %s", path,
                    strerror(errno));
             return result_end(res, FUIN_E_IO);
         }
@@ -1534,7 +1523,7 @@ fuin_status fuin_wipe_file(const char *path, const fuin_wipe_options *o,
         }
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0) {
-            seterr(res->message, sizeof res->message, "%s: %s", dir,
+            fuin__set_msg(res->message, sizeof res->message, "%s: %s", dir,
                    strerror(errno));
             free(copy);
             return result_end(res, FUIN_E_IO);
@@ -1543,7 +1532,7 @@ fuin_status fuin_wipe_file(const char *path, const fuin_wipe_options *o,
         close(dfd);
         free(copy);
     } else {
-        seterr(res->message, sizeof res->message,
+        fuin__set_msg(res->message, sizeof res->message,
                "%s: not a regular file or directory%s", path,
                S_ISLNK(st.st_mode) ? " (symbolic links are not followed)" : "");
         return result_end(res, FUIN_E_INVALID);
