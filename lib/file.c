@@ -46,6 +46,22 @@ static int fsync_dir(const char *dir)
     return r;
 }
 
+int fuin__fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int r;
+    if (slash == NULL)
+        return fsync_dir(".");
+    if (slash == path)
+        return fsync_dir("/");
+    if ((dir = strndup(path, (size_t)(slash - path))) == NULL)
+        return -1;
+    r = fsync_dir(dir);
+    free(dir);
+    return r;
+}
+
 /* Publish tmp as path: never replaces an existing file unless forced. */
 static int publish(const char *tmp, const char *path, int force)
 {

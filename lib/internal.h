@@ -184,6 +184,9 @@ size_t fuin__armor_enc_final(fuin__armor_enc *a, char *out);
 long fuin__b64_fast_decode(uint8_t *out, const char *in, size_t len);
 
 /* ---- file helpers (file.c) ------------------------------------------------ */
+/* fsync the directory holding `path`, so that a new or renamed entry
+ * survives a crash.  0, or -1 with errno. */
+int fuin__fsync_parent(const char *path);
 typedef fuin_status (*fuin__begin_fn)(void *h, fuin_write_fn out, void *ctx);
 typedef fuin_status (*fuin__update_fn)(void *h, const uint8_t *in, size_t len);
 typedef fuin_status (*fuin__final_fn)(void *h);

@@ -387,29 +387,6 @@ static fuin_status open_locked(const char *path, int flags, int *fdp, char *err,
     return FUIN_OK;
 }
 
-/* A new ledger's directory entry must survive a crash too. */
-static void fsync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd;
-
-    if (slash == NULL)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (dir == NULL)
-        return;
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 fuin_status fuin_ledger_append(const char *path, fuin_record *r,
                                const fuin_seckey *operator_key, char *err,
                                size_t errcap)
@@ -518,7 +495,8 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
         goto out;
     }
     if (sb.st_size == 0)
-        fsync_parent(path);
+        /* A new ledger's directory entry must survive a crash too. */
+        (void)fuin__fsync_parent(path);
     memcpy(r->record_id, rid, sizeof rid);
     r->seq = seq;
     st = FUIN_OK;
@@ -1028,7 +1006,7 @@ static fuin_status save_tail(int fd, uint64_t from, uint64_t to, const char *nam
         fuin__set_msg(err, errcap, "%s: %s (ledger not repaired)", name, strerror(e));
         return FUIN_E_IO;
     }
-    fsync_parent(name);
+    (void)fuin__fsync_parent(name);
     return FUIN_OK;
 }
 
