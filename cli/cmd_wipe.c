@@ -626,9 +626,18 @@ static int run(wipe_args *a)
         char err[512];
         fuin_status s;
         err[0] = '\0';
-        s = fuin_wipe_target_probe(a->targets[i], &t[i], err, sizeof err);
-        if (s == FUIN_OK && t[i].kind == FUIN_WIPE_KIND_DEVICE && !a->dry_run)
+        if (a->dry_run) {
+            s = fuin_wipe_target_probe(a->targets[i], &t[i], err, sizeof err);
+        } else {
+            /* Probes, and holds the target if it is a device; a file or
+             * directory comes back as "not a block device", described. */
             s = fuin_wipe_device_open(a->targets[i], &t[i], &dev[i], err, sizeof err);
+            if (s == FUIN_E_INVALID && (t[i].kind == FUIN_WIPE_KIND_FILE ||
+                                        t[i].kind == FUIN_WIPE_KIND_DIR)) {
+                s = FUIN_OK;
+                err[0] = '\0';
+            }
+        }
         if ((s == FUIN_OK || s == FUIN_E_POLICY) && a->sanitize != 0 &&
             t[i].kind != FUIN_WIPE_KIND_DEVICE) {
             fuin_cli_error(CMD, a->targets[i], "--method %s erases block devices only",
