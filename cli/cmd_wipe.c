@@ -566,20 +566,15 @@ static int check_policy(const wipe_args *a, const fuin_policy *pol,
 static int check_sanitize(const wipe_args *a, fuin_wipe_target *t,
                           const fuin_sanitize_support *sup)
 {
-    uint32_t bit = FUIN_SANITIZE_BIT(a->sanitize);
-    const char *why = sup->why_not[a->sanitize][0] ? sup->why_not[a->sanitize]
-                                                   : "not reported by the device";
-    /* --force-sanitize only for what cannot be detected (as the library
-     * does): never past a "no" the device or the probe gave. */
-    if (t->is_partition)
-        snprintf(t->refuse_reason, sizeof t->refuse_reason,
-                 "%s: %s is a partition; device erase commands erase the whole disk "
-                 "(/dev/%s)", a->method, t->path, t->disk);
-    else if ((sup->supported & bit) || (a->force_sanitize && (sup->unknown & bit)))
+    char why[FUIN_WIPE_TEXT];
+    if (fuin_sanitize_allowed(a->sanitize, t, sup,
+                              a->force_sanitize ? FUIN_SANITIZE_F_FORCE : 0, why,
+                              sizeof why) == FUIN_OK)
         return 0;
-    else
-        snprintf(t->refuse_reason, sizeof t->refuse_reason, "%s: %s%s", a->method, why,
-                 (sup->unknown & bit) ? " (--force-sanitize runs it anyway)" : "");
+    snprintf(t->refuse_reason, sizeof t->refuse_reason, "%s: %.190s%s", a->method, why,
+             (sup->unknown & FUIN_SANITIZE_BIT(a->sanitize)) && !t->is_partition
+                 ? " (--force-sanitize runs it anyway)"
+                 : "");
     printf("  REFUSED:      %s\n", t->refuse_reason);
     fflush(stdout);
     fuin_cli_error(CMD, t->path, "refused: %s", t->refuse_reason);

@@ -1719,6 +1719,37 @@ static fuin_status finish(fuin_wipe_result *res, fuin_status st)
     return st;
 }
 
+fuin_status fuin_sanitize_allowed(fuin_sanitize_kind kind,
+                                  const fuin_wipe_target *t,
+                                  const fuin_sanitize_support *s, unsigned flags,
+                                  char *why, size_t cap)
+{
+    uint32_t bit = FUIN_SANITIZE_BIT(kind);
+    fuin__set_msg(why, cap, "%s", "");
+    if (!fuin_sanitize_is_method(kind) || t == NULL ||
+        t->kind != FUIN_WIPE_KIND_DEVICE)
+        return FUIN_E_INVALID;
+    if (t->is_partition) {
+        fuin__set_msg(why, cap, "it is a partition: device erase commands erase "
+                      "the whole disk (/dev/%s)", t->disk);
+        return FUIN_E_POLICY;
+    }
+    if (t->refused) {
+        fuin__set_msg(why, cap, "%s", t->refuse_reason[0] ? t->refuse_reason : "refused");
+        return FUIN_E_POLICY;
+    }
+    if (s == NULL)
+        return FUIN_OK;
+    /* Force lifts only "cannot tell" (secure discard): a method the probe
+     * found unsupported or unsafe (other NVMe namespaces, a frozen or
+     * enabled security state, a sanitize already running) stays refused. */
+    if ((s->supported & bit) || ((flags & FUIN_SANITIZE_F_FORCE) && (s->unknown & bit)))
+        return FUIN_OK;
+    fuin__set_msg(why, cap, "%s",
+                  s->why_not[kind][0] ? s->why_not[kind] : "not supported by the device");
+    return FUIN_E_POLICY;
+}
+
 fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
                               const fuin_wipe_target *t,
                               const fuin_sanitize_options *o,
@@ -1756,15 +1787,11 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
                  "%s: %s is not a block device", name, t->path);
         return finish(res, FUIN_E_INVALID);
     }
-    if (t->is_partition) {
-        fuin__set_msg(res->message, sizeof res->message,
-                 "%s: %s is a partition: device erase commands erase the "
-                 "whole disk (/dev/%s)", name, t->path, t->disk);
-        return finish(res, FUIN_E_POLICY);
-    }
-    if (t->refused) {
+    if (t->is_partition || t->refused) {
+        char why[FUIN_WIPE_TEXT + 64];
+        (void)fuin_sanitize_allowed(kind, t, NULL, 0, why, sizeof why);
         fuin__set_msg(res->message, sizeof res->message, "%s: %s: %s", name,
-                 t->path, t->refuse_reason[0] ? t->refuse_reason : "refused");
+                      t->path, why);
         return finish(res, FUIN_E_POLICY);
     }
     fill_defaults(&c, o);
@@ -1778,17 +1805,13 @@ fuin_status fuin_sanitize_run(fuin_sanitize_kind kind,
         }
         s = &own;
     }
-    /* Force lifts only "cannot tell" (secure discard): a method the probe
-     * found unsupported or unsafe (other NVMe namespaces, a frozen or
-     * enabled security state, a sanitize already running) stays refused. */
-    if (!(s->supported & FUIN_SANITIZE_BIT(kind)) &&
-        !((c.o.flags & FUIN_SANITIZE_F_FORCE) &&
-          (s->unknown & FUIN_SANITIZE_BIT(kind)))) {
-        fuin__set_msg(res->message, sizeof res->message, "%s: %s: %s", name,
-                 t->path,
-                 s->why_not[kind][0] ? s->why_not[kind]
-                                     : "not supported by the device");
-        return finish(res, FUIN_E_POLICY);
+    {
+        char why[FUIN_WIPE_TEXT + 64];
+        if (fuin_sanitize_allowed(kind, t, s, c.o.flags, why, sizeof why) != FUIN_OK) {
+            fuin__set_msg(res->message, sizeof res->message, "%s: %s: %s", name,
+                          t->path, why);
+            return finish(res, FUIN_E_POLICY);
+        }
     }
     if (nvme_sanitize_kind(kind)) {
         if (s->controller[0] != '\0')

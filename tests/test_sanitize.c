@@ -1670,11 +1670,47 @@ static void test_run_holds_device(void **state)
     }
 }
 
+/* The checks a caller makes before confirmation are the run's own. */
+static void test_allowed(void **state)
+{
+    fuin_wipe_target t = target("/dev/sdz", "sdz", "ata", 0);
+    fuin_sanitize_support s;
+    char why[256];
+    (void)state;
+    memset(&s, 0, sizeof s);
+    s.supported = FUIN_SANITIZE_BIT(FUIN_SANITIZE_ATA_CRYPTO_SCRAMBLE);
+    s.unknown = FUIN_SANITIZE_BIT(FUIN_SANITIZE_BLKDISCARD_SECURE);
+    snprintf(s.why_not[FUIN_SANITIZE_ATA_SECURITY_ERASE],
+             sizeof s.why_not[FUIN_SANITIZE_ATA_SECURITY_ERASE], "ATA security is frozen");
+    assert_int_equal(fuin_sanitize_allowed(FUIN_SANITIZE_ATA_CRYPTO_SCRAMBLE, &t, &s, 0,
+                                           why, sizeof why), FUIN_OK);
+    assert_string_equal(why, "");
+    assert_int_equal(fuin_sanitize_allowed(FUIN_SANITIZE_ATA_SECURITY_ERASE, &t, &s,
+                                           FUIN_SANITIZE_F_FORCE, why, sizeof why),
+                     FUIN_E_POLICY);
+    assert_string_equal(why, "ATA security is frozen");
+    assert_int_equal(fuin_sanitize_allowed(FUIN_SANITIZE_BLKDISCARD_SECURE, &t, &s, 0,
+                                           why, sizeof why), FUIN_E_POLICY);
+    assert_string_equal(why, "not supported by the device");
+    assert_int_equal(fuin_sanitize_allowed(FUIN_SANITIZE_BLKDISCARD_SECURE, &t, &s,
+                                           FUIN_SANITIZE_F_FORCE, why, sizeof why), FUIN_OK);
+    t.is_partition = 1;
+    snprintf(t.disk, sizeof t.disk, "sdy");
+    assert_int_equal(fuin_sanitize_allowed(FUIN_SANITIZE_ATA_CRYPTO_SCRAMBLE, &t, &s,
+                                           FUIN_SANITIZE_F_FORCE, why, sizeof why),
+                     FUIN_E_POLICY);
+    assert_string_equal(why, "it is a partition: device erase commands erase the whole "
+                             "disk (/dev/sdy)");
+    assert_int_equal(fuin_sanitize_allowed(FUIN_SANITIZE_NVME_SANITIZE_LOG, &t, &s, 0,
+                                           why, sizeof why), FUIN_E_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_allowed),
         cmocka_unit_test(test_argv),
         cmocka_unit_test(test_shell_text),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),

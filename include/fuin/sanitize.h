@@ -276,6 +276,20 @@ FUIN_EXPORT fuin_status fuin_sanitize_probe(const fuin_wipe_target *t, const fui
 FUIN_EXPORT fuin_sanitize_kind fuin_sanitize_recommend(const fuin_sanitize_support *s, const fuin_wipe_target *t);
 
 /* ---- execution -------------------------------------------------------- */
+/* Whether method `kind` may run on the device `t` given the probe result
+ * `s` (NULL: check only the target) and FUIN_SANITIZE_F_* `flags`: the
+ * checks fuin_sanitize_run makes before it runs anything, for callers that
+ * must refuse before asking for confirmation.  FUIN_OK; FUIN_E_POLICY with
+ * the reason (one line, without the method's or the device's name) in
+ * `why`: a partition, a refused target, a method neither supported nor
+ * (forced and) undetectable; FUIN_E_INVALID for a kind that is not a
+ * method or a target that is not a device. */
+FUIN_EXPORT fuin_status fuin_sanitize_allowed(fuin_sanitize_kind kind,
+                                              const fuin_wipe_target *t,
+                                              const fuin_sanitize_support *s,
+                                              unsigned flags, char *why,
+                                              size_t cap);
+
 /* Run method `kind` on the whole device `t` (from fuin_wipe_target_probe).
  *
  * Refused (FUIN_E_POLICY, nothing run, res->message says why): a partition,
