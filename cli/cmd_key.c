@@ -765,7 +765,8 @@ static int key_passwd(int argc, char **argv)
         goto done;
     }
     if ((rc = fuin_cli_open_store(CMD, store_dir, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0 ||
+        (rc = fuin_cli_passphrase_ready(CMD, pol)) != 0)
         goto done;
     if ((rc = fuin_cli_read_keyfile(CMD, sk_path, sk_path, &sk_text, &sk_len)) != 0)
         goto done;

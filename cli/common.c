@@ -145,6 +145,8 @@ int fuin_cli_exit_code(fuin_status s, int from_args)
     case FUIN_E_NOMEM:
     case FUIN_E_STATE:
         return FUIN_EXIT_INTERNAL;
+    case FUIN_E_ENVIRONMENT:
+        return FUIN_EXIT_ENVIRONMENT;
     }
     return FUIN_EXIT_INTERNAL;
 }
@@ -965,11 +967,26 @@ int fuin_cli_load_policy(const char *cmd, const fuin_store *store,
     return 0;
 }
 
+int fuin_cli_passphrase_ready(const char *cmd, const fuin_policy *pol)
+{
+    char msg[1024];
+    fuin_status s;
+    msg[0] = '\0';
+    s = fuin_passphrase_ready(pol, msg, sizeof msg);
+    if (s == FUIN_OK)
+        return 0;
+    fuin_cli_error(cmd, NULL, "%s", fuin_cli_msg(msg, s));
+    return fuin_cli_exit_code(s, 0);
+}
+
 int fuin_cli_new_passphrase(fuin_cli_pass *p, const fuin_policy *pol,
                             char **out, size_t *len)
 {
     char msg[1024];
     fuin_status s;
+    int rc;
+    if ((rc = fuin_cli_passphrase_ready(p->cmd, pol)) != 0)
+        return rc;
     if (fuin_cli_get_passphrase(p, 1, out, len) != 0) {
         fuin_cli_error(p->cmd, NULL, "%s", p->errmsg);
         return p->exit_code;
@@ -980,7 +997,8 @@ int fuin_cli_new_passphrase(fuin_cli_pass *p, const fuin_policy *pol,
         fuin_cli_free_secret(*out, FUIN_CLI_PASS_MAX + 1);
         *out = NULL;
         *len = 0;
-        fuin_cli_error(p->cmd, p->file, "%s", fuin_cli_msg(msg, s));
+        fuin_cli_error(p->cmd, s == FUIN_E_ENVIRONMENT ? NULL : p->file, "%s",
+                       fuin_cli_msg(msg, s));
         return fuin_cli_exit_code(s, 0);
     }
     return 0;

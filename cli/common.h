@@ -179,7 +179,11 @@ int fuin_cli_open_store(const char *cmd, const char *dir, fuin_store **out);
  * after printing (a syntax error names file and line, exit 3). */
 int fuin_cli_load_policy(const char *cmd, const fuin_store *store,
                          fuin_policy **out);
-/* A new passphrase: asked twice (or the first line of p->file), then
+/* Whether this machine can judge new passphrases (the cracklib
+ * dictionary is installed), asked before anyone is prompted.  0 or exit
+ * code (7, environment) after printing what to install. */
+int fuin_cli_passphrase_ready(const char *cmd, const fuin_policy *pol);
+/* A new passphrase: fuin_cli_passphrase_ready(), then asked twice (or the first line of p->file), then
  * judged by the policy's strength rule.  0 or exit code after printing;
  * free *out with fuin_cli_free_secret(*out, FUIN_CLI_PASS_MAX + 1). */
 int fuin_cli_new_passphrase(fuin_cli_pass *p, const fuin_policy *pol,

@@ -13,6 +13,10 @@ enum {
     FUIN_EXIT_IO = 4,       /* cannot read input or write output (missing
                                directory, disk full, permission)            */
     FUIN_EXIT_EXISTS = 5,   /* output exists and --force was not given      */
-    FUIN_EXIT_INTERNAL = 6  /* out of memory or internal error              */
+    FUIN_EXIT_INTERNAL = 6, /* out of memory or internal error              */
+    FUIN_EXIT_ENVIRONMENT = 7 /* this machine lacks a file or program fuin
+                               needs (cracklib dictionary, /proc, nvme-cli);
+                               the message names it and its Debian package,
+                               never blaming the user's input              */
 };
 #endif

@@ -71,7 +71,11 @@ typedef enum {
     FUIN_E_FOREIGN_ROOT = 23, /* certificate signed by another root         */
     FUIN_E_WEAK_PASSPHRASE = 24, /* passphrase below the policy's strength  */
     FUIN_E_SYNTAX = 25,     /* policy, card or certificate text malformed   */
-    FUIN_E_AMBIGUOUS = 26   /* a name matches several certificates          */
+    FUIN_E_AMBIGUOUS = 26,  /* a name matches several certificates          */
+    FUIN_E_ENVIRONMENT = 27 /* something this machine must provide is
+                               missing: a runtime file (cracklib's
+                               dictionary, /proc) or a program; the
+                               message names it and the Debian package  */
 } fuin_status;
 
 /* Static English text for a status; never NULL. */

@@ -40,6 +40,7 @@ enum {
     R_SIG_METHODS,
     R_MIN_LENGTH,
     R_MIN_QUALITY,
+    R_DICTIONARY,
     R_KEY_DAYS,
     R_CERT_DAYS,
     R_C3_ENCRYPT, /* C_COUNT rules per confidentiality class, C3 first */
@@ -71,7 +72,7 @@ enum {
     R_COUNT
 };
 
-enum { K_TEXT, K_METHODS, K_INT, K_ENUM };
+enum { K_TEXT, K_METHODS, K_INT, K_ENUM, K_PATH };
 
 /* Enumerated values: the index into the name list is the stored value. */
 enum { ENC_REQUIRED, ENC_RECOMMENDED, ENC_OPTIONAL };
@@ -127,6 +128,9 @@ static const rule_def RULES[R_COUNT] = {
     {S_METHODS, "signature", K_METHODS, 0, 0, SIG_METHODS, M_MINISIGN_ED25519},
     {S_PASSPHRASE, "min_length", K_INT, 8, 1024, NULL, 12},
     {S_PASSPHRASE, "min_quality", K_INT, 0, 100, NULL, 50},
+    /* "system": cracklib's compiled-in dictionary (Debian:
+     * /var/cache/cracklib/cracklib_dict, from cracklib-runtime). */
+    {S_PASSPHRASE, "dictionary", K_PATH, 0, 0, NULL, 0},
     {S_KEYS, "key_lifetime_days", K_INT, 1, 3650, NULL, 1095},
     {S_KEYS, "certificate_lifetime_days", K_INT, 1, 3650, NULL, 365},
     {S_C3, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_REQUIRED},
@@ -159,6 +163,7 @@ static const rule_def RULES[R_COUNT] = {
 };
 
 #define DEFAULT_ORG "(no policy installed)"
+#define DICT_SYSTEM "system"
 #define DEFAULT_FILE "policy.ini"
 #define ORIGIN_DEFAULT "built-in default"
 
@@ -196,6 +201,7 @@ struct fuin_policy {
     int val[R_COUNT];
     unsigned line[R_COUNT]; /* 0 = built-in default */
     char org[FUIN_POLICY_MAX_ORG + 1];
+    char dict[FUIN_POLICY_MAX_DICT + 1]; /* "" = the system dictionary */
     char *file; /* for origins; NULL in the built-in default */
 };
 
@@ -302,6 +308,9 @@ static size_t value_text(const fuin_policy *p, int r, char *buf, size_t cap)
     case K_TEXT:
         ob_printf(&o, "%s", p->org);
         break;
+    case K_PATH:
+        ob_printf(&o, "%s", p->dict[0] ? p->dict : DICT_SYSTEM);
+        break;
     case K_METHODS:
         for (int i = 0; d->names[i] != NULL; i++) {
             if (p->val[r] & (1 << i)) {
@@ -320,7 +329,10 @@ static size_t value_text(const fuin_policy *p, int r, char *buf, size_t cap)
     return ob_finish(&o);
 }
 
-#define VALUE_MAX (FUIN_POLICY_MAX_ORG + 1)
+#define VALUE_MAX                                                             \
+    ((FUIN_POLICY_MAX_ORG > FUIN_POLICY_MAX_DICT ? FUIN_POLICY_MAX_ORG         \
+                                                 : FUIN_POLICY_MAX_DICT) +     \
+     1)
 
 /* "policy.ini:17: [class.C3] passphrase = forbidden" into buf. */
 static void rule_head(const fuin_policy *p, int r, char *buf, size_t cap)
@@ -691,6 +703,40 @@ static int parse_org(pstate *st, const char *v)
     return 1;
 }
 
+/* [passphrase] dictionary: "system", or the absolute path prefix of a
+ * cracklib dictionary (PREFIX.pwd, PREFIX.pwi, PREFIX.hwm), as
+ * cracklib-packer writes it. */
+static int parse_dict(pstate *st, const char *v)
+{
+    size_t n = strlen(v);
+    if (strcmp(v, DICT_SYSTEM) == 0) {
+        st->pol->dict[0] = '\0';
+        return 1;
+    }
+    if (n == 0 || v[0] != '/') {
+        fail(st, st->lineno,
+             "[passphrase] dictionary must be \"system\" or an absolute "
+             "path (the prefix of a cracklib dictionary)");
+        return 0;
+    }
+    if (n > FUIN_POLICY_MAX_DICT) {
+        fail(st, st->lineno, "[passphrase] dictionary is longer than %u bytes",
+             (unsigned)FUIN_POLICY_MAX_DICT);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x21 || c == 0x7f || c == ';') {
+            fail(st, st->lineno,
+                 "[passphrase] dictionary contains a space, \";\" or a "
+                 "control character");
+            return 0;
+        }
+    }
+    memcpy(st->pol->dict, v, n + 1);
+    return 1;
+}
+
 static int parse_value(pstate *st, int r, const char *v)
 {
     const rule_def *d = &RULES[r];
@@ -702,6 +748,8 @@ static int parse_value(pstate *st, int r, const char *v)
     switch (d->kind) {
     case K_TEXT:
         return parse_org(st, v);
+    case K_PATH:
+        return parse_dict(st, v);
     case K_METHODS:
         if (!parse_methods(st, r, v, &val))
             return 0;
@@ -885,6 +933,11 @@ int fuin_policy_passphrase_min_length(const fuin_policy *p)
 int fuin_policy_passphrase_min_quality(const fuin_policy *p)
 {
     return p ? p->val[R_MIN_QUALITY] : 0;
+}
+
+const char *fuin_policy_passphrase_dictionary(const fuin_policy *p)
+{
+    return p != NULL && p->dict[0] != '\0' ? p->dict : NULL;
 }
 
 int fuin_policy_method_allowed(const fuin_policy *p, const char *method)

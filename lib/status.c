@@ -36,6 +36,7 @@ const char *fuin_strerror(fuin_status s)
     case FUIN_E_WEAK_PASSPHRASE: return "passphrase too weak for the policy";
     case FUIN_E_SYNTAX: return "syntax error";
     case FUIN_E_AMBIGUOUS: return "ambiguous name";
+    case FUIN_E_ENVIRONMENT: return "a file or program fuin needs is missing on this machine";
     }
     return "unknown status";
 }

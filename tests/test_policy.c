@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -103,6 +105,7 @@ static const char DEFAULT_TEXT[] =
     "[passphrase]\n"
     "min_length = 12 ; built-in default\n"
     "min_quality = 50 ; built-in default\n"
+    "dictionary = system ; built-in default\n"
     "\n"
     "[keys]\n"
     "key_lifetime_days = 1095 ; built-in default\n"
@@ -157,6 +160,8 @@ static void test_default_rules(void **state)
     expect_rule(p, "methods", "signature", "minisign-ed25519", 0);
     expect_rule(p, "passphrase", "min_length", "12", 0);
     expect_rule(p, "passphrase", "min_quality", "50", 0);
+    expect_rule(p, "passphrase", "dictionary", "system", 0);
+    assert_null(fuin_policy_passphrase_dictionary(p));
     expect_rule(p, "keys", "key_lifetime_days", "1095", 0);
     expect_rule(p, "keys", "certificate_lifetime_days", "365", 0);
     expect_rule(p, "class.C3", "encrypt", "required", 0);
@@ -252,17 +257,18 @@ static void test_default_text_parses(void **state)
     fuin_policy *p = parse_ok(DEFAULT_TEXT, "shown.ini");
     expect_rule(p, "organisation", "name", "(no policy installed)", 4);
     expect_rule(p, "methods", "encryption", "age-x25519 age-scrypt", 7);
-    expect_rule(p, "class.C3", "passphrase", "forbidden", 20);
-    expect_rule(p, "class.C3", "wipe_verify", "full", 22);
-    expect_rule(p, "class.C2", "wipe_approval", "required", 32);
-    expect_rule(p, "class.C1", "wipe_category", "clear", 43);
-    expect_rule(p, "class.I1", "signer", "any", 51);
-    expect_rule(p, "wipe", "unlabelled", "C2", 54);
+    expect_rule(p, "passphrase", "dictionary", "system", 13);
+    expect_rule(p, "class.C3", "passphrase", "forbidden", 21);
+    expect_rule(p, "class.C3", "wipe_verify", "full", 23);
+    expect_rule(p, "class.C2", "wipe_approval", "required", 33);
+    expect_rule(p, "class.C1", "wipe_category", "clear", 44);
+    expect_rule(p, "class.I1", "signer", "any", 52);
+    expect_rule(p, "wipe", "unlabelled", "C2", 55);
     char buf[4096];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\nname = (no policy installed) ; shown.ini:4\n"));
-    assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:51\n"));
-    assert_non_null(strstr(buf, "\n\n[wipe]\nunlabelled = C2 ; shown.ini:54\n"));
+    assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:52\n"));
+    assert_non_null(strstr(buf, "\n\n[wipe]\nunlabelled = C2 ; shown.ini:55\n"));
     fuin_policy_free(p);
 }
 
@@ -457,7 +463,7 @@ static void test_round_trip(void **state)
         assert_string_equal(a, b);
     }
     expect_rule(q, "organisation", "name", "〇〇事務組合", 4);
-    expect_rule(q, "class.I1", "signer", "certified", 51);
+    expect_rule(q, "class.I1", "signer", "certified", 52);
     fuin_policy_free(p);
     fuin_policy_free(q);
     fuin_policy_free(r);
@@ -513,8 +519,8 @@ static void test_example_file(void **state)
     }
     assert_null(ld);
     assert_null(lp);
-    /* 31 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe] */
-    assert_int_equal(lines, 45);
+    /* 32 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe] */
+    assert_int_equal(lines, 46);
     fuin_policy_free(p);
     fuin_policy_free(d);
 }
@@ -531,7 +537,7 @@ static void test_unknown_key(void **state)
     /* case-sensitive */
     parse_fails("[passphrase]\nMin_Length = 12\n",
                 "policy.ini:2: unknown key \"Min_Length\" in [passphrase] "
-                "(known: min_length min_quality)");
+                "(known: min_length min_quality dictionary)");
     /* a key of another section */
     parse_fails("[class.I2]\nencrypt = required\n",
                 "policy.ini:2: unknown key \"encrypt\" in [class.I2] (known: "
@@ -1380,8 +1386,8 @@ static void test_wipe_format_round_trip(void **state)
             assert_string_equal(a, b);
         }
     }
-    expect_rule(q, "wipe", "unlabelled", "C3", 54);
-    expect_rule(q, "class.C1", "wipe_witness", "required", 42);
+    expect_rule(q, "wipe", "unlabelled", "C3", 55);
+    expect_rule(q, "class.C1", "wipe_witness", "required", 43);
     fuin_policy_free(p);
     fuin_policy_free(q);
     fuin_policy_free(r);
@@ -1774,7 +1780,7 @@ static void test_describe_wipe(void **state)
 static void expect_pass(const fuin_policy *p, const char *pass,
                         fuin_status want, const char *want_msg)
 {
-    char msg[MSG];
+    char msg[512];
     memset(msg, 'x', sizeof msg);
     fuin_status st = fuin_passphrase_check(p, pass, strlen(pass), msg,
                                            sizeof msg);
@@ -1784,10 +1790,170 @@ static void expect_pass(const fuin_policy *p, const char *pass,
     assert_string_equal(msg, want_msg);
 }
 
+/* A policy naming the dictionary at `prefix`. */
+static fuin_policy *dict_policy(const char *prefix)
+{
+    char text[512];
+    snprintf(text, sizeof text, "[passphrase]\ndictionary = %s\n", prefix);
+    return parse_ok(text, "policy.ini");
+}
+
+static void write_bytes(const char *path, const char *bytes)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fputs(bytes, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The machine, not the user: a dictionary that is missing, unreadable or
+ * damaged is FUIN_E_ENVIRONMENT naming the file and what provides it,
+ * whatever the passphrase, and the check is never skipped. */
+static void test_passphrase_environment(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fuin-test-dict.XXXXXX";
+    char prefix[128], path[160], msg[512], want[512];
+    const char *origin = "named by policy.ini:2: [passphrase] dictionary; "
+                         "build it with cracklib-packer from "
+                         "cracklib-runtime, or ask the CISO";
+    assert_non_null(mkdtemp(dir));
+
+    /* missing: both the environment check and the verdict say so, for a
+     * strong passphrase and for one that would be too short */
+    snprintf(prefix, sizeof prefix, "%s/absent/dict", dir);
+    fuin_policy *p = dict_policy(prefix);
+    assert_string_equal(fuin_policy_passphrase_dictionary(p), prefix);
+    expect_rule(p, "passphrase", "dictionary", prefix, 2);
+    snprintf(want, sizeof want,
+             "cannot check passphrases: the cracklib dictionary %s.pwd is "
+             "missing (%s)",
+             prefix, origin);
+    assert_int_equal(fuin_passphrase_ready(p, msg, sizeof msg),
+                     FUIN_E_ENVIRONMENT);
+    assert_string_equal(msg, want);
+    expect_pass(p, "correct horse battery staple", FUIN_E_ENVIRONMENT, want);
+    expect_pass(p, "aa", FUIN_E_ENVIRONMENT, want);
+    assert_int_equal(fuin_passphrase_ready(NULL, msg, sizeof msg),
+                     FUIN_E_INVALID);
+    fuin_policy_free(p);
+
+    /* the index missing while the words are there */
+    snprintf(prefix, sizeof prefix, "%s/half", dir);
+    snprintf(path, sizeof path, "%s.pwd", prefix);
+    write_bytes(path, "x");
+    p = dict_policy(prefix);
+    snprintf(want, sizeof want,
+             "cannot check passphrases: the cracklib dictionary %s.pwi is "
+             "missing (%s)",
+             prefix, origin);
+    expect_pass(p, "correct horse battery staple", FUIN_E_ENVIRONMENT, want);
+    fuin_policy_free(p);
+    unlink(path);
+
+    /* not a file */
+    snprintf(prefix, sizeof prefix, "%s/isdir", dir);
+    snprintf(path, sizeof path, "%s.pwd", prefix);
+    assert_int_equal(mkdir(path, 0700), 0);
+    p = dict_policy(prefix);
+    snprintf(want, sizeof want,
+             "cannot check passphrases: the cracklib dictionary %s.pwd "
+             "cannot be read: not a regular file (%s)",
+             prefix, origin);
+    expect_pass(p, "correct horse battery staple", FUIN_E_ENVIRONMENT, want);
+    fuin_policy_free(p);
+    rmdir(path);
+
+    /* unreadable (root reads anything, so only as another user) */
+    snprintf(prefix, sizeof prefix, "%s/locked", dir);
+    snprintf(path, sizeof path, "%s.pwd", prefix);
+    write_bytes(path, "x");
+    assert_int_equal(chmod(path, 0), 0);
+    if (geteuid() != 0) {
+        p = dict_policy(prefix);
+        snprintf(want, sizeof want,
+                 "cannot check passphrases: the cracklib dictionary %s.pwd "
+                 "cannot be read: Permission denied (%s)",
+                 prefix, origin);
+        expect_pass(p, "correct horse battery staple", FUIN_E_ENVIRONMENT,
+                    want);
+        fuin_policy_free(p);
+    } else {
+        printf("SKIP: an unreadable dictionary (EACCES) cannot be made for "
+               "root; the not-a-file case covers the same path\n");
+    }
+    unlink(path);
+
+    /* there but damaged: cracklib cannot load it (it says "magic
+     * mismatch" on stderr) */
+    snprintf(prefix, sizeof prefix, "%s/damaged", dir);
+    snprintf(path, sizeof path, "%s.pwd", prefix);
+    write_bytes(path, "not a cracklib dictionary, just text\n");
+    snprintf(path, sizeof path, "%s.pwi", prefix);
+    write_bytes(path, "not an index either, just more text\n");
+    p = dict_policy(prefix);
+    assert_int_equal(fuin_passphrase_ready(p, msg, sizeof msg), FUIN_OK);
+    snprintf(want, sizeof want,
+             "cannot check passphrases: cracklib cannot load the dictionary "
+             "%s (damaged? rebuild it with update-cracklib; %s)",
+             prefix, origin);
+    expect_pass(p, "correct horse battery staple", FUIN_E_ENVIRONMENT, want);
+    fuin_policy_free(p);
+    snprintf(path, sizeof path, "%s.pwd", prefix);
+    unlink(path);
+    snprintf(path, sizeof path, "%s.pwi", prefix);
+    unlink(path);
+
+    /* the policy's own dictionary is the one used: a word only it lists
+     * is refused, and the system dictionary does not know that word */
+    snprintf(prefix, sizeof prefix, "%s/ours", dir);
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "printf 'kumquatzebra\\n' | cracklib-packer %s >/dev/null",
+                 prefix);
+        if (system(cmd) != 0)
+            fail_msg("cracklib-packer failed (Debian package "
+                     "cracklib-runtime; scripts/deps.sh installs it)");
+    }
+    p = dict_policy(prefix);
+    assert_int_equal(fuin_passphrase_ready(p, msg, sizeof msg), FUIN_OK);
+    assert_string_equal(msg, "");
+    expect_pass(p, "kumquatzebra", FUIN_E_WEAK_PASSPHRASE,
+                "passphrase too weak: it is based on a dictionary word");
+    fuin_policy_free(p);
+    p = parse_ok("[passphrase]\nmin_quality = 0\n", NULL);
+    expect_pass(p, "kumquatzebra", FUIN_OK, "");
+    fuin_policy_free(p);
+    {
+        const char *ext[] = {"pwd", "pwi", "hwm"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s.%s", prefix, ext[i]);
+            unlink(path);
+        }
+    }
+    assert_int_equal(rmdir(dir), 0);
+
+    /* what the key accepts */
+    parse_fails("[passphrase]\ndictionary = words\n",
+                "policy.ini:2: [passphrase] dictionary must be \"system\" or "
+                "an absolute path (the prefix of a cracklib dictionary)");
+    parse_fails("[passphrase]\ndictionary = /my dict\n",
+                "policy.ini:2: [passphrase] dictionary contains a space, "
+                "\";\" or a control character");
+}
+
 static void test_passphrase(void **state)
 {
     (void)state;
     fuin_policy *p = default_policy();
+    {
+        /* scripts/deps.sh installs cracklib-runtime; without it every
+         * verdict below would be "cannot check", so say why at once. */
+        char why[MSG];
+        if (fuin_passphrase_ready(p, why, sizeof why) != FUIN_OK)
+            fail_msg("%s", why);
+    }
 
     expect_pass(p, "aa", FUIN_E_WEAK_PASSPHRASE,
                 "passphrase too weak: shorter than 12 characters (built-in "
@@ -1933,6 +2099,7 @@ int main(void)
         cmocka_unit_test(test_check_wipe_invalid),
         cmocka_unit_test(test_describe_wipe),
         cmocka_unit_test(test_passphrase),
+        cmocka_unit_test(test_passphrase_environment),
         cmocka_unit_test(test_truncated_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

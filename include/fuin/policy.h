@@ -49,6 +49,8 @@ typedef struct fuin_policy fuin_policy;
 #define FUIN_POLICY_MAX_LINE 197
 /* Longest organisation name, in bytes (UTF-8). */
 #define FUIN_POLICY_MAX_ORG 128
+/* Longest [passphrase] dictionary path, in bytes. */
+#define FUIN_POLICY_MAX_DICT 160
 
 /* The built-in default policy (used when none is installed).
  * FUIN_OK, or FUIN_E_NOMEM / FUIN_E_INVALID (p NULL). */
@@ -108,6 +110,9 @@ FUIN_EXPORT int fuin_policy_key_lifetime_days(const fuin_policy *p);
 FUIN_EXPORT int fuin_policy_cert_lifetime_days(const fuin_policy *p);
 FUIN_EXPORT int fuin_policy_passphrase_min_length(const fuin_policy *p);
 FUIN_EXPORT int fuin_policy_passphrase_min_quality(const fuin_policy *p);
+/* [passphrase] dictionary: the cracklib dictionary prefix the policy
+ * names, or NULL for "system" (cracklib's compiled-in one). */
+FUIN_EXPORT const char *fuin_policy_passphrase_dictionary(const fuin_policy *p);
 
 /* ---- checks ----------------------------------------------------------
  * Each returns FUIN_OK, FUIN_E_POLICY with `msg` naming the rule and its
@@ -219,14 +224,29 @@ FUIN_EXPORT size_t fuin_policy_describe(const fuin_policy *p,
  * cracklib, and its 0-100 score).  Lengths count bytes, as libpwquality
  * does: a Japanese character is 3 bytes in UTF-8, so a Japanese passphrase
  * meets min_length with fewer characters (docs/policy.md).
+ * The check is never skipped: when the machine cannot make it (no
+ * cracklib dictionary) the answer is FUIN_E_ENVIRONMENT, never "weak".
  *   FUIN_OK
- *   FUIN_E_WEAK_PASSPHRASE  msg: "passphrase too weak: <reason>"; also when
- *                           libpwquality cannot judge it (e.g. no
- *                           cracklib dictionary installed)
+ *   FUIN_E_WEAK_PASSPHRASE  msg: "passphrase too weak: <reason>"
+ *   FUIN_E_ENVIRONMENT      msg: as fuin_passphrase_ready()
  *   FUIN_E_NOMEM, FUIN_E_INVALID (p NULL, pass NULL with len > 0) */
 FUIN_EXPORT fuin_status fuin_passphrase_check(const fuin_policy *p,
                                               const char *pass, size_t len,
                                               char *msg, size_t cap) FUIN_WUR;
+
+/* Can passphrases be judged on this machine?  Checks that the cracklib
+ * dictionary the policy uses ([passphrase] dictionary, or cracklib's
+ * compiled-in /var/cache/cracklib/cracklib_dict) is there and readable,
+ * so that a program can say so before anyone types a passphrase.
+ *   FUIN_OK
+ *   FUIN_E_ENVIRONMENT  msg names the missing or unreadable file and what
+ *                       provides it, e.g. "cannot check passphrases: the
+ *                       cracklib dictionary /var/cache/cracklib/
+ *                       cracklib_dict.pwd is missing (install the Debian
+ *                       package cracklib-runtime)"
+ *   FUIN_E_INVALID (p NULL) */
+FUIN_EXPORT fuin_status fuin_passphrase_ready(const fuin_policy *p, char *msg,
+                                              size_t cap) FUIN_WUR;
 
 #ifdef __cplusplus
 }
