@@ -481,7 +481,8 @@ static int wipe_one(const wipe_ctx *w, const fuin_wipe_target *t,
         rc = res.cancelled || s == FUIN_E_POLICY || (res.errors > 0 && res.fail_offset >= 0 &&
                                     strstr(res.message, "mismatch") != NULL)
                  ? FUIN_EXIT_REFUSED
-                 : FUIN_EXIT_IO;
+             : s == FUIN_E_ENVIRONMENT ? FUIN_EXIT_ENVIRONMENT
+                                       : FUIN_EXIT_IO;
     }
     /* The record is written with the signals still caught, so that a
      * second ^C cannot cut the append short. */
@@ -679,8 +680,16 @@ static int run(wipe_args *a)
             }
             continue;
         }
-        fuin_cli_error(CMD, a->targets[i], "%s", fuin_cli_msg(err, s));
-        rc = s == FUIN_E_INVALID ? FUIN_EXIT_USAGE : FUIN_EXIT_IO;
+        {
+            /* The library's message starts with the path already. */
+            size_t pl = strlen(a->targets[i]);
+            int named = strncmp(err, a->targets[i], pl) == 0 && err[pl] == ':';
+            fuin_cli_error(CMD, named ? NULL : a->targets[i], "%s",
+                           fuin_cli_msg(err, s));
+        }
+        rc = s == FUIN_E_INVALID       ? FUIN_EXIT_USAGE
+             : s == FUIN_E_ENVIRONMENT ? FUIN_EXIT_ENVIRONMENT
+                                       : FUIN_EXIT_IO;
         goto done;
     }
     if (a->dry_run) {

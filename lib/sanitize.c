@@ -856,6 +856,18 @@ static void tool_out_free(tool_out *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The Debian package that installs each tool fuin runs. */
+static const char *tool_package(const char *tool)
+{
+    if (strcmp(tool, "nvme") == 0)
+        return "nvme-cli";
+    if (strcmp(tool, "hdparm") == 0)
+        return "hdparm";
+    if (strcmp(tool, "blkdiscard") == 0)
+        return "util-linux";
+    return NULL;
+}
+
 static int find_tool(const runctx *c, const char *name, char *path,
                      size_t cap)
 {
@@ -912,8 +924,9 @@ static void append(char **buf, size_t *len, size_t *cap, const char *src,
 }
 
 /* Run cmd (posix_spawn, no shell), capturing stdout and stderr.  Returns
- * FUIN_OK when the tool ran (whatever its exit status), FUIN_E_IO when it
- * is missing or could not be started, FUIN_E_NOMEM. */
+ * FUIN_OK when the tool ran (whatever its exit status), FUIN_E_ENVIRONMENT
+ * when it is not installed, FUIN_E_IO when it could not be started,
+ * FUIN_E_NOMEM. */
 static fuin_status run_tool(runctx *c, fuin_sanitize_kind step,
                             const fuin_sanitize_cmd *cmd, tool_out *r)
 {
@@ -933,7 +946,7 @@ static fuin_status run_tool(runctx *c, fuin_sanitize_kind step,
     r->code = -1;
     if (find_tool(c, cmd->argv[0], path, sizeof path) != 0) {
         r->missing = 1;
-        return FUIN_E_IO;
+        return FUIN_E_ENVIRONMENT;
     }
     for (size_t i = 0; i <= cmd->argc; i++)
         memcpy(&av[i], &cmd->argv[i], sizeof av[i]); /* drop const: the
@@ -1089,8 +1102,11 @@ static void describe_failure(const runctx *c, const char *what,
     char err[400];
     const char *tool = cmd->argv[0];
     if (r->missing) {
-        snprintf(msg, cap, "%s: no %s program in %s", what, tool,
-                 c->o.tool_dir ? c->o.tool_dir : TOOL_PATH);
+        const char *pkg = tool_package(tool);
+        snprintf(msg, cap, "%s: no %s program in %s%s%s%s", what, tool,
+                 c->o.tool_dir ? c->o.tool_dir : TOOL_PATH,
+                 pkg ? " (install the Debian package " : "", pkg ? pkg : "",
+                 pkg ? ")" : "");
         fuin__utf8_trim_tail(msg);
         return;
     }
@@ -1132,7 +1148,7 @@ static int step_run(runctx *c, fuin_sanitize_kind step, const char *dev,
     }
     if (*st != FUIN_OK || r->code != 0) {
         describe_failure(c, what, &cmd, r, msg, cap);
-        *st = FUIN_E_IO;
+        *st = r->missing ? FUIN_E_ENVIRONMENT : FUIN_E_IO;
         return -1;
     }
     return 0;
@@ -1210,8 +1226,7 @@ static fuin_status probe_nvme(runctx *c, const fuin_wipe_target *t,
             return st;
         }
         for (i = 0; i < NNVME; i++)
-            why(s, NVME_KINDS[i], "%s%s", msg,
-                r.missing ? " (install nvme-cli)" : "");
+            why(s, NVME_KINDS[i], "%s", msg);
         tool_out_free(&r);
         return FUIN_OK;
     }
@@ -1301,10 +1316,9 @@ static fuin_status probe_ata(runctx *c, const fuin_wipe_target *t,
         }
         for (i = 0; i < NATA; i++)
             why(s, ATA_KINDS[i], "%s%s", msg,
-                r.missing                        ? " (install hdparm)"
-                : strcmp(t->transport, "usb") == 0 ? " (USB bridges often do "
-                                                     "not pass ATA commands)"
-                                                   : "");
+                !r.missing && strcmp(t->transport, "usb") == 0
+                    ? " (USB bridges often do not pass ATA commands)"
+                    : "");
         tool_out_free(&r);
         return FUIN_OK;
     }

@@ -215,13 +215,15 @@ static void guess_transport(const char *real, const char *name, char *out,
     copy_str(out, cap, t);
 }
 
-static void scan_mounts(const devset *s, fuin_wipe_target *t)
+/* 0, or -1 with errno when the mount table cannot be read: then nobody
+ * can tell whether the device is mounted, and it must not be erased. */
+static int scan_mounts(const devset *s, fuin_wipe_target *t)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     char *line = NULL;
     size_t cap = 0;
     if (f == NULL)
-        return;
+        return -1;
     while (getline(&line, &cap, f) > 0) {
         /* id parent maj:min root mountpoint opts [optional...] - type source super */
         char *save = NULL, *tok;
@@ -263,16 +265,19 @@ static void scan_mounts(const devset *s, fuin_wipe_target *t)
     }
     free(line);
     fclose(f);
+    return 0;
 }
 
-static void scan_swaps(const devset *s, fuin_wipe_target *t)
+/* 0, or -1 with errno.  A kernel built without swap has no /proc/swaps
+ * (and no swap): that is 0, once /proc itself was readable. */
+static int scan_swaps(const devset *s, fuin_wipe_target *t)
 {
     FILE *f = fopen("/proc/swaps", "re");
     char *line = NULL;
     size_t cap = 0;
     int first = 1;
     if (f == NULL)
-        return;
+        return errno == ENOENT ? 0 : -1;
     while (getline(&line, &cap, f) > 0) {
         char name[PATH_MAX];
         struct stat st;
@@ -290,6 +295,7 @@ static void scan_swaps(const devset *s, fuin_wipe_target *t)
     }
     free(line);
     fclose(f);
+    return 0;
 }
 
 static void scan_holders(const char *dir, fuin_wipe_target *t)
@@ -332,8 +338,18 @@ static fuin_status probe_device(const struct stat *st, fuin_wipe_target *t,
     snprintf(link, sizeof link, "%s/dev/block/%u:%u", sysfs_root, t->major,
              t->minor);
     if (realpath(link, real) == NULL) {
+        int e = errno;
+        char blk[PATH_MAX];
+        snprintf(blk, sizeof blk, "%s/dev/block", sysfs_root);
+        if (access(blk, F_OK) != 0) {
+            fuin__set_msg(err, errcap,
+                          "%s: cannot describe the device: %s is missing (is "
+                          "sysfs mounted at %s?)",
+                          t->path, blk, sysfs_root);
+            return FUIN_E_ENVIRONMENT;
+        }
         fuin__set_msg(err, errcap, "%s: cannot find %s in sysfs: %s", t->path, link,
-               strerror(errno));
+               strerror(e));
         return FUIN_E_IO;
     }
     {
@@ -404,8 +420,29 @@ static fuin_status probe_device(const struct stat *st, fuin_wipe_target *t,
     }
     for (size_t i = 0; i < s->n; i++)
         scan_holders(s->dirs[i], t);
-    scan_mounts(s, t);
-    scan_swaps(s, t);
+    {
+        const char *what = NULL;
+        int e = 0;
+        if (scan_mounts(s, t) != 0) {
+            e = errno;
+            what = "/proc/self/mountinfo";
+        } else if (scan_swaps(s, t) != 0) {
+            e = errno;
+            what = "/proc/swaps";
+        }
+        if (what != NULL) {
+            free(s);
+            fuin__set_msg(err, errcap,
+                          "%s: refused: cannot read %s (%s; is /proc "
+                          "mounted?), so nobody can tell whether the device "
+                          "is in use",
+                          t->path, what, strerror(e));
+            t->refused = 1;
+            copy_str(t->refuse_reason, sizeof t->refuse_reason,
+                     "the mount table cannot be read");
+            return FUIN_E_ENVIRONMENT;
+        }
+    }
     if (stat("/", &rs) == 0 && devset_has(s, rs.st_dev))
         t->holds_root = 1;
     free(s);

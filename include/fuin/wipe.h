@@ -109,7 +109,10 @@ typedef struct {
  * are not followed).  Fills `t` in every case it can stat the path.  A
  * device that is mounted, holds swap, has holders or holds "/" gives
  * FUIN_E_POLICY with the reason in `err` and t->refuse_reason; FUIN_E_IO if
- * it cannot be examined; FUIN_E_INVALID for other file types. */
+ * it cannot be examined; FUIN_E_INVALID for other file types.  A device is
+ * refused with FUIN_E_ENVIRONMENT when this machine cannot show whether it
+ * is in use (/proc/self/mountinfo or /proc/swaps unreadable: /proc is not
+ * mounted) or cannot describe it (no sysfs at /sys). */
 FUIN_EXPORT fuin_status fuin_wipe_target_probe(const char *path,
                                                fuin_wipe_target *t, char *err,
                                                size_t errcap) FUIN_WUR;
@@ -181,6 +184,7 @@ typedef struct fuin_wipe_dev fuin_wipe_dev;
  *   FUIN_E_POLICY   refused: t->refuse_reason (or err) says why; EBUSY on
  *                   the exclusive open is a refusal too
  *   FUIN_E_INVALID  not a block device; FUIN_E_IO cannot examine/open it
+ *   FUIN_E_ENVIRONMENT  as fuin_wipe_target_probe()
  * `t` is filled whenever the path could be examined. */
 FUIN_EXPORT fuin_status fuin_wipe_device_open(const char *path,
                                               fuin_wipe_target *t,
