@@ -77,7 +77,7 @@ if command -v python3 >/dev/null && [ -f "$pty" ]; then
     check "wrong confirmation: canaries intact" test "$(grep -ao 'FUIN-CANARY-[0-9]*' img | wc -l)" -eq 5
     check "wrong confirmation: no ledger" test ! -e L
 else
-    echo "note: python3 or pty_drive.py missing: terminal confirmation not tested"
+    echo "SKIP: python3 or pty_drive.py missing: terminal confirmation not tested"
 fi
 
 "$FUIN" wipe --yes --dir K --passphrase-file pw --ledger L --asset A-1 --class C1 "$dev" >out 2>err; rc=$?
@@ -160,7 +160,7 @@ if command -v blkdiscard >/dev/null; then
     out=$("$FUIN" ledger verify --dir K L 2>&1); rc=$?
     check "ledger verifies after a failed erase command" test "$rc" -eq 0
 else
-    echo "note: blkdiscard missing: failing erase command not tested"
+    echo "SKIP: blkdiscard missing: failing erase command not tested"
 fi
 echo x >sf
 "$FUIN" wipe --yes --method ata-security-erase sf >/dev/null 2>err; rc=$?
@@ -221,7 +221,7 @@ if command -v mkfs.ext4 >/dev/null; then
         fail "could not mount the ext4 loop device"
     fi
 else
-    echo "note: mkfs.ext4 missing: mounted-device and ext4 file tests not run"
+    echo "SKIP: mkfs.ext4 missing: mounted-device and ext4 file tests not run"
 fi
 
 # Hard-linked file refused unless --force.

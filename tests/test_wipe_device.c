@@ -925,6 +925,26 @@ static void test_held_until_closed(void **state)
     assert_int_equal(fuin_wipe_device_fd(NULL), -1);
 }
 
+/* Does this process's mount table show "/" mounted from device `dev`? */
+static int root_in_mountinfo(dev_t dev)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char line[4096];
+    int found = 0;
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        unsigned id, parent, ma, mi;
+        char root[1024], where[1024];
+        if (sscanf(line, "%u %u %u:%u %1023s %1023s", &id, &parent, &ma, &mi,
+                   root, where) == 6 &&
+            strcmp(where, "/") == 0 && makedev(ma, mi) == dev)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
 static void test_root_refused(void **state)
 {
     struct stat st;
@@ -949,7 +969,15 @@ static void test_root_refused(void **state)
     assert_int_equal(t.holds_root, 1);
     assert_int_equal(t.refused, 1);
     assert_non_null(strstr(err, "it holds the root filesystem /"));
-    assert_non_null(strstr(err, "it is mounted at /"));
+    /* The refusal above rests on the device number of "/", which every
+     * environment has.  "mounted at /" also needs the mount of "/" in this
+     * process's mount table, which a chroot or container does not show. */
+    if (root_in_mountinfo(st.st_dev))
+        assert_non_null(strstr(err, "it is mounted at /"));
+    else
+        printf("SKIP: \"/\" is not in /proc/self/mountinfo here (chroot or "
+               "container): the \"mounted at /\" part of the refusal is not "
+               "checked\n");
     unlink(node);
     /* When / is on a partition, the whole disk is refused too. */
     snprintf(pp, sizeof pp, "%s/partition", real);
