@@ -1,17 +1,77 @@
 #!/usr/bin/env bash
-# Install fuin's build and test dependencies (Debian 12, as root).  Only
-# what is missing is installed; nothing is downloaded from elsewhere.
+# Install everything fuin, its tests, fuzzers and benchmarks need on a
+# fresh minimal Debian 12 (mmdebstrap --variant=minbase), as root.  Every
+# package is named here: nothing may rely on a package being there already
+# or on a Recommends (apt-get runs with --no-install-recommends, as on a
+# minimal machine).  Only what is missing is installed; nothing comes from
+# anywhere but the Debian archive.
+#
+#   bash scripts/deps.sh           install what is missing, then --check
+#   bash scripts/deps.sh --check   only check; exit 1 naming what is absent
 set -eu
-pkgs="build-essential cmake pkg-config clang libsodium-dev libjansson-dev
-      libcmocka-dev zlib1g-dev libinih-dev libpwquality-dev libfuse3-dev fuse3 age minisign 7zip libarchive-tools hyperfine
-      python3 groff-base time util-linux faketime"
+
+# Build: compiler, CMake, and the libraries fuin links.
+build="build-essential cmake pkg-config libsodium-dev libjansson-dev
+       libinih-dev libpwquality-dev libcrack2-dev"
+# Run time: libpwquality only *recommends* cracklib-runtime, which builds
+# the dictionary (/var/cache/cracklib/cracklib_dict.*) that every new
+# passphrase is checked against; without it no key can be made.
+runtime="cracklib-runtime"
+# Tests: cmocka, zlib (testkit payload hashes), the peers fuin must
+# interoperate with, python3 (pseudo-terminals, JSON), groff (man page),
+# faketime (certificate validity), FUSE (a failing disk), util-linux and
+# e2fsprogs (loop devices, blkdiscard, mkfs.ext4, unshare), binutils (nm).
+tests="libcmocka-dev zlib1g-dev age minisign 7zip libarchive-tools python3
+       groff-base faketime libfuse3-dev fuse3 util-linux mount e2fsprogs
+       binutils"
+# Fuzzing and benchmarks.
+tools="clang hyperfine time"
+
+pkgs="$build $runtime $tests $tools"
+
+# Commands and files that must be there afterwards (what the packages
+# above are for), so that a test never skips for want of a package.
+need_cmds="cc c++ cmake pkg-config clang age age-keygen minisign 7zz bsdtar
+           python3 groff faketime fusermount3 losetup blkdiscard mkfs.ext4
+           unshare setsid nm hyperfine cracklib-packer"
+need_files="/usr/bin/time /var/cache/cracklib/cracklib_dict.pwd
+            /var/cache/cracklib/cracklib_dict.pwi /usr/include/crack.h
+            /usr/include/cmocka.h /usr/include/fuse3/fuse.h"
+
+check() {
+    local absent="" c f p
+    for p in $pkgs; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            absent="$absent package:$p"
+    done
+    for c in $need_cmds; do
+        command -v "$c" >/dev/null 2>&1 || absent="$absent command:$c"
+    done
+    for f in $need_files; do
+        [ -r "$f" ] || absent="$absent file:$f"
+    done
+    if [ -n "$absent" ]; then
+        echo "deps: missing after installation:$absent" >&2
+        return 1
+    fi
+    echo "deps: all build, run-time and test dependencies are present"
+}
+
+if [ "${1:-}" = "--check" ]; then
+    check
+    exit
+fi
+
 missing=""
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    [ "$(id -u)" = 0 ] || { echo "deps: run as root to install:$missing" >&2; exit 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    echo "deps: installing$missing"
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+check

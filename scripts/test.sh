@@ -9,16 +9,26 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 jobs=$(nproc)
 
+# ctest shows a passing test's output only with -V: list the parts that
+# were skipped, with their reasons, so that no skip goes unseen.
+skipped_parts() {
+    echo "-- skipped parts ($1), each with its reason:"
+    awk '/ Testing: /{t=$3} /^SKIP:/{n++; print "   " t ": " $0} END{if (!n) print "   none"}' \
+        "$1/Testing/Temporary/LastTest.log"
+}
+
 echo "== build 1: -Werror"
 cmake -S . -B build -DFUIN_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+skipped_parts build
 
 echo "== build 2: ASan + UBSan"
 cmake -S . -B build-asan -DFUIN_WERROR=ON -DFUIN_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+skipped_parts build-asan
 
 echo "== fuzz: 60 s over the parsers"
 CC=clang cmake -S . -B build-fuzz -DFUIN_FUZZ=ON -DFUIN_TESTS=OFF -DFUIN_WERROR=ON >/dev/null
