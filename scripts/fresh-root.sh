@@ -16,8 +16,9 @@
 #  2. A clean `git clone` of HEAD goes to /work/src inside (uncommitted
 #     changes are NOT tested; a warning says so), and ../shared, when it
 #     exists, to /work/shared, so relative paths behave as in CI.
-#  3. In a private mount namespace: /proc, /sys and /dev (loop devices,
-#     FUSE, pseudo-terminals), a new tmpfs on /tmp and /dev/shm; then
+#  3. In a private mount namespace: the root bound onto itself (so that "/"
+#     is a mount point, as on a real machine), /proc, /sys and /dev (loop
+#     devices, FUSE, pseudo-terminals), a new tmpfs on /tmp and /dev/shm; then
 #     chroot with an empty environment (PATH, HOME=/root, LANG=C.UTF-8,
 #     CI=true, TERM=dumb) and stdin from /dev/null.
 #  4. The root is deleted afterwards, whatever happened.
@@ -97,6 +98,7 @@ t0=$(date +%s)
 set +e
 unshare -m --propagation private bash -c '
     r=$1 debs=$2 cmd=$3
+    mount --bind "$r" "$r" &&
     mount -t proc proc "$r/proc" &&
     mount --rbind /sys "$r/sys" &&
     mount --rbind /dev "$r/dev" &&

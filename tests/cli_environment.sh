@@ -29,6 +29,23 @@ mkdir -p "$HOME"
 
 . "$HERE/harness.sh"
 
+# hide TARGET CMD...: run CMD with an empty tmpfs over TARGET, in a private
+# mount namespace, so that nothing on this machine changes.  Where "/" is
+# not a mount point (a chroot) the namespace's mounts must already be
+# private, or the tmpfs could show outside: then 99 and nothing is done.
+hide() {
+    unshare -m --propagation unchanged sh -c '
+        t=$1; shift
+        mount --make-rprivate / 2>/dev/null ||
+            [ "$(findmnt -no PROPAGATION -T "$t")" = private ] || exit 99
+        mount -t tmpfs none "$t" || exit 98
+        exec "$@"' _ "$@"
+}
+can_hide=0
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && hide /var/cache true 2>/dev/null; then
+    can_hide=1
+fi
+
 ORG='〇〇事務組合'
 printf 'root passphrase long enough 2718\n' >rpw
 printf 'staff passphrase long enough 1414\n' >pw
@@ -78,11 +95,8 @@ check "key passwd: signing key unchanged" cmp -s sign.key sato/sign.key
 
 # The system dictionary itself missing, as on a machine without
 # cracklib-runtime: hidden in a private mount namespace (root only).
-if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
-    unshare -m true 2>/dev/null; then
-    unshare -m sh -c 'mount -t tmpfs none /var/cache/cracklib 2>/dev/null ||
-                      mount -t tmpfs none /var/cache &&
-                      exec "$@"' _ \
+if [ "$can_hide" = 1 ]; then
+    hide /var/cache/cracklib \
         "$FUIN" key new --name '鈴木 次郎' --dir suzuki --passphrase-file pw \
         </dev/null >out 2>err
     rc=$?
@@ -91,16 +105,16 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
         '^fuin: key: cannot check passphrases: the cracklib dictionary /var/cache/cracklib/cracklib_dict\.pwd is missing \(install the Debian package cracklib-runtime\)$'
     check "no cracklib-runtime: no key files" test ! -e suzuki/identity.age
 else
-    echo "SKIP: hiding /var/cache/cracklib needs root and unshare -m; the system-dictionary message is checked in test_policy only"
+    echo "SKIP: hiding /var/cache/cracklib needs root and a private mount namespace (unshare -m); the system-dictionary message is checked in test_policy only"
 fi
 
 # A device cannot be wiped when /proc is missing: nobody could tell whether
 # it is mounted (root and a loop device only).
-if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && unshare -m true 2>/dev/null &&
+if [ "$can_hide" = 1 ] && command -v losetup >/dev/null &&
     truncate -s 8M img && dev=$(losetup -f --show img 2>/dev/null); then
     loops+=("$dev")
     printf 'FUIN-CANARY-env' | dd of=img bs=1 seek=4096 conv=notrunc status=none
-    unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' _ \
+    hide /proc \
         "$FUIN" wipe --yes --class C1 --method zero --verify none --dir sato \
         --passphrase-file pw --ledger L "$dev" </dev/null >out 2>err
     rc=$?
@@ -109,7 +123,7 @@ if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && unshare -m true 2>/dev
         "^fuin: wipe: $dev: refused: cannot read /proc/self/mountinfo \(No such file or directory; is /proc mounted\?\), so nobody can tell whether the device is in use\$"
     check "wipe without /proc: canary intact" grep -aq FUIN-CANARY-env img
     check "wipe without /proc: no record" test ! -e L
-    unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' _ \
+    hide /proc \
         "$FUIN" wipe --dry-run --class C1 "$dev" </dev/null >out 2>err
     rc=$?
     expect_rc 7 "wipe --dry-run without /proc"
@@ -117,14 +131,14 @@ if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && unshare -m true 2>/dev
     run wipe --dry-run --class C1 "$dev"
     expect_rc 0 "wipe --dry-run with /proc"
     # sysfs missing: the device cannot be described.
-    unshare -m sh -c 'mount -t tmpfs none /sys && exec "$@"' _ \
+    hide /sys \
         "$FUIN" wipe --dry-run --class C1 "$dev" </dev/null >out 2>err
     rc=$?
     expect_rc 7 "wipe without /sys"
     one_line_err "wipe without /sys: says why" \
         "^fuin: wipe: $dev: cannot describe the device: /sys/dev/block is missing \(is sysfs mounted at /sys\?\)\$"
 else
-    echo "SKIP: the /proc and /sys cases need root, unshare -m and a loop device"
+    echo "SKIP: the /proc and /sys cases need root, a private mount namespace and a loop device"
 fi
 
 echo "$passed passed, $failed failed"
