@@ -1,5 +1,7 @@
-/* fuin decrypt [-i IDENTITY_FILE]... [--passphrase-file FILE] [-o OUTPUT]
- *              [--force] [INPUT] */
+/* fuin decrypt [-i IDENTITY_FILE]... [--dir DIR] [--passphrase-file FILE]
+ *              [-o OUTPUT] [--force] [INPUT]
+ * Without -i the user's own identity (DIR/identity.age, DIR defaulting to
+ * ~/.config/fuin) is used when it exists. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +12,11 @@
 
 static const char *const CMD = "decrypt";
 
-enum { OPT_PASSFILE = 256, OPT_FORCE };
+enum { OPT_PASSFILE = 256, OPT_FORCE, OPT_DIR };
 
 static const struct option decrypt_options[] = {
     {"identity", required_argument, NULL, 'i'},
+    {"dir", required_argument, NULL, OPT_DIR},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
@@ -24,6 +27,7 @@ static const struct option decrypt_options[] = {
 typedef struct {
     const char **identities;
     size_t n_identities;
+    const char *dir;
     const char *passfile;
     const char *output;
     int force;
@@ -48,7 +52,10 @@ static int on_header(void *ctx, const fuin_label *label)
     return 0;
 }
 
-static int add_identity_file(fuin_decryptor *d, const char *path)
+/* One identity file: plain, or passphrase-protected (then `pass` is asked
+ * only if a header needs it; it must live as long as the decryptor). */
+static int add_identity_file(fuin_decryptor *d, const char *path,
+                             fuin_cli_pass *pass, char *prompt, size_t cap)
 {
     const char *name = strcmp(path, "-") == 0 ? FUIN_CLI_STDIN_NAME : path;
     char *text;
@@ -57,10 +64,14 @@ static int add_identity_file(fuin_decryptor *d, const char *path)
     int rc = fuin_cli_read_keyfile(CMD, path, name, &text, &len);
     if (rc != 0)
         return rc;
-    s = fuin_decryptor_add_identities(d, text, len);
+    snprintf(prompt, cap, "Passphrase for the identity %.200s: ", name);
+    pass->prompt = prompt;
+    s = fuin_decryptor_add_identity_file(d, name, text, len,
+                                         fuin_cli_passphrase_cb, pass);
     fuin_cli_free_secret(text, len + 1);
     if (s != FUIN_OK) {
-        fuin_cli_error(CMD, name, "%s", fuin_cli_msg(fuin_decryptor_errmsg(d), s));
+        /* the library's message starts with the name */
+        fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(fuin_decryptor_errmsg(d), s));
         return fuin_cli_exit_code(s, 0);
     }
     return 0;
@@ -80,6 +91,10 @@ static int parse_args(int argc, char **argv, decrypt_args *a, int *help)
             break;
         case OPT_PASSFILE:
             if (fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
+        case OPT_DIR:
+            if (fuin_cli_set_once(CMD, &a->dir, optarg, "--dir") != 0)
                 return FUIN_EXIT_USAGE;
             break;
         case 'o':
@@ -108,25 +123,69 @@ static int parse_args(int argc, char **argv, decrypt_args *a, int *help)
         return fuin_cli_usage(CMD, "-i - needs INPUT to be a file, not stdin");
     if (a->output != NULL && strcmp(a->output, "-") == 0)
         a->output = NULL;
+    if (a->dir != NULL && a->n_identities > 0)
+        return fuin_cli_usage(CMD, "--dir names your own identity; it cannot be "
+                                   "combined with -i");
     return 0;
 }
+
+/* Prompts of the identity files, each with its own passphrase source. */
+typedef struct {
+    fuin_cli_pass pass;
+    char prompt[256];
+    const char *name; /* the identity file, for messages */
+} id_pass;
 
 static int run(const decrypt_args *a)
 {
     fuin_decryptor *d;
     fuin_cli_pass pass = {.cmd = CMD, .file = a->passfile};
+    id_pass *ids = NULL;
+    size_t n_ids = a->n_identities ? a->n_identities : 1;
+    char *own_dir = NULL, *own = NULL;
+    int own_missing = 0;
     header_ctx hctx;
     const char *in_name = NULL;
     int rc = 0, in_fd = -1;
     fuin_status s;
 
     d = fuin_decryptor_new();
-    if (d == NULL) {
+    ids = calloc(n_ids, sizeof *ids);
+    if (d == NULL || ids == NULL) {
         fuin_cli_error(CMD, NULL, "out of memory");
+        free(ids);
+        fuin_decryptor_free(d);
         return FUIN_EXIT_INTERNAL;
     }
-    for (size_t i = 0; i < a->n_identities && rc == 0; i++)
-        rc = add_identity_file(d, a->identities[i]);
+    for (size_t i = 0; i < n_ids; i++) {
+        ids[i].pass.cmd = CMD;
+        ids[i].pass.file = a->passfile;
+    }
+    for (size_t i = 0; i < a->n_identities && rc == 0; i++) {
+        ids[i].name = a->identities[i];
+        rc = add_identity_file(d, a->identities[i], &ids[i].pass, ids[i].prompt,
+                               sizeof ids[i].prompt);
+    }
+    if (rc == 0 && a->n_identities == 0) {
+        /* Your own identity, as `fuin key new` made it.  Without one a
+         * passphrase-encrypted file still opens. */
+        if (a->dir != NULL)
+            own_dir = strdup(a->dir);
+        else
+            rc = fuin_cli_default_dir(CMD, NULL, &own_dir);
+        if (rc == 0 && (own_dir == NULL ||
+                        (own = fuin_cli_path(own_dir, "identity.age")) == NULL)) {
+            fuin_cli_error(CMD, NULL, "out of memory");
+            rc = FUIN_EXIT_INTERNAL;
+        }
+        if (rc == 0 && !fuin_cli_exists(own))
+            own_missing = 1;
+        else if (rc == 0) {
+            ids[0].name = own;
+            rc = add_identity_file(d, own, &ids[0].pass, ids[0].prompt,
+                                   sizeof ids[0].prompt);
+        }
+    }
     if (rc != 0)
         goto done;
 
@@ -152,11 +211,29 @@ static int run(const decrypt_args *a)
                         a->force ? FUIN_F_FORCE : 0);
     if (s != FUIN_OK) {
         const char *msg = fuin_decryptor_errmsg(d);
-        if (pass.exit_code != 0) {
+        const fuin_cli_pass *failed = pass.exit_code != 0 ? &pass : NULL;
+        const char *about = failed ? in_name : NULL;
+        for (size_t i = 0; failed == NULL && i < n_ids; i++)
+            if (ids[i].pass.exit_code != 0) {
+                failed = &ids[i].pass;
+                about = ids[i].name;
+            }
+        if (failed != NULL) {
             /* The callback knows why there is no passphrase; the library
              * only knows that there is none. */
-            fuin_cli_error(CMD, pass.file ? NULL : in_name, "%s", pass.errmsg);
-            rc = pass.exit_code;
+            fuin_cli_error(CMD, failed->file ? NULL : about, "%s", failed->errmsg);
+            rc = failed->exit_code;
+        } else if (s == FUIN_E_NO_MATCH && own_missing &&
+                   strcmp(msg, "no identity given, and the file is not "
+                               "passphrase-encrypted") == 0) {
+            fuin_cli_error(CMD, in_name,
+                           "no identity: no -i given and %s does not exist "
+                           "(create yours with `fuin key new`, or give -i FILE)",
+                           own);
+            rc = FUIN_EXIT_REFUSED;
+        } else if (strstr(msg, ": incorrect passphrase for the identity file") != NULL) {
+            fuin_cli_error(CMD, NULL, "%s", msg); /* names the identity file */
+            rc = fuin_cli_exit_code(s, 0);
         } else {
             fuin_cli_error(CMD, fuin_cli_fd_error_name(s, msg, in_name, a->output),
                            "%s", fuin_cli_msg(msg, s));
@@ -167,6 +244,9 @@ done:
     if (in_fd > STDIN_FILENO)
         close(in_fd);
     fuin_decryptor_free(d);
+    free(ids);
+    free(own);
+    free(own_dir);
     return rc;
 }
 

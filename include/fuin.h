@@ -210,10 +210,34 @@ FUIN_EXPORT const char *fuin_decryptor_errmsg(const fuin_decryptor *d);
 FUIN_EXPORT fuin_status fuin_decryptor_add_identity(fuin_decryptor *d,
                                                     const char *identity);
 /* Add every identity of an identity file's contents (age rules: '#'
- * comments and blank lines ignored).  FUIN_E_KEY names the line. */
+ * comments and blank lines ignored).  FUIN_E_KEY names the line; a
+ * passphrase-protected identity file is FUIN_E_KEY too (use
+ * fuin_decryptor_add_identity_file). */
 FUIN_EXPORT fuin_status fuin_decryptor_add_identities(fuin_decryptor *d,
                                                       const char *text,
                                                       size_t len);
+/* Add the identities of an identity file that may be passphrase-protected:
+ * age's encrypted identity format (an age file, binary or armored,
+ * encrypted with a passphrase, whose plaintext is an identity file), as
+ * `fuin key new` writes and stock `age -d -i` reads.  A plain identity
+ * file is added at once, as by fuin_decryptor_add_identities().  A
+ * protected one is kept and opened only when a file's header has an X25519
+ * stanza that no identity added so far opens, as age does: `cb` (confirm
+ * 0) is then asked for its passphrase, once.  A passphrase-encrypted file
+ * therefore never asks for it.  `name` prefixes messages ("identity.age:
+ * incorrect passphrase for the identity file").  Errors from the lazy
+ * opening come from fuin_decrypt_update(): FUIN_E_NO_MATCH wrong
+ * passphrase, FUIN_E_PASSPHRASE none given, FUIN_E_KEY the plaintext is
+ * not an identity file, FUIN_E_HEADER / FUIN_E_LIMIT a damaged or huge
+ * identity file.  At most 8 protected files per decryptor (FUIN_E_LIMIT).
+ * The encrypted text is copied; `ctx` must stay valid until the
+ * decryption ends. */
+FUIN_EXPORT fuin_status fuin_decryptor_add_identity_file(fuin_decryptor *d,
+                                                         const char *name,
+                                                         const char *text,
+                                                         size_t len,
+                                                         fuin_passphrase_fn cb,
+                                                         void *ctx);
 /* Passphrase: either set directly, or through a callback that is called
  * only if the file has an scrypt stanza. */
 FUIN_EXPORT fuin_status fuin_decryptor_add_passphrase(fuin_decryptor *d,

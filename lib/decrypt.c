@@ -12,6 +12,19 @@
 
 enum { S_CONFIG, S_DETECT, S_HEADER, S_NONCE, S_PAYLOAD, S_DONE, S_FAILED };
 
+/* Passphrase-protected identity files, opened only when a header needs an
+ * X25519 identity (as age does), so that a passphrase-encrypted file never
+ * asks for the identity's passphrase. */
+#define MAX_ID_FILES 8
+#define ID_FILE_MAX (64u * 1024u) /* plaintext of an identity file */
+typedef struct {
+    char *name;          /* for messages                              */
+    uint8_t *text;       /* the encrypted file (not secret), malloc() */
+    size_t len;
+    fuin_passphrase_fn cb;
+    void *ctx;
+} id_file;
+
 struct fuin_decryptor {
     uint32_t magic;
     int state;
@@ -23,6 +36,8 @@ struct fuin_decryptor {
     int npass;
     fuin_passphrase_fn pass_cb;
     void *pass_ctx;
+    id_file idf[MAX_ID_FILES];
+    int nidf, idf_opened;
     fuin_header_fn hdr_cb;
     void *hdr_ctx;
     int threads, armor_mode;
@@ -88,6 +103,10 @@ void fuin_decryptor_free(fuin_decryptor *d)
         sodium_free(d->ids);
     for (int i = 0; i < d->npass; i++)
         sodium_free(d->pass[i]);
+    for (int i = 0; i < d->nidf; i++) {
+        free(d->idf[i].name);
+        free(d->idf[i].text);
+    }
     if (d->keys != NULL)
         sodium_free(d->keys);
     fuin__armor_dec_free(d->adec);
@@ -136,6 +155,21 @@ fuin_status fuin_decryptor_add_identity(fuin_decryptor *d, const char *identity)
     return FUIN_OK;
 }
 
+/* Is this the text of an age file (binary or armored) rather than an
+ * identity file? */
+static int is_age_file(const char *text, size_t len)
+{
+    static const char bin[] = "age-encryption.org/v1\n";
+    static const char arm[] = "-----BEGIN AGE ENCRYPTED FILE-----";
+    size_t i = 0;
+    if (len >= sizeof bin - 1 && memcmp(text, bin, sizeof bin - 1) == 0)
+        return 1;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
+                       text[i] == '\n'))
+        i++;
+    return len - i >= sizeof arm - 1 && memcmp(text + i, arm, sizeof arm - 1) == 0;
+}
+
 fuin_status fuin_decryptor_add_identities(fuin_decryptor *d, const char *text,
                                           size_t len)
 {
@@ -147,6 +181,12 @@ fuin_status fuin_decryptor_add_identities(fuin_decryptor *d, const char *text,
         return FUIN_E_STATE;
     if (text == NULL)
         return FUIN_E_INVALID;
+    if (is_age_file(text, len)) {
+        fuin__seterr(d->errmsg, "the identity file is passphrase-protected (an "
+                                "age-encrypted identity): open it with its "
+                                "passphrase");
+        return FUIN_E_KEY;
+    }
     line = sodium_malloc(len + 1);
     if (line == NULL)
         return FUIN_E_NOMEM;
@@ -181,6 +221,122 @@ fuin_status fuin_decryptor_add_identities(fuin_decryptor *d, const char *text,
     if (st == FUIN_OK && found == 0) {
         fuin__seterr(d->errmsg, "no identities found");
         st = FUIN_E_KEY;
+    }
+    return st;
+}
+
+fuin_status fuin_decryptor_add_identity_file(fuin_decryptor *d, const char *name,
+                                             const char *text, size_t len,
+                                             fuin_passphrase_fn cb, void *ctx)
+{
+    id_file *f;
+    if (!configurable(d))
+        return FUIN_E_STATE;
+    if (text == NULL || name == NULL)
+        return FUIN_E_INVALID;
+    if (!is_age_file(text, len)) {
+        fuin_status st = fuin_decryptor_add_identities(d, text, len);
+        if (st != FUIN_OK) {
+            char tmp[FUIN_ERRMSG_MAX];
+            memcpy(tmp, d->errmsg, sizeof tmp);
+            fuin__seterr(d->errmsg, "%s: %s", name, tmp);
+        }
+        return st;
+    }
+    if (cb == NULL)
+        return FUIN_E_INVALID;
+    if (d->nidf == MAX_ID_FILES || len > FUIN_MAX_HEADER_BYTES + 2 * ID_FILE_MAX) {
+        fuin__seterr(d->errmsg, "%s: too many or too large identity files", name);
+        return FUIN_E_LIMIT;
+    }
+    f = &d->idf[d->nidf];
+    f->name = strdup(name);
+    f->text = malloc(len ? len : 1);
+    if (f->name == NULL || f->text == NULL) {
+        free(f->name);
+        free(f->text);
+        return FUIN_E_NOMEM;
+    }
+    memcpy(f->text, text, len);
+    f->len = len;
+    f->cb = cb;
+    f->ctx = ctx;
+    d->nidf++;
+    return FUIN_OK;
+}
+
+/* Plaintext of an identity file, collected in sodium_malloc() memory. */
+typedef struct {
+    char *buf;
+    size_t len;
+    int over;
+} id_plain;
+
+static int id_plain_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    id_plain *p = ctx;
+    if (len > ID_FILE_MAX - p->len) {
+        p->over = 1;
+        return -1;
+    }
+    memcpy(p->buf + p->len, buf, len);
+    p->len += len;
+    return 0;
+}
+
+/* Decrypt one protected identity file, its passphrase from its own
+ * callback, and add the identities it holds. */
+static fuin_status open_id_file(fuin_decryptor *d, const id_file *f)
+{
+    fuin_decryptor *in = fuin_decryptor_new();
+    id_plain p = {NULL, 0, 0};
+    fuin_status st;
+
+    if (in == NULL || (p.buf = sodium_malloc(ID_FILE_MAX)) == NULL) {
+        st = FUIN_E_NOMEM;
+        goto done;
+    }
+    st = fuin_decryptor_set_passphrase_cb(in, f->cb, f->ctx);
+    if (st == FUIN_OK)
+        st = fuin_decryptor_set_threads(in, 1);
+    if (st == FUIN_OK)
+        st = fuin_decrypt_begin(in, id_plain_write, &p);
+    if (st == FUIN_OK)
+        st = fuin_decrypt_update(in, f->text, f->len);
+    if (st == FUIN_OK)
+        st = fuin_decrypt_final(in);
+    if (st == FUIN_E_NO_MATCH &&
+        strcmp(fuin_decryptor_errmsg(in), "incorrect passphrase") == 0) {
+        fuin__seterr(d->errmsg, "%s: incorrect passphrase for the identity file",
+                     f->name);
+        goto done;
+    }
+    if (st == FUIN_E_NO_MATCH) {
+        /* encrypted to a key, not to a passphrase: not an identity file */
+        fuin__seterr(d->errmsg, "%s: not a passphrase-protected identity file",
+                     f->name);
+        st = FUIN_E_KEY;
+        goto done;
+    }
+    if (st != FUIN_OK) {
+        fuin__seterr(d->errmsg, "%s: %s", f->name,
+                     p.over ? "identity file too large"
+                            : fuin_decryptor_errmsg(in));
+        if (st == FUIN_E_IO)
+            st = FUIN_E_LIMIT;
+        goto done;
+    }
+    st = fuin_decryptor_add_identities(d, p.buf, p.len);
+    if (st != FUIN_OK) {
+        char tmp[FUIN_ERRMSG_MAX];
+        memcpy(tmp, d->errmsg, sizeof tmp);
+        fuin__seterr(d->errmsg, "%s (decrypted): %s", f->name, tmp);
+    }
+done:
+    fuin_decryptor_free(in);
+    if (p.buf != NULL) {
+        sodium_memzero(p.buf, ID_FILE_MAX);
+        sodium_free(p.buf);
     }
     return st;
 }
@@ -329,16 +485,38 @@ static fuin_status open_header(fuin_decryptor *d, fuin__header *h)
     if (nscrypt > 0 && h->n != 1)
         return fail(d, FUIN_E_HEADER, "an scrypt stanza must be the only stanza");
 
-    for (size_t k = 0; k < d->nids && st == FUIN_E_NO_MATCH; k++)
-        for (size_t i = 0; i < h->n && st == FUIN_E_NO_MATCH; i++)
+    {
+        size_t nx = 0, k = 0;
+        for (size_t i = 0; i < h->n; i++)
             if (strcmp(h->stanzas[i].type, "X25519") == 0)
-                st = fuin__x25519_unwrap(&h->stanzas[i], d->ids + 32 * k, d->keys,
-                                         d->errmsg);
+                nx++;
+        for (;;) {
+            for (; k < d->nids && st == FUIN_E_NO_MATCH; k++)
+                for (size_t i = 0; i < h->n && st == FUIN_E_NO_MATCH; i++)
+                    if (strcmp(h->stanzas[i].type, "X25519") == 0)
+                        st = fuin__x25519_unwrap(&h->stanzas[i], d->ids + 32 * k,
+                                                 d->keys, d->errmsg);
+            /* Nothing matched yet: open the next protected identity file,
+             * which only now has a reason to ask for its passphrase. */
+            if (st != FUIN_E_NO_MATCH || nx == 0 || d->idf_opened == d->nidf)
+                break;
+            {
+                fuin_status os;
+                int saved = d->state;
+                d->state = S_CONFIG; /* add_identities wants a configurable handle */
+                os = open_id_file(d, &d->idf[d->idf_opened++]);
+                d->state = saved;
+                if (os != FUIN_OK)
+                    return fail(d, os, NULL);
+            }
+        }
+    }
     if (st == FUIN_E_NO_MATCH && scrypt != NULL) {
         st = try_scrypt(d, scrypt);
     } else if (st == FUIN_E_NO_MATCH) {
-        fuin__seterr(d->errmsg, d->nids == 0 ? "no identity given, and the file is not passphrase-encrypted"
-                                             : "no identity matched a recipient");
+        fuin__seterr(d->errmsg, d->nids == 0 && d->nidf == 0
+                                    ? "no identity given, and the file is not passphrase-encrypted"
+                                    : "no identity matched a recipient");
     }
     if (st != FUIN_OK)
         return fail(d, st, NULL);

@@ -471,6 +471,164 @@ static void test_identity_file(void **state)
     sodium_free(b);
 }
 
+/* Decrypt ct with one identity file (plain or protected) whose
+ * passphrase comes from pc; the file's own passphrase, if any, from fp. */
+static fuin_status decrypt_with_id_file(const char *idtext, size_t idlen,
+                                        pass_ctx *pc, pass_ctx *fp,
+                                        const membuf *ct, membuf *out,
+                                        char *msg, size_t cap)
+{
+    fuin_decryptor *d = fuin_decryptor_new();
+    fuin_status st;
+    assert_non_null(d);
+    st = fuin_decryptor_add_identity_file(d, "me.age", idtext, idlen, pass_cb, pc);
+    if (st == FUIN_OK && fp != NULL)
+        st = fuin_decryptor_set_passphrase_cb(d, pass_cb, fp);
+    if (st == FUIN_OK)
+        st = fuin_decrypt_begin(d, mem_write, out);
+    if (st == FUIN_OK)
+        st = fuin_decrypt_update(d, ct->p, ct->len);
+    if (st == FUIN_OK)
+        st = fuin_decrypt_final(d);
+    snprintf(msg, cap, "%s", fuin_decryptor_errmsg(d));
+    fuin_decryptor_free(d);
+    return st;
+}
+
+/* age's passphrase-protected identity files (what `fuin key new` writes):
+ * opened lazily, asked once, never for a passphrase-encrypted file. */
+static void test_protected_identity_file(void **state)
+{
+    keypair *a = new_keys(), *b = new_keys();
+    const uint8_t msg[] = "classified text";
+    char idtext[512], m[FUIN_ERRMSG_MAX + 64];
+    membuf prot = {0}, prot_arm = {0}, to_key = {0}, ct = {0}, sct = {0}, out = {0};
+    pass_ctx pc = {0, "identity passphrase long"};
+    (void)state;
+
+    snprintf(idtext, sizeof idtext, "# created: now\n# public key: %s\n%s\n",
+             a->rcpt, a->id);
+    {
+        enc_opts o = {{NULL}, 0, "identity passphrase long", 10, NULL, 0, 1};
+        assert_int_equal(encrypt_mem(&o, (const uint8_t *)idtext, strlen(idtext),
+                                     &prot, NULL), FUIN_OK);
+        o.armor = 1;
+        assert_int_equal(encrypt_mem(&o, (const uint8_t *)idtext, strlen(idtext),
+                                     &prot_arm, NULL), FUIN_OK);
+    }
+    simple_file(a, msg, sizeof msg, &ct);
+
+    /* binary and armored protected identities open the file, asking once */
+    assert_int_equal(decrypt_with_id_file((char *)prot.p, prot.len, &pc, NULL, &ct,
+                                          &out, m, sizeof m), FUIN_OK);
+    assert_int_equal(pc.calls, 1);
+    assert_memory_equal(out.p, msg, sizeof msg);
+    mem_free(&out);
+    pc.calls = 0;
+    assert_int_equal(decrypt_with_id_file((char *)prot_arm.p, prot_arm.len, &pc, NULL,
+                                          &ct, &out, m, sizeof m), FUIN_OK);
+    assert_int_equal(pc.calls, 1);
+    mem_free(&out);
+
+    /* a plain identity file goes the same way, asking nothing */
+    pc.calls = 0;
+    assert_int_equal(decrypt_with_id_file(idtext, strlen(idtext), &pc, NULL, &ct, &out,
+                                          m, sizeof m), FUIN_OK);
+    assert_int_equal(pc.calls, 0);
+    mem_free(&out);
+
+    /* a passphrase-encrypted file never asks for the identity's one */
+    {
+        enc_opts o = {{NULL}, 0, "file passphrase", 10, NULL, 0, 1};
+        pass_ctx fp = {0, "file passphrase"};
+        assert_int_equal(encrypt_mem(&o, msg, sizeof msg, &sct, NULL), FUIN_OK);
+        pc.calls = 0;
+        assert_int_equal(decrypt_with_id_file((char *)prot.p, prot.len, &pc, &fp,
+                                              &sct, &out, m, sizeof m), FUIN_OK);
+        assert_int_equal(pc.calls, 0);
+        assert_int_equal(fp.calls, 1);
+        mem_free(&out);
+    }
+
+    /* wrong passphrase, none given */
+    {
+        pass_ctx wrong = {0, "not the passphrase"}, none = {0, NULL};
+        assert_int_equal(decrypt_with_id_file((char *)prot.p, prot.len, &wrong, NULL,
+                                              &ct, &out, m, sizeof m),
+                         FUIN_E_NO_MATCH);
+        assert_string_equal(m, "me.age: incorrect passphrase for the identity file");
+        assert_int_equal(out.len, 0);
+        assert_int_equal(decrypt_with_id_file((char *)prot.p, prot.len, &none, NULL,
+                                              &ct, &out, m, sizeof m),
+                         FUIN_E_PASSPHRASE);
+        assert_non_null(strstr(m, "me.age: "));
+        assert_int_equal(out.len, 0);
+    }
+
+    /* the right identity file for another key: no match, asked once */
+    {
+        membuf other = {0};
+        pc.calls = 0;
+        simple_file(b, msg, sizeof msg, &other);
+        assert_int_equal(decrypt_with_id_file((char *)prot.p, prot.len, &pc, NULL,
+                                              &other, &out, m, sizeof m),
+                         FUIN_E_NO_MATCH);
+        assert_string_equal(m, "no identity matched a recipient");
+        assert_int_equal(pc.calls, 1);
+        mem_free(&other);
+    }
+
+    /* an age file encrypted to a key is not an identity file; nor is a
+     * protected file whose plaintext holds no identity */
+    {
+        char btext[256];
+        snprintf(btext, sizeof btext, "%s\n", b->id);
+        simple_file(b, (const uint8_t *)btext, strlen(btext), &to_key);
+        assert_int_equal(decrypt_with_id_file((char *)to_key.p, to_key.len, &pc, NULL,
+                                              &ct, &out, m, sizeof m),
+                         FUIN_E_KEY);
+        assert_string_equal(m, "me.age: not a passphrase-protected identity file");
+    }
+    {
+        membuf junk = {0};
+        enc_opts o = {{NULL}, 0, "identity passphrase long", 10, NULL, 0, 1};
+        assert_int_equal(encrypt_mem(&o, (const uint8_t *)"hello\n", 6, &junk, NULL),
+                         FUIN_OK);
+        assert_int_equal(decrypt_with_id_file((char *)junk.p, junk.len, &pc, NULL,
+                                              &ct, &out, m, sizeof m),
+                         FUIN_E_KEY);
+        assert_non_null(strstr(m, "me.age (decrypted): line 1: invalid identity"));
+        mem_free(&junk);
+    }
+
+    /* the plain-text entry point refuses a protected file with a hint;
+     * the file entry point names the file for a bad plain one */
+    {
+        fuin_decryptor *d = fuin_decryptor_new();
+        assert_int_equal(fuin_decryptor_add_identities(d, (char *)prot.p, prot.len),
+                         FUIN_E_KEY);
+        assert_non_null(strstr(fuin_decryptor_errmsg(d), "passphrase-protected"));
+        assert_int_equal(fuin_decryptor_add_identity_file(d, "x.txt", "junk\n", 5,
+                                                          pass_cb, &pc),
+                         FUIN_E_KEY);
+        assert_string_equal(fuin_decryptor_errmsg(d),
+                            "x.txt: line 1: invalid identity (not an "
+                            "AGE-SECRET-KEY-1 key)");
+        assert_int_equal(fuin_decryptor_add_identity_file(d, "p.age", (char *)prot.p,
+                                                          prot.len, NULL, NULL),
+                         FUIN_E_INVALID);
+        fuin_decryptor_free(d);
+    }
+    mem_free(&prot);
+    mem_free(&prot_arm);
+    mem_free(&to_key);
+    mem_free(&ct);
+    mem_free(&sct);
+    mem_free(&out);
+    sodium_free(a);
+    sodium_free(b);
+}
+
 /* ------------------------------------------------------------------ */
 /* round trips                                                         */
 /* ------------------------------------------------------------------ */
@@ -1420,6 +1578,7 @@ int main(void)
         cmocka_unit_test(test_header_cb_refuses),
         cmocka_unit_test(test_sink_failure),
         cmocka_unit_test(test_inspect),
+        cmocka_unit_test(test_protected_identity_file),
     };
     if (fuin_init() != FUIN_OK)
         return 1;
