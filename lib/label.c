@@ -186,6 +186,9 @@ static int has_prefix(const char *s, size_t n, const char *lit)
 }
 
 #define JA_COMMA "、"      /* U+3001, restriction separator */
+#define JA_INFO "情報"      /* optional after a Japanese level: 機密性2情報 */
+#define JA_LBRACKET "【"    /* U+3010: the file-name prefix 【機密性2】 */
+#define JA_RBRACKET "】"    /* U+3011 */
 #define JA_MIDDLE_DOT "・" /* U+30FB, class part separator */
 
 /* Length of a restriction separator character at s, or 0. */
@@ -262,7 +265,12 @@ static int parse_part(const char *p, size_t m, int ja, int *value,
     while (prefix + ndig < m && p[prefix + ndig] >= '0' &&
            p[prefix + ndig] <= '9')
         ndig++;
-    if (dim < 0 || ndig == 0 || prefix + ndig != m) {
+    /* "機密性2情報", as the policy names a class of information */
+    size_t tail = ja && ndig > 0 && m - prefix - ndig == strlen(JA_INFO) &&
+                          memcmp(p + prefix + ndig, JA_INFO, strlen(JA_INFO)) == 0
+                      ? strlen(JA_INFO)
+                      : 0;
+    if (dim < 0 || ndig == 0 || prefix + ndig + tail != m) {
         if (m == 0)
             label_err(err, errcap, "empty part in label \"" Q_FMT "\"",
                       Q_ARG(ql));
@@ -334,6 +342,25 @@ fuin_status fuin_label_parse(const char *text, fuin_label *out, char *err,
         n--;
     const char *s = buf + b;
     n -= b;
+    /* The whole label in brackets, as a file name carries it: 【機密性2】,
+     * [C2] (also ［C2］, folded above). */
+    {
+        size_t lo = 0, lc = 0;
+        if (has_prefix(s, n, JA_LBRACKET) && n >= 2 * strlen(JA_RBRACKET) &&
+            memcmp(s + n - strlen(JA_RBRACKET), JA_RBRACKET, strlen(JA_RBRACKET)) == 0)
+            lo = lc = strlen(JA_LBRACKET);
+        else if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
+            lo = lc = 1;
+        if (lo > 0) {
+            s += lo;
+            n -= lo + lc;
+            size_t k = skip_ws(s, n, 0);
+            s += k;
+            n -= k;
+            while (n > 0 && is_ws((unsigned char)s[n - 1]))
+                n--;
+        }
+    }
     quoted ql = quote(s, n);
     if (n == 0) {
         label_err(err, errcap, "empty label");
