@@ -323,14 +323,13 @@ static int run(encrypt_args *a)
     }
 
     if (pass_mode) {
+        /* A file's passphrase is a password like any other (§2.5.4): the
+         * policy's strength rule applies, as to key passphrases. */
         fuin_cli_pass p = {.cmd = CMD, .file = a->passfile};
         char *pass;
         size_t len;
-        if (fuin_cli_get_passphrase(&p, 1, &pass, &len) != 0) {
-            fuin_cli_error(CMD, NULL, "%s", p.errmsg);
-            rc = p.exit_code;
+        if ((rc = fuin_cli_new_passphrase(&p, pol, &pass, &len)) != 0)
             goto done;
-        }
         s = fuin_encryptor_set_passphrase(e, pass, len, FUIN_DEFAULT_SCRYPT_LOG_N);
         fuin_cli_free_secret(pass, FUIN_CLI_PASS_MAX + 1);
         if (s != FUIN_OK) {

@@ -338,6 +338,24 @@ for cls in C3 'C3-I2-A2' '機密性3' '機密性３/完全性2/可用性2 複製
 done
 check "no temporary file left by the C3 refusals" test "$(ls -A | grep -c '^\.')" -eq 0
 
+# A file's passphrase meets the policy's strength rule (§2.5.4), as a
+# key's does: "short" is refused for a 機密性2 file, and for an unlabelled
+# one, with the rule named and nothing written.
+printf 'short\n' >short.txt
+for cls in C2 ''; do
+    if [ -n "$cls" ]; then run encrypt --passphrase-file short.txt --class "$cls" -o weak.age p1
+    else run encrypt --passphrase-file short.txt -o weak.age p1; fi
+    expect_rc 1 "weak file passphrase (class '${cls:-none}')"
+    one_line_err "weak file passphrase names the rule (class '${cls:-none}')" \
+        '^fuin: encrypt: short\.txt: passphrase too weak: shorter than 12 characters \(built-in default: \[passphrase\] min_length = 12\)$'
+    check "weak file passphrase: no output (class '${cls:-none}')" test ! -e weak.age
+done
+printf 'Password1234\n' >score.txt
+run encrypt --passphrase-file score.txt --class C2 -o weak.age p1
+expect_rc 1 "file passphrase below the score"
+check "file passphrase below the score: says so" grep -q 'score 27 below the policy' err
+check "file passphrase below the score: no output" test ! -e weak.age
+
 # Notice: a label in passphrase mode is not recorded.
 run encrypt --passphrase-file pw.txt --class C2 -o c2pw.age p1
 expect_rc 0 "C2 with a passphrase"
@@ -498,9 +516,9 @@ def session(args, answers):
     return p.returncode, err.decode(), seen.decode(errors="replace")
 
 rc, err, tty = session(["encrypt", "-p", "-o", "tty.age", "p1"],
-                       [b"tty secret", b"tty secret"])
+                       [b"tty secret long enough 42", b"tty secret long enough 42"])
 print("enc", rc, repr(err), "Confirm" in tty, "tty secret" not in tty)
-rc, err, tty = session(["decrypt", "-o", "tty.out", "tty.age"], [b"tty secret"])
+rc, err, tty = session(["decrypt", "-o", "tty.out", "tty.age"], [b"tty secret long enough 42"])
 print("dec", rc, repr(err), "tty secret" not in tty)
 rc, err, tty = session(["encrypt", "-p", "-o", "tty2.age", "p1"],
                        [b"one", b"two"])
