@@ -876,6 +876,25 @@ int fuin_cli_commit(const char *cmd, fuin_cli_staged *st, int force)
     return 0;
 }
 
+void fuin_cli_sha256_hex(const void *buf, size_t len, char out[65])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(d, buf, len);
+    sodium_bin2hex(out, 65, d, sizeof d);
+}
+
+int fuin_cli_commit_pair(const char *cmd, fuin_cli_staged *a, fuin_cli_staged *b,
+                         int force)
+{
+    int rc = fuin_cli_commit(cmd, a, force);
+    if (rc != 0)
+        return rc;
+    rc = fuin_cli_commit(cmd, b, force);
+    if (rc != 0 && force <= 0)
+        unlink(a->path);
+    return rc;
+}
+
 int fuin_cli_write_public(const char *cmd, const char *path, const void *buf,
                           size_t len)
 {

@@ -33,6 +33,7 @@ int fuin_cmd_wipe(int argc, char **argv);
 int fuin_cmd_ledger(int argc, char **argv);
 int fuin_cmd_request(int argc, char **argv);
 int fuin_cmd_approve(int argc, char **argv);
+int fuin_cmd_store(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
 void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
@@ -160,6 +161,13 @@ int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
                    size_t len, int mode, fuin_cli_staged *st);
 int fuin_cli_commit(const char *cmd, fuin_cli_staged *st, int force);
 void fuin_cli_discard(fuin_cli_staged *st);
+/* Lower-case hex SHA-256 of buf: the fingerprint of a published file
+ * (`sha256sum` shows the same). */
+void fuin_cli_sha256_hex(const void *buf, size_t len, char out[65]);
+/* Publish a file and its signature (a, then b).  When b fails and force <=
+ * 0, a is removed again, so that no file is left without its signature. */
+int fuin_cli_commit_pair(const char *cmd, fuin_cli_staged *a, fuin_cli_staged *b,
+                         int force);
 /* fsync the directory that holds path (best effort). */
 void fuin_cli_sync_parent(const char *path);
 /* Create a new public file (mode 0644, O_EXCL|O_NOFOLLOW) and fsync it;

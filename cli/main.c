@@ -27,6 +27,7 @@ static const struct {
     {"ledger", fuin_cmd_ledger},
     {"request", fuin_cmd_request},
     {"approve", fuin_cmd_approve},
+    {"store", fuin_cmd_store},
     {"help", cmd_help},
 };
 

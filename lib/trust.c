@@ -27,6 +27,7 @@ struct fuin_store {
     char *policy;          /* NULL: no policy installed */
     size_t policy_len;
     char *policy_path;
+    int64_t policy_signed; /* timestamp: of policy.ini.minisig, 0: none */
     int64_t now;           /* 0: the clock */
 };
 
@@ -328,10 +329,31 @@ static fuin_status load_certs(fuin_store *s, const char *dir, char *err,
     return st;
 }
 
+/* minisign's own first field, "timestamp:N", of a trusted comment. */
+static int comment_timestamp(const char *tc, int64_t *t)
+{
+    static const char key[] = "timestamp:";
+    int64_t v = 0;
+    size_t i = sizeof key - 1;
+    if (tc == NULL || strncmp(tc, key, sizeof key - 1) != 0)
+        return -1;
+    if (tc[i] < '0' || tc[i] > '9')
+        return -1;
+    for (; tc[i] >= '0' && tc[i] <= '9'; i++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (tc[i] - '0');
+    }
+    if (tc[i] != '\0' && tc[i] != '\t')
+        return -1;
+    *t = v;
+    return 0;
+}
+
 static fuin_status verify_detached(const char *text, size_t len,
                                    const char *sig, size_t siglen,
-                                   const fuin_pubkey *pk, char *why,
-                                   size_t whycap)
+                                   const fuin_pubkey *pk, int64_t *signed_at,
+                                   char *why, size_t whycap)
 {
     uint8_t keyid[FUIN_KEYID_BYTES];
     char have[FUIN_KEYID_HEX], want[FUIN_KEYID_HEX];
@@ -357,6 +379,9 @@ static fuin_status verify_detached(const char *text, size_t len,
     st = fuin_verify_update(v, (const uint8_t *)text, len);
     if (st == FUIN_OK)
         st = fuin_verify_final(v, pk);
+    if (st == FUIN_OK && signed_at != NULL &&
+        comment_timestamp(fuin_verifier_trusted_comment(v), signed_at) != 0)
+        *signed_at = 0;
     if (st == FUIN_E_SIGNATURE)
         fuin__set_msg(why, whycap, "the file was modified");
     else if (st == FUIN_E_COMMENT)
@@ -388,7 +413,8 @@ static fuin_status load_policy(fuin_store *s, const char *dir, char *err,
         free(path);
         return st;
     }
-    st = verify_detached(text, len, sig, siglen, &s->root, why, sizeof why);
+    st = verify_detached(text, len, sig, siglen, &s->root, &s->policy_signed,
+                         why, sizeof why);
     free(sig);
     if (st == FUIN_E_NOMEM) {
         fuin__set_msg(err, errcap, "out of memory");
@@ -521,6 +547,114 @@ const char *fuin_store_policy_text(const fuin_store *s, size_t *len)
 const char *fuin_store_policy_path(const fuin_store *s)
 {
     return s ? s->policy_path : NULL;
+}
+
+int64_t fuin_store_policy_signed(const fuin_store *s)
+{
+    return s && s->policy ? s->policy_signed : 0;
+}
+
+fuin_status fuin_store_check_policy_update(const fuin_store *s,
+                                           const char *text, size_t len,
+                                           const char *sig, size_t siglen,
+                                           int64_t *signed_at, char *err,
+                                           size_t errcap)
+{
+    char why[FUIN_ERRMSG_MAX], t1[FUIN_TIME_MAX], t2[FUIN_TIME_MAX];
+    int64_t when = 0;
+    fuin_policy *p = NULL;
+    fuin_status st;
+
+    if (err && errcap)
+        err[0] = '\0';
+    if (s == NULL || text == NULL || sig == NULL) {
+        fuin__set_msg(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    st = verify_detached(text, len, sig, siglen, &s->root, &when, why, sizeof why);
+    if (st != FUIN_OK) {
+        fuin__set_msg(err, errcap, "signature invalid: %s", why);
+        return st == FUIN_E_NOMEM ? st : FUIN_E_SIGNATURE;
+    }
+    st = fuin_policy_parse(text, len, NULL, &p, why, sizeof why);
+    fuin_policy_free(p);
+    if (st != FUIN_OK) {
+        fuin__set_msg(err, errcap, "%s", why);
+        return st;
+    }
+    if (s->policy != NULL && when < s->policy_signed) {
+        fuin_time_format_rfc3339(when, t1, sizeof t1);
+        fuin_time_format_rfc3339(s->policy_signed, t2, sizeof t2);
+        fuin__set_msg(err, errcap,
+                      "older than the installed policy (signed %s; the "
+                      "installed one was signed %s): an old policy cannot be "
+                      "put back",
+                      t1, t2);
+        return FUIN_E_POLICY;
+    }
+    if (signed_at)
+        *signed_at = when;
+    return FUIN_OK;
+}
+
+fuin_status fuin_store_check_revocations_update(const fuin_store *s,
+                                                const char *text, size_t len,
+                                                const char *sig, size_t siglen,
+                                                fuin_revocations **out,
+                                                char *err, size_t errcap)
+{
+    char why[FUIN_ERRMSG_MAX], t1[FUIN_TIME_MAX], t2[FUIN_TIME_MAX];
+    fuin_revocations *rl = NULL;
+    fuin_status st;
+
+    if (err && errcap)
+        err[0] = '\0';
+    if (out)
+        *out = NULL;
+    if (s == NULL || text == NULL || sig == NULL) {
+        fuin__set_msg(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    st = fuin_revocations_parse_verified(text, len, sig, siglen, &s->root, &rl,
+                                         why, sizeof why);
+    if (st != FUIN_OK) {
+        fuin__set_msg(err, errcap, "%s", why);
+        return st;
+    }
+    if (s->rl != NULL) {
+        if (fuin_revocations_updated(rl) < fuin_revocations_updated(s->rl)) {
+            fuin_time_format_rfc3339(fuin_revocations_updated(rl), t1, sizeof t1);
+            fuin_time_format_rfc3339(fuin_revocations_updated(s->rl), t2, sizeof t2);
+            fuin__set_msg(err, errcap,
+                          "older than the installed revocation list (updated "
+                          "%s; the installed one %s): an old list cannot be "
+                          "put back",
+                          t1, t2);
+            fuin_revocations_free(rl);
+            return FUIN_E_POLICY;
+        }
+        /* A revocation is for good: a list without one of the installed
+         * entries is refused whatever its date. */
+        for (size_t i = 0; i < fuin_revocations_count(s->rl); i++) {
+            uint8_t id[FUIN_KEYID_BYTES];
+            char hex[FUIN_KEYID_HEX];
+            if (fuin_revocations_entry(s->rl, i, id, NULL, NULL) == FUIN_OK &&
+                !fuin_revocations_find(rl, id, NULL, NULL)) {
+                fuin_keyid_hex(id, hex);
+                fuin__set_msg(err, errcap,
+                              "it no longer lists key %s, which the installed "
+                              "list revokes: a revocation cannot be undone",
+                              hex);
+                fuin_revocations_free(rl);
+                return FUIN_E_POLICY;
+            }
+        }
+    }
+    if (out)
+        *out = rl;
+    else
+        fuin_revocations_free(rl);
+    return FUIN_OK;
 }
 
 void fuin_store_set_time(fuin_store *s, int64_t now)

@@ -307,6 +307,28 @@ FUIN_EXPORT const char *fuin_store_policy_text(const fuin_store *s,
                                                size_t *len);
 FUIN_EXPORT const char *fuin_store_policy_path(const fuin_store *s);
 
+/* When the installed policy was signed (the "timestamp:" of
+ * policy.ini.minisig), 0 when the store has no policy. */
+FUIN_EXPORT int64_t fuin_store_policy_signed(const fuin_store *s);
+
+/* Updating a store (`fuin store update`): should it take this signed file?
+ * Each is verified with the store's root and must not be older than what
+ * the store holds, so that nobody can put back an old policy or an old
+ * revocation list (one that does not yet revoke a lost key).
+ *   FUIN_OK             (revocations: *out, if not NULL, holds the list;
+ *                       policy: *signed_at its signing time)
+ *   FUIN_E_SIGNATURE / FUIN_E_WRONG_KEY / FUIN_E_SIGFORMAT / FUIN_E_COMMENT
+ *                       the signature is not the root's over this file
+ *   FUIN_E_SYNTAX       not a policy / revocation list (line named)
+ *   FUIN_E_POLICY       older than the installed one, or (revocations) it
+ *                       drops a key the installed list revokes */
+FUIN_EXPORT fuin_status fuin_store_check_policy_update(
+    const fuin_store *s, const char *text, size_t len, const char *sig,
+    size_t siglen, int64_t *signed_at, char *err, size_t errcap) FUIN_WUR;
+FUIN_EXPORT fuin_status fuin_store_check_revocations_update(
+    const fuin_store *s, const char *text, size_t len, const char *sig,
+    size_t siglen, fuin_revocations **out, char *err, size_t errcap) FUIN_WUR;
+
 /* "Now" for the checks below: 0 (the default) reads the clock on every
  * call; any other value is used as the current time (tests, "as of"). */
 FUIN_EXPORT void fuin_store_set_time(fuin_store *s, int64_t now);
