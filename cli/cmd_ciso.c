@@ -3,6 +3,7 @@
  * fuin ciso revoke KEY_ID --reason TEXT
  * fuin ciso sign-policy POLICY_FILE [--force]
  * (all with [--dir DIR] [--passphrase-file FILE]) */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 static const char *const CMD = "ciso";
 
 enum { OPT_ORG = 256, OPT_DIR, OPT_PASSFILE, OPT_STORE, OPT_ROLE, OPT_UNTIL,
-       OPT_REASON, OPT_FORCE };
+       OPT_REASON, OPT_FORCE, OPT_NOT_ISSUED };
 
 static const struct option init_options[] = {
     {"org", required_argument, NULL, OPT_ORG},
@@ -42,6 +43,7 @@ static const struct option certify_options[] = {
 
 static const struct option revoke_options[] = {
     {"reason", required_argument, NULL, OPT_REASON},
+    {"not-issued", no_argument, NULL, OPT_NOT_ISSUED},
     {"dir", required_argument, NULL, OPT_DIR},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"help", no_argument, NULL, 'h'},
@@ -60,7 +62,7 @@ static const struct option sign_policy_options[] = {
  * accepts. */
 typedef struct {
     const char *org, *dir, *passfile, *store, *role, *until, *output, *reason;
-    int force;
+    int force, not_issued;
     char **args;
     int n_args;
 } ciso_args;
@@ -105,6 +107,10 @@ static int parse(int argc, char **argv, const struct option *table,
             break;
         case OPT_FORCE:
             if (fuin_cli_set_flag(CMD, &a->force, "--force") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
+        case OPT_NOT_ISSUED:
+            if (fuin_cli_set_flag(CMD, &a->not_issued, "--not-issued") != 0)
                 return FUIN_EXIT_USAGE;
             break;
         case 'h':
@@ -227,17 +233,6 @@ done:
 
 /* Publish two staged files as a pair; if the second fails the first is
  * withdrawn again (only when it did not replace anything). */
-static int commit_pair(fuin_cli_staged *a, fuin_cli_staged *b, int force)
-{
-    int rc = fuin_cli_commit(CMD, a, force);
-    if (rc != 0)
-        return rc;
-    rc = fuin_cli_commit(CMD, b, force);
-    if (rc != 0 && force <= 0)
-        unlink(a->path);
-    return rc;
-}
-
 /* ---- ciso init ------------------------------------------------------------ */
 
 static int ciso_init(int argc, char **argv)
@@ -247,8 +242,7 @@ static int ciso_init(int argc, char **argv)
     char *pass = NULL, *key_text = NULL, *org_text = NULL;
     char pubtext[2048], comment[FUIN_MAX_UNTRUSTED_COMMENT + 1], hex[FUIN_KEYID_HEX];
     size_t plen = 0, key_len = 0, publen, org_len;
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    char digest_hex[2 * crypto_hash_sha256_BYTES + 1];
+    char digest_hex[65];
     fuin_seckey *sk = NULL;
     fuin_pubkey pk;
     fuin_revocations *probe = NULL;
@@ -345,8 +339,7 @@ static int ciso_init(int argc, char **argv)
 
     /* The fingerprint is of the file's bytes, so an outside verifier can
      * compare it with `sha256sum root.pub`. */
-    crypto_hash_sha256(digest, (const unsigned char *)pubtext, publen);
-    sodium_bin2hex(digest_hex, sizeof digest_hex, digest, sizeof digest);
+    fuin_cli_sha256_hex(pubtext, publen, digest_hex);
     printf("organisation: %s\n", a.org);
     printf("root-key-id:  %s\n", hex);
     printf("root.pub:     %s\n", pub_path);
@@ -497,7 +490,7 @@ static int ciso_certify(int argc, char **argv)
     }
     if ((rc = fuin_cli_stage(CMD, cert_path, cert_text, cert_len, 0644, &st_cert)) != 0 ||
         (rc = fuin_cli_stage(CMD, sig_path, sig_text, sig_len, 0644, &st_sig)) != 0 ||
-        (rc = commit_pair(&st_cert, &st_sig, -1)) != 0)
+        (rc = fuin_cli_commit_pair(CMD, &st_cert, &st_sig, -1)) != 0)
         goto done;
 
     /* The CISO keeps a copy of everything issued, by serial number. */
@@ -519,6 +512,12 @@ static int ciso_certify(int argc, char **argv)
            card.email[0] ? " <" : "", card.email, card.email[0] ? ">" : "",
            fuin_role_name(role), org, t1, cert.serial);
     printf("%s\n%s\n", cert_path, sig_path);
+    /* What to hand to whom: both files, to the person and to every
+     * workstation's trust store. */
+    printf("give both files to %s: they go beside the key as card.cert and "
+           "card.cert.minisig (in ~/.config/fuin)\n",
+           card.name);
+    printf("install them on every workstation: fuin store add %s\n", cert_path);
     if (fflush(stdout) != 0) {
         fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
                        strerror(errno));
@@ -543,6 +542,65 @@ done:
 
 /* ---- ciso revoke ---------------------------------------------------------- */
 
+/* A key id as people copy it: 1 to 16 hex digits.  Debian's minisign
+ * prints key ids without their leading zeros, so shorter ids are padded
+ * on the left; the id must then match an issued certificate. */
+static int parse_keyid(const char *text, uint8_t keyid[FUIN_KEYID_BYTES])
+{
+    char full[FUIN_KEYID_HEX];
+    size_t n = strlen(text);
+    if (n == 0 || n > 16 || strspn(text, "0123456789abcdefABCDEF") != n)
+        return -1;
+    memset(full, '0', 16 - n);
+    memcpy(full + 16 - n, text, n + 1);
+    return fuin_keyid_from_hex(full, keyid) == FUIN_OK ? 0 : -1;
+}
+
+/* The certificates the CISO issued for this key (DIR/issued/), described
+ * in who (one line: "山田 花子 <a@b> (staff, certificate SERIAL valid
+ * until T)", several joined by "; ").  Returns how many. */
+static int issued_for(const char *dir, const uint8_t keyid[FUIN_KEYID_BYTES],
+                      char *who, size_t cap)
+{
+    char *issued = fuin_cli_path(dir, "issued");
+    DIR *d = issued ? opendir(issued) : NULL;
+    struct dirent *e;
+    int n = 0;
+    size_t used = 0;
+    who[0] = '\0';
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        size_t k = strlen(e->d_name);
+        char *path, *text = NULL, until[FUIN_TIME_MAX];
+        size_t len;
+        int missing;
+        fuin_cert c;
+        if (k <= 5 || strcmp(e->d_name + k - 5, ".cert") != 0 ||
+            (path = fuin_cli_path(issued, e->d_name)) == NULL)
+            continue;
+        if (fuin_cli_read_file(CMD, path, FUIN_CLI_PUBFILE_MAX, &text, &len,
+                               &missing) == 0 &&
+            !missing && fuin_cert_parse(text, len, &c, NULL, 0) == FUIN_OK &&
+            memcmp(c.card.sign_pk.keyid, keyid, FUIN_KEYID_BYTES) == 0) {
+            int w;
+            fuin_time_format_rfc3339(c.valid_until, until, sizeof until);
+            w = snprintf(who + used, used < cap ? cap - used : 0,
+                         "%s%s%s%s%s (%s, certificate %s valid until %s)",
+                         n ? "; " : "", c.card.name, c.card.email[0] ? " <" : "",
+                         c.card.email, c.card.email[0] ? ">" : "",
+                         fuin_role_name(c.role), c.serial, until);
+            if (w > 0)
+                used += (size_t)w;
+            n++;
+        }
+        free(text);
+        free(path);
+    }
+    if (d != NULL)
+        closedir(d);
+    free(issued);
+    return n;
+}
+
 static int ciso_revoke(int argc, char **argv)
 {
     ciso_args a;
@@ -557,7 +615,8 @@ static int ciso_revoke(int argc, char **argv)
     fuin_cli_staged st_list = {0}, st_sig = {0};
     int64_t now = (int64_t)time(NULL), t;
     const char *old_reason;
-    int rc, missing;
+    char hexid[FUIN_KEYID_HEX], who[2048];
+    int rc, missing, n_issued;
     fuin_status s;
 
     rc = parse(argc, argv, revoke_options, &a);
@@ -565,10 +624,12 @@ static int ciso_revoke(int argc, char **argv)
         return rc < 0 ? fuin_cli_print_help(CMD) : rc;
     if (a.n_args != 1)
         return fuin_cli_usage(CMD, "revoke: give exactly one KEY_ID");
-    if (fuin_keyid_from_hex(a.args[0], keyid) != FUIN_OK)
+    if (parse_keyid(a.args[0], keyid) != 0)
         return fuin_cli_usage(CMD, "revoke: \"%.100s\" is not a key id "
-                                   "(16 hex digits, as `fuin key show` prints)",
+                                   "(up to 16 hex digits, as `fuin key show` "
+                                   "prints)",
                               a.args[0]);
+    fuin_keyid_hex(keyid, hexid);
     if (a.reason == NULL)
         return fuin_cli_usage(CMD, "revoke: --reason is required");
 
@@ -580,6 +641,19 @@ static int ciso_revoke(int argc, char **argv)
         goto done;
     if ((rc = read_org(dir, org)) != 0 || (rc = read_pubkey(pub_path, &root)) != 0)
         goto done;
+    /* Whose key is it?  A typo must not leave the lost key valid while a
+     * key nobody holds is revoked. */
+    n_issued = issued_for(dir, keyid, who, sizeof who);
+    if (n_issued == 0 && !a.not_issued) {
+        fuin_cli_error(CMD, NULL,
+                       "revoke: key %s was never certified by this root (no "
+                       "certificate for it in %s/issued): check the key id "
+                       "(fuin key show prints it); --not-issued revokes it "
+                       "anyway",
+                       hexid, dir);
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
     rc = fuin_cli_read_file(CMD, list_path, FUIN_CLI_PUBFILE_MAX, &text, &len,
                             &missing);
     if (rc != 0)
@@ -610,7 +684,7 @@ static int ciso_revoke(int argc, char **argv)
     if (fuin_revocations_find(rl, keyid, &t, &old_reason)) {
         fuin_time_format_rfc3339(t, when, sizeof when);
         fuin_cli_error(CMD, list_path, "key %s is already revoked (%s: %s)",
-                       a.args[0], when, old_reason ? old_reason : "");
+                       hexid, when, old_reason ? old_reason : "");
         rc = FUIN_EXIT_EXISTS;
         goto done;
     }
@@ -637,10 +711,16 @@ static int ciso_revoke(int argc, char **argv)
     }
     if ((rc = fuin_cli_stage(CMD, list_path, new_text, new_len, 0644, &st_list)) != 0 ||
         (rc = fuin_cli_stage(CMD, sig_path, new_sig, new_siglen, 0644, &st_sig)) != 0 ||
-        (rc = commit_pair(&st_list, &st_sig, 1)) != 0)
+        (rc = fuin_cli_commit_pair(CMD, &st_list, &st_sig, 1)) != 0)
         goto done;
-    printf("revoked %s: %s\n", a.args[0], a.reason);
+    printf("revoked %s: %s\n", hexid, a.reason);
+    if (n_issued > 0)
+        printf("holder: %s\n", who);
+    else
+        printf("holder: none known (no certificate of this root names the key)\n");
     printf("%s\n%s\n", list_path, sig_path);
+    printf("install the list on every workstation: fuin store update %s\n",
+           list_path);
     if (fflush(stdout) != 0) {
         fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
                        strerror(errno));
