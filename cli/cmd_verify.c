@@ -1,5 +1,8 @@
 /* fuin verify [-p PUBLIC_KEY | --trust ROOT_PUBLIC_KEY] [--store DIR]
- *             [-x SIGFILE] [--json] FILE... */
+ *             [--revocations FILE] [--require-revocation-check]
+ *             [-x SIGFILE] [--json] FILE...
+ * Never a false OK: every result says whether revocation was checked, and
+ * against which list, and shows the name the file was signed under. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,7 +21,7 @@ static const char *const CMD = "verify";
 /* Read size while hashing (see cmd_sign.c). */
 #define VERIFY_CHUNK (1u << 16) /* as minisign: a 64 KiB buffer stays in cache */
 
-enum { OPT_TRUST = 256, OPT_STORE, OPT_JSON };
+enum { OPT_TRUST = 256, OPT_STORE, OPT_JSON, OPT_REVOCATIONS, OPT_REQUIRE_RL };
 
 static const struct option verify_options[] = {
     {"public-key", required_argument, NULL, 'p'},
@@ -26,6 +29,8 @@ static const struct option verify_options[] = {
     {"store", required_argument, NULL, OPT_STORE},
     {"sig-file", required_argument, NULL, 'x'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"revocations", required_argument, NULL, OPT_REVOCATIONS},
+    {"require-revocation-check", no_argument, NULL, OPT_REQUIRE_RL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -35,7 +40,9 @@ typedef struct {
     const char *trust;
     const char *store;
     const char *sigfile;
+    const char *revocations;
     int json;
+    int require_rl;
     char **files;
     int n_files;
 } verify_args;
@@ -46,6 +53,7 @@ typedef struct {
     fuin_pubkey key;          /* -p key, or the trusted root             */
     const fuin_store *store;  /* for revocations and certification, or NULL */
     const fuin_revocations *rl;
+    char rl_source[512];      /* where rl came from, for the result      */
     const fuin_policy *pol;
     uint8_t *buf;
     json_t *array;            /* --json output, or NULL                  */
@@ -63,6 +71,8 @@ typedef struct {
     const char *signer;        /* verified or claimed name              */
     const char *role;
     const char *organisation;
+    int name_differs;          /* signed under another file name        */
+    const char *word;          /* JSON status instead of the status's   */
 } outcome;
 
 static int parse_args(int argc, char **argv, verify_args *a, int *help)
@@ -86,6 +96,13 @@ static int parse_args(int argc, char **argv, verify_args *a, int *help)
             break;
         case OPT_JSON:
             if (fuin_cli_set_flag(CMD, &a->json, "--json") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
+        case OPT_REVOCATIONS:
+            rc = fuin_cli_set_once(CMD, &a->revocations, optarg, "--revocations");
+            break;
+        case OPT_REQUIRE_RL:
+            if (fuin_cli_set_flag(CMD, &a->require_rl, "--require-revocation-check") != 0)
                 return FUIN_EXIT_USAGE;
             break;
         case 'h':
@@ -307,6 +324,26 @@ static void verify_one(const verify_ctx *c, const char *file, const char *sigfil
             fuin_sigmeta_clear(&o->meta);
         }
         describe_plain(o, trusted);
+        {
+            /* The key given with -p may have been revoked since. */
+            int64_t when;
+            const char *why;
+            if (fuin_revocations_find(c->rl, o->keyid, &when, &why)) {
+                char hex[FUIN_KEYID_HEX], t[FUIN_TIME_MAX];
+                fuin_keyid_hex(o->keyid, hex);
+                fuin_time_format_rfc3339(when, t, sizeof t);
+                fail(o, FUIN_E_REVOKED, "key %s revoked on %s: %s", hex, t,
+                     why ? why : "");
+                goto done;
+            }
+        }
+    }
+    /* The name the signer signed, against the name on disk: a signed
+     * 予算書.pdf copied to 予算書_確定版.pdf is the same bytes, but not the
+     * document its name now claims. */
+    if (o->has_meta && o->meta.file[0] != '\0') {
+        const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+        o->name_differs = strcmp(base, o->meta.file) != 0;
     }
 
     /* The policy may still refuse an intact signature: a 完全性2 file must
@@ -333,7 +370,20 @@ done:
     free(sig_path);
 }
 
-static int add_json(json_t *array, const char *file, const outcome *o)
+/* {"checked": true, "list": "...", "updated": "..."} or
+ * {"checked": false, "reason": "..."} */
+static json_t *revocation_json(const verify_ctx *c)
+{
+    char when[FUIN_TIME_MAX];
+    if (c->rl == NULL)
+        return json_pack("{s:b,s:s}", "checked", 0, "reason", c->rl_source);
+    fuin_time_format_rfc3339(fuin_revocations_updated(c->rl), when, sizeof when);
+    return json_pack("{s:b,s:s,s:s}", "checked", 1, "list", c->rl_source, "updated",
+                     when);
+}
+
+static int add_json(const verify_ctx *c, json_t *array, const char *file,
+                    const outcome *o)
 {
     json_t *obj = json_object();
     char hex[FUIN_KEYID_HEX], when[FUIN_TIME_MAX], label[256];
@@ -348,7 +398,7 @@ static int add_json(json_t *array, const char *file, const outcome *o)
 #define STR_OR_NULL(cond, v) ((cond) ? json_string(v) : json_null())
     bad = bad || json_object_set_new(obj, "file", json_string(file)) ||
           json_object_set_new(obj, "ok", json_boolean(o->status == FUIN_OK)) ||
-          json_object_set_new(obj, "status", json_string(status_word(o->status))) ||
+          json_object_set_new(obj, "status", json_string(o->word ? o->word : status_word(o->status))) ||
           json_object_set_new(obj, "reason", json_string(o->reason)) ||
           json_object_set_new(obj, "signer", STR_OR_NULL(o->signer, o->signer)) ||
           json_object_set_new(obj, "role", STR_OR_NULL(o->role, o->role)) ||
@@ -357,13 +407,123 @@ static int add_json(json_t *array, const char *file, const outcome *o)
                               STR_OR_NULL(o->has_meta && o->meta.has_label, label)) ||
           json_object_set_new(obj, "time", STR_OR_NULL(o->has_meta, when)) ||
           json_object_set_new(obj, "organisation",
-                              STR_OR_NULL(o->organisation, o->organisation));
+                              STR_OR_NULL(o->organisation, o->organisation)) ||
+          json_object_set_new(obj, "signed_name",
+                              STR_OR_NULL(o->has_meta && o->meta.file[0], o->meta.file)) ||
+          json_object_set_new(obj, "name_matches",
+                              o->has_meta && o->meta.file[0] ? json_boolean(!o->name_differs)
+                                                             : json_null()) ||
+          json_object_set_new(obj, "revocation", revocation_json(c));
 #undef STR_OR_NULL
     if (bad || json_array_append_new(array, obj) != 0) {
         json_decref(obj);
         return -1;
     }
     return 0;
+}
+
+/* The lines under an OK: whether revocation was checked, and a file
+ * name other than the signed one.  Indented, so "FILE: OK:" stays the
+ * line scripts look for. */
+static void print_notes(const verify_ctx *c, const outcome *o, const char *file)
+{
+    char when[FUIN_TIME_MAX];
+    if (c->rl != NULL) {
+        fuin_time_format_rfc3339(fuin_revocations_updated(c->rl), when, sizeof when);
+        printf("  revocation: checked against %s (updated %s)\n", c->rl_source, when);
+    } else {
+        printf("  revocation: NOT checked: %s\n", c->rl_source);
+    }
+    if (o->name_differs)
+        printf("  name: signed as \"%s\", checked as \"%s\": the same bytes "
+               "under another name\n",
+               o->meta.file, file);
+}
+
+/* The revocation list for this run: --revocations FILE, else the trust
+ * store's, else revoked.txt beside the --trust root key.  A list that is
+ * there but does not verify is an error, never "nothing revoked".  *own
+ * receives a list that the caller frees. */
+static int load_revocations(const verify_args *a, verify_ctx *c,
+                            const fuin_store *store, fuin_revocations **own)
+{
+    char *path = NULL, *text = NULL, *sig = NULL, *sig_path = NULL, err[512];
+    size_t len = 0, siglen = 0;
+    int rc = 0, missing = 0;
+    fuin_status s;
+
+    *own = NULL;
+    if (a->revocations != NULL) {
+        path = strdup(a->revocations);
+    } else if (store != NULL && fuin_store_revocations(store) != NULL) {
+        c->rl = fuin_store_revocations(store);
+        snprintf(c->rl_source, sizeof c->rl_source, "the trust store %s/revoked.txt",
+                 a->store ? a->store : FUIN_CLI_DEFAULT_STORE);
+        return 0;
+    } else if (a->trust != NULL) {
+        const char *slash = strrchr(a->trust, '/');
+        size_t dl = slash ? (size_t)(slash - a->trust) + 1 : 0;
+        path = malloc(dl + sizeof "revoked.txt");
+        if (path != NULL) {
+            memcpy(path, a->trust, dl);
+            memcpy(path + dl, "revoked.txt", sizeof "revoked.txt");
+            if (!fuin_cli_exists(path)) {
+                snprintf(c->rl_source, sizeof c->rl_source,
+                         "no revocation list (%s, no %s beside the root key; "
+                         "give --revocations FILE)",
+                         store ? "none in the trust store" : "no trust store for this root",
+                         path);
+                free(path);
+                return 0;
+            }
+        }
+    } else {
+        snprintf(c->rl_source, sizeof c->rl_source,
+                 "no revocation list (%s; give --revocations FILE)",
+                 store ? "the trust store has none" : "no trust store");
+        return 0;
+    }
+    if (path == NULL || (sig_path = fuin_cli_suffix(path, ".minisig")) == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    if ((rc = fuin_cli_read_file(CMD, path, FUIN_CLI_PUBFILE_MAX, &text, &len, NULL)) != 0)
+        goto done;
+    if ((rc = fuin_cli_read_file(CMD, sig_path, FUIN_CLI_PUBFILE_MAX, &sig, &siglen,
+                                 &missing)) != 0)
+        goto done;
+    if (missing) {
+        fuin_cli_error(CMD, path, "revocation list without its signature %s",
+                       sig_path);
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    err[0] = '\0';
+    /* Lists are signed by the root: in -p mode that is the store's. */
+    if (!c->release && store == NULL) {
+        fuin_cli_error(CMD, path, "a revocation list is checked with the root "
+                                  "key: give --store DIR (or use --trust)");
+        rc = FUIN_EXIT_USAGE;
+        goto done;
+    }
+    s = fuin_revocations_parse_verified(text, len, sig, siglen,
+                                        c->release ? &c->key : fuin_store_root(store),
+                                        own, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "revocation list not signed by the root: %s",
+                       fuin_cli_msg(err, s));
+        rc = fuin_cli_exit_code(s, 0);
+        goto done;
+    }
+    c->rl = *own;
+    snprintf(c->rl_source, sizeof c->rl_source, "%s", path);
+done:
+    free(path);
+    free(text);
+    free(sig);
+    free(sig_path);
+    return rc;
 }
 
 static int load_pubkey(const char *path, fuin_pubkey *pk)
@@ -389,6 +549,7 @@ static int run(const verify_args *a)
     verify_ctx c;
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
+    fuin_revocations *own_rl = NULL;
     int rc = 0;
 
     memset(&c, 0, sizeof c);
@@ -429,7 +590,8 @@ static int run(const verify_args *a)
     if ((rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
         goto done;
     c.store = store;
-    c.rl = store ? fuin_store_revocations(store) : NULL;
+    if ((rc = load_revocations(a, &c, store, &own_rl)) != 0)
+        goto done;
     c.pol = pol;
     c.buf = malloc(VERIFY_CHUNK);
     if (a->json)
@@ -446,15 +608,26 @@ static int run(const verify_args *a)
         memset(&o, 0, sizeof o);
         memset(&rr, 0, sizeof rr);
         verify_one(&c, a->files[i], a->sigfile, &o, &rr);
+        if (o.status == FUIN_OK && c.rl == NULL && a->require_rl) {
+            snprintf(o.reason, sizeof o.reason,
+                     "revocation could not be checked (%s), and "
+                     "--require-revocation-check was given",
+                     c.rl_source);
+            o.status = FUIN_E_REVOKED;
+            o.exit_code = FUIN_EXIT_REFUSED;
+            o.word = "revocation-unchecked";
+        }
         if (o.status == FUIN_OK) {
-            if (!a->json)
+            if (!a->json) {
                 printf("%s: OK: %s\n", a->files[i], o.reason);
+                print_notes(&c, &o, a->files[i]);
+            }
         } else {
             fuin_cli_error(CMD, a->files[i], "FAILED: %s", o.reason);
             if (rc == 0)
                 rc = o.exit_code ? o.exit_code : FUIN_EXIT_INTERNAL;
         }
-        if (a->json && add_json(c.array, a->files[i], &o) != 0) {
+        if (a->json && add_json(&c, c.array, a->files[i], &o) != 0) {
             fuin_cli_error(CMD, NULL, "out of memory");
             rc = FUIN_EXIT_INTERNAL;
         }
@@ -482,6 +655,7 @@ static int run(const verify_args *a)
     }
 done:
     json_decref(c.array);
+    fuin_revocations_free(own_rl);
     free(c.buf);
     fuin_policy_free(pol);
     fuin_store_free(store);

@@ -247,8 +247,34 @@ expect_rc 1 "verify a revoked key's signature"
 one_line_err "revoked" "FAILED: key $HKEY revoked on [0-9T:-]+Z: laptop lost"
 run verify --store store rel.txt
 expect_rc 1 "verify with the store's root: revoked"
+# The list published beside root.pub is found and checked.
 run verify --trust ciso/root.pub rel.txt
-expect_rc 0 "without the revocation list the signature still verifies"
+expect_rc 1 "revoked.txt beside the root key is checked"
+one_line_err "revoked.txt beside the root key: revoked" "FAILED: key $HKEY revoked on"
+# Without any list the signature verifies, and the result says plainly
+# that revocation was not checked: never a silent OK.
+mkdir -p onlyroot && cp ciso/root.pub onlyroot/
+run verify --trust onlyroot/root.pub rel.txt
+expect_rc 0 "without a revocation list the signature still verifies"
+check "without a list: OK line" grep -q '^rel.txt: OK: signed by ' out
+check "without a list: says revocation was not checked" \
+    grep -qx '  revocation: NOT checked: no revocation list (no trust store for this root, no onlyroot/revoked.txt beside the root key; give --revocations FILE)' out
+run verify --trust onlyroot/root.pub --json rel.txt
+check "without a list, JSON: checked false" \
+    python3 -c 'import json,sys; d=json.load(open("out"))[0]; sys.exit(not (d["ok"] and d["revocation"]["checked"] is False and "no revocation list" in d["revocation"]["reason"]))'
+run verify --trust onlyroot/root.pub --require-revocation-check rel.txt
+expect_rc 1 "--require-revocation-check without a list"
+one_line_err "--require-revocation-check says why" 'FAILED: revocation could not be checked'
+run verify --trust onlyroot/root.pub --require-revocation-check --json rel.txt
+check "--require-revocation-check, JSON status" \
+    python3 -c 'import json,sys; d=json.load(open("out"))[0]; sys.exit(not (d["ok"] is False and d["status"] == "revocation-unchecked"))'
+run verify --trust onlyroot/root.pub --revocations ciso/revoked.txt rel.txt
+expect_rc 1 "--revocations FILE is checked"
+run verify -p hanako/sign.pub --store store rel.txt
+expect_rc 1 "-p: a revoked key fails too"
+one_line_err "-p: revoked" "FAILED: key $HKEY revoked on"
+run verify --trust onlyroot/root.pub --revocations ciso/org.txt rel.txt
+check "--revocations without a signature: refused" test "$rc" -ne 0
 # A tampered list is refused, by the store and by ciso revoke.
 sed -i 's/laptop lost/laptop found/' store/revoked.txt
 run verify --store store rel.txt
