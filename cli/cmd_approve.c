@@ -148,6 +148,23 @@ int fuin_cmd_approve(int argc, char **argv)
         rc = FUIN_EXIT_EXISTS;
         goto done;
     }
+    /* What is being approved, before the approver's passphrase is asked:
+     * nobody signs what they have not seen. */
+    {
+        char rhex[FUIN_KEYID_HEX];
+        fuin_keyid_hex(rq.keyid, rhex);
+        fprintf(stderr,
+                "fuin: approve: %s: request to approve:\n"
+                "  kind:      disposal (消去・廃棄)\n"
+                "  asset:     %s\n"
+                "  class:     %s\n"
+                "  requester: %s (key %s)\n"
+                "  reason:    %s\n"
+                "  requested: %s\n",
+                path, rq.asset, rq.class_text, rq.requester, rhex,
+                rq.reason[0] ? rq.reason : "(none given)", rq.created);
+        fflush(stderr);
+    }
     if ((rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
         goto done;
     fuin_seckey_public(sk, &pk);

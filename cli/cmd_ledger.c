@@ -456,8 +456,9 @@ static int cmd_destroy(const ledger_args *a)
     char name[FUIN_TEXT_MAX], *path = NULL, err[1024];
     char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4] = "";
     char request[65] = "";
+    fuin_pubkey op;
     fuin_status s;
-    int rc;
+    int rc, claimed = 0;
 
     if ((rc = only(a, " asset how witness class ledger dir passphrase-file approval store ")) != 0)
         return rc;
@@ -484,13 +485,28 @@ static int cmd_destroy(const ledger_args *a)
         rc = fuin_cli_exit_code(s, 1);
         goto done;
     }
-    if ((rc = fuin_cli_ledger_path(CMD, a->ledger, &path)) != 0 ||
-        (rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &sk, name)) != 0)
+    if ((rc = fuin_cli_ledger_path(CMD, a->ledger, &path)) != 0)
         goto done;
+    /* The approval first, from sign.pub: nothing is asked for a refusal. */
     if (a->approval != NULL &&
-        (rc = fuin_cli_disposal_approval("ledger", store, a->approval, a->asset, r.label, sk,
-                                         path, approver, request)) != 0)
+        ((rc = fuin_cli_load_operator_pub(CMD, a->dir, &op)) != 0 ||
+         (rc = fuin_cli_disposal_approval("ledger", store, a->approval, a->asset, r.label,
+                                          &op, path, approver, request)) != 0))
         goto done;
+    if ((rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &sk, name)) != 0)
+        goto done;
+    if (a->approval != NULL) {
+        char what[FUIN_TEXT_MAX * 2 + 512], now[FUIN_TIME_MAX], hex[FUIN_KEYID_HEX];
+        if ((rc = fuin_cli_same_operator(CMD, sk, &op)) != 0)
+            goto done;
+        fuin_keyid_hex(op.keyid, hex);
+        fuin_time_format_rfc3339((int64_t)time(NULL), now, sizeof now);
+        snprintf(what, sizeof what, "destruction of %s recorded by %s (%s) %s, ledger %s",
+                 a->asset, name, hex, now, path);
+        if ((rc = fuin_cli_approval_claim(CMD, store, a->approval, request, what)) != 0)
+            goto done;
+        claimed = 1;
+    }
     r.approver = approver[0] ? approver : NULL;
     r.request = request[0] ? request : NULL;
     r.start = r.end = (int64_t)time(NULL);
@@ -507,6 +523,9 @@ static int cmd_destroy(const ledger_args *a)
     err[0] = '\0';
     s = fuin_ledger_append(path, &r, sk, err, sizeof err);
     if (s != FUIN_OK) {
+        /* Not recorded: the approval was not used. */
+        if (claimed)
+            (void)fuin_store_approval_release(store, request);
         fuin_cli_error(CMD, path, "LEDGER APPEND FAILED: %s", fuin_cli_msg(err, s));
         rc = s == FUIN_E_IO ? FUIN_EXIT_IO
              : s == FUIN_E_INVALID ? FUIN_EXIT_USAGE

@@ -365,6 +365,7 @@ typedef struct {
     char *ledger;
     char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4];
     char request[65]; /* hex SHA-256 of the approved request, or "" */
+    int any_success;  /* some target was wiped (the approval is spent) */
 } wipe_ctx;
 
 /* Append one record for an attempted wipe.  0 or exit code. */
@@ -424,7 +425,7 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
     return 0;
 }
 
-static int wipe_one(const wipe_ctx *w, const fuin_wipe_target *t,
+static int wipe_one(wipe_ctx *w, const fuin_wipe_target *t,
                     fuin_wipe_dev *dev, fuin_wipe_options o)
 {
     fuin_wipe_result res;
@@ -463,6 +464,8 @@ static int wipe_one(const wipe_ctx *w, const fuin_wipe_target *t,
         s = fuin_wipe_file(t->path, &o, &res);
     if (pc.show && !res.success)
         fputc('\n', stderr);
+    if (s == FUIN_OK && res.success)
+        w->any_success = 1;
     if (s == FUIN_OK && res.success && w->a->sanitize != 0) {
         printf("%s: erased by the device (%s), %s\n", t->path, w->a->method,
                fuin_wipe_category_name(res.category));
@@ -593,7 +596,8 @@ static int run(wipe_args *a)
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     wipe_ctx w;
-    int rc, any_refused = 0;
+    fuin_pubkey op;
+    int rc, any_refused = 0, claimed = 0;
 
     memset(&w, 0, sizeof w);
     w.a = a;
@@ -606,6 +610,15 @@ static int run(wipe_args *a)
             goto done;
         w.label = has_label ? &label : NULL;
     }
+    /* The approval is checked before anything else is asked or looked at:
+     * who made the request is known from sign.pub, without a passphrase. */
+    if ((rc = fuin_cli_ledger_path(CMD, a->ledger, &w.ledger)) != 0)
+        goto done;
+    if (a->approval != NULL &&
+        ((rc = fuin_cli_load_operator_pub(CMD, a->dir, &op)) != 0 ||
+         (rc = fuin_cli_disposal_approval(CMD, store, a->approval, a->asset, w.label, &op,
+                                          w.ledger, w.approver, w.request)) != 0))
+        goto done;
     t = calloc((size_t)a->n_targets, sizeof *t);
     dev = calloc((size_t)a->n_targets, sizeof *dev);
     sup = calloc((size_t)a->n_targets, sizeof *sup);
@@ -716,16 +729,24 @@ static int run(wipe_args *a)
             goto done;
         }
     }
-    if ((rc = fuin_cli_ledger_path(CMD, a->ledger, &w.ledger)) != 0 ||
-        (rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &w.sk,
+    if ((rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &w.sk,
                                      w.operator_name)) != 0)
+        goto done;
+    if (a->approval != NULL && (rc = fuin_cli_same_operator(CMD, w.sk, &op)) != 0)
         goto done;
     if ((rc = ledger_preflight(&w)) != 0)
         goto done;
-    if (a->approval != NULL && (rc = fuin_cli_disposal_approval(CMD, store, a->approval, a->asset, w.label, w.sk,
-                                                                 w.ledger, w.approver,
-                                                                 w.request)) != 0)
-        goto done;
+    if (a->approval != NULL) {
+        /* Spent here, in the trust store, whatever --ledger says. */
+        char what[FUIN_TEXT_MAX * 2 + 512], now[FUIN_TIME_MAX], hex[FUIN_KEYID_HEX];
+        fuin_keyid_hex(op.keyid, hex);
+        fuin_time_format_rfc3339((int64_t)time(NULL), now, sizeof now);
+        snprintf(what, sizeof what, "wipe of %s by %s (%s) started %s, ledger %s",
+                 a->asset, w.operator_name, hex, now, w.ledger);
+        if ((rc = fuin_cli_approval_claim(CMD, store, a->approval, w.request, what)) != 0)
+            goto done;
+        claimed = 1;
+    }
     rc = any_refused ? FUIN_EXIT_REFUSED : 0;
     for (int i = 0; i < a->n_targets; i++) {
         int r;
@@ -738,6 +759,9 @@ static int run(wipe_args *a)
         if (r != 0 && (rc == 0 || r > rc))
             rc = r;
     }
+    /* Nothing erased: the approval may be tried again. */
+    if (claimed && !w.any_success)
+        (void)fuin_store_approval_release(store, w.request);
 done:
     if (dev != NULL)
         for (int i = 0; i < a->n_targets; i++)

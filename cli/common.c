@@ -1241,11 +1241,12 @@ int fuin_cli_request_check(const char *cmd, const fuin_store *store,
         rq->asset[0] == '\0' ||
         request_field(rq->text, rq->len, &pos, "class", rq->class_text,
                       sizeof rq->class_text) ||
-        request_field(rq->text, rq->len, &pos, "reason", buf, sizeof buf) ||
+        request_field(rq->text, rq->len, &pos, "reason", rq->reason, sizeof rq->reason) ||
         request_field(rq->text, rq->len, &pos, "requester", buf, sizeof buf) ||
         request_field(rq->text, rq->len, &pos, "requester-key-id", buf, sizeof buf) ||
         (fuin_keyid_hex(cert->card.sign_pk.keyid, hex), strcmp(buf, hex) != 0) ||
-        request_field(rq->text, rq->len, &pos, "created", buf, sizeof buf) ||
+        request_field(rq->text, rq->len, &pos, "created", rq->created,
+                      sizeof rq->created) ||
         request_field(rq->text, rq->len, &pos, "nonce", buf, sizeof buf) ||
         strlen(buf) != 16 || pos != rq->len) {
         fuin_cli_error(cmd, path, "not a valid disposal request");
@@ -1326,15 +1327,85 @@ int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out)
     return 0;
 }
 
+int fuin_cli_load_operator_pub(const char *cmd, const char *dir, fuin_pubkey *pk)
+{
+    char *base = NULL, *path = NULL, *text = NULL, err[512];
+    size_t len = 0;
+    int rc;
+    fuin_status s;
+    if (dir != NULL)
+        base = strdup(dir);
+    else if ((rc = fuin_cli_default_dir(cmd, NULL, &base)) != 0)
+        return rc;
+    if (base == NULL || (path = fuin_cli_path(base, "sign.pub")) == NULL) {
+        fuin_cli_error(cmd, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    if ((rc = fuin_cli_read_file(cmd, path, FUIN_CLI_PUBFILE_MAX, &text, &len, NULL)) != 0)
+        goto done;
+    err[0] = '\0';
+    s = fuin_pubkey_parse(text, len, pk, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(cmd, path, "%s", fuin_cli_msg(err, s));
+        rc = fuin_cli_exit_code(s, 0);
+    }
+done:
+    free(text);
+    free(path);
+    free(base);
+    return rc;
+}
+
+int fuin_cli_same_operator(const char *cmd, const fuin_seckey *sk,
+                           const fuin_pubkey *pk)
+{
+    fuin_pubkey have;
+    char a[FUIN_KEYID_HEX], b[FUIN_KEYID_HEX];
+    fuin_seckey_public(sk, &have);
+    if (memcmp(have.keyid, pk->keyid, FUIN_KEYID_BYTES) == 0 &&
+        sodium_memcmp(have.pk, pk->pk, sizeof pk->pk) == 0)
+        return 0;
+    fuin_keyid_hex(have.keyid, a);
+    fuin_keyid_hex(pk->keyid, b);
+    fuin_cli_error(cmd, NULL, "sign.key (key %s) is not the key of sign.pub (key "
+                              "%s): the key directory is inconsistent; nothing done",
+                   a, b);
+    return FUIN_EXIT_REFUSED;
+}
+
+int fuin_cli_approval_claim(const char *cmd, const fuin_store *store,
+                            const char *request, const char *request_hash,
+                            const char *what)
+{
+    char err[1024];
+    fuin_status s;
+    err[0] = '\0';
+    s = fuin_store_approval_claim(store, request_hash, what, err, sizeof err);
+    if (s == FUIN_OK)
+        return 0;
+    if (s == FUIN_E_EXISTS) {
+        fuin_cli_error(cmd, request,
+                       "this approval was already used (%s); a new request is "
+                       "needed; nothing done",
+                       err);
+        return FUIN_EXIT_REFUSED;
+    }
+    fuin_cli_error(cmd, request,
+                   "cannot record the use of this approval in the trust store "
+                   "(%s); nothing done",
+                   fuin_cli_msg(err, s));
+    return fuin_cli_exit_code(s, 0);
+}
+
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *request, const char *asset,
-                               const fuin_label *label, const fuin_seckey *sk,
+                               const fuin_label *label, const fuin_pubkey *op,
                                const char *ledger,
                                char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4],
                                char request_hash[65])
 {
     fuin_cli_request rq;
-    fuin_pubkey pk;
     char lt[FUIN_TEXT_MAX];
     int rc;
 
@@ -1345,8 +1416,7 @@ int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
     }
     if ((rc = fuin_cli_request_check(cmd, store, request, &rq)) != 0)
         goto done;
-    fuin_seckey_public(sk, &pk);
-    if (memcmp(pk.keyid, rq.keyid, FUIN_KEYID_BYTES) != 0) {
+    if (memcmp(op->keyid, rq.keyid, FUIN_KEYID_BYTES) != 0) {
         fuin_cli_error(cmd, request,
                        "request is by %s, not by this operator; nothing done",
                        rq.requester);
@@ -1381,6 +1451,20 @@ int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
         fuin_status s;
         crypto_hash_sha256(h, (const uint8_t *)rq.text, rq.len);
         sodium_bin2hex(request_hash, 65, h, sizeof h);
+        {
+            /* The store's record of used approvals, whatever ledger is
+             * named: another --ledger does not make an approval new. */
+            char note[512];
+            if (fuin_store_approval_used(store, request_hash, note, sizeof note) ==
+                FUIN_OK) {
+                fuin_cli_error(cmd, request,
+                               "this approval was already used (%s); a new "
+                               "request is needed; nothing done",
+                               note);
+                rc = FUIN_EXIT_REFUSED;
+                goto done;
+            }
+        }
         s = fuin_ledger_find_request(ledger, request_hash, id, &seq);
         if (s == FUIN_OK) {
             fuin_cli_error(cmd, request,

@@ -207,6 +207,19 @@ int fuin_cli_load_seckey(const char *cmd, const char *path, fuin_cli_pass *p,
 int fuin_cli_load_operator(const char *cmd, const char *dir,
                            const char *passfile, fuin_seckey **sk,
                            char name[FUIN_TEXT_MAX]);
+/* The operator's public signing key, DIR/sign.pub: known without a
+ * passphrase, so that an approval is checked before anything is asked.
+ * 0 or exit code after printing. */
+int fuin_cli_load_operator_pub(const char *cmd, const char *dir, fuin_pubkey *pk);
+/* 0 if sk is the key of pk, else an exit code after printing. */
+int fuin_cli_same_operator(const char *cmd, const fuin_seckey *sk,
+                           const fuin_pubkey *pk);
+/* Claim an approval for this use in the trust store (O_EXCL), just before
+ * the disposal; `what` is the one line kept there.  0, or an exit code
+ * after printing (1: already used; 4: the store is not writable). */
+int fuin_cli_approval_claim(const char *cmd, const fuin_store *store,
+                            const char *request, const char *request_hash,
+                            const char *what);
 /* `given`, or ~/.config/fuin/ledger.jsonl; malloc().  0 or exit code. */
 int fuin_cli_ledger_path(const char *cmd, const char *given, char **out);
 /* ---- disposal requests and approvals (issue 4, separation of duties) -- */
@@ -219,6 +232,8 @@ typedef struct {
     char asset[FUIN_TEXT_MAX];
     char requester[FUIN_TEXT_MAX];  /* the certificate's name             */
     char class_text[FUIN_TEXT_MAX]; /* canonical label, as requested      */
+    char reason[FUIN_REASON_MAX + 1];
+    char created[FUIN_TEXT_MAX];
     uint8_t keyid[FUIN_KEYID_BYTES];
 } fuin_cli_request;
 /* The class a disposal REQUEST names, read WITHOUT checking its signature
@@ -247,17 +262,17 @@ int fuin_cli_disposal_begin(const char *cmd, const char *class_text,
                             fuin_label *label, int *has_label,
                             fuin_store **store, fuin_policy **pol);
 /* Separation of duties for a disposal (wipe or destruction): REQUEST was
- * made by this operator (key sk) for `asset` and class `label` (the
- * request's class must be exactly this one), and approved by a certified
- * manager who is someone else, and not yet carried out (no successful
- * record in `ledger` names it: an approval is good for one disposal;
- * request_hash receives the hex SHA-256 of REQUEST for the record).
- * Checked before anything is done; prints
+ * made by this operator (public key op) for `asset` and class `label`
+ * (the request's class must be exactly this one), and approved by a
+ * certified manager who is someone else, and not yet used: neither the
+ * trust store's record of used approvals (fuin_store_approval_used) nor
+ * `ledger` names it.  request_hash receives the hex SHA-256 of REQUEST
+ * for the record.  Checked before anything is asked or done; prints
  * "disposal of ASSET approved by NAME (KEYID)" on success.  0 or an exit
  * code after printing. */
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *request, const char *asset,
-                               const fuin_label *label, const fuin_seckey *sk,
+                               const fuin_label *label, const fuin_pubkey *op,
                                const char *ledger,
                                char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4],
                                char request_hash[65]);

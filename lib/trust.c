@@ -28,6 +28,7 @@ struct fuin_store {
     size_t policy_len;
     char *policy_path;
     int64_t policy_signed; /* timestamp: of policy.ini.minisig, 0: none */
+    char *dir;             /* NULL for fuin_store_open_root() stores */
     int64_t now;           /* 0: the clock */
 };
 
@@ -136,6 +137,7 @@ void fuin_store_free(fuin_store *s)
     free(s->certs);
     free(s->policy);
     free(s->policy_path);
+    free(s->dir);
     free(s);
 }
 
@@ -481,6 +483,10 @@ fuin_status fuin_store_open(const char *dir, fuin_store **out, char *err,
         st = load_certs(s, dir, err, errcap);
     if (st == FUIN_OK)
         st = load_policy(s, dir, err, errcap);
+    if (st == FUIN_OK && (s->dir = strdup(dir)) == NULL) {
+        fuin__set_msg(err, errcap, "out of memory");
+        st = FUIN_E_NOMEM;
+    }
     if (st != FUIN_OK) {
         fuin_store_free(s);
         return st;
@@ -655,6 +661,137 @@ fuin_status fuin_store_check_revocations_update(const fuin_store *s,
     else
         fuin_revocations_free(rl);
     return FUIN_OK;
+}
+
+/* ---- single-use approvals ------------------------------------------------ */
+
+/* DIR/used/HASH, HASH being 64 lower-case hex digits. */
+static char *used_path(const fuin_store *s, const char *hash, int mkdir_too)
+{
+    char name[80], *dir, *p;
+    if (s == NULL || s->dir == NULL || hash == NULL || strlen(hash) != 64 ||
+        strspn(hash, "0123456789abcdef") != 64)
+        return NULL;
+    if ((dir = join(s->dir, "used")) == NULL)
+        return NULL;
+    if (mkdir_too)
+        (void)mkdir(dir, 0755);
+    snprintf(name, sizeof name, "%s", hash);
+    p = join(dir, name);
+    free(dir);
+    return p;
+}
+
+static void sync_dir_of(const char *path)
+{
+    char *d = strdup(path), *slash;
+    int fd;
+    if (d == NULL)
+        return;
+    slash = strrchr(d, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    fd = open(slash ? d : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(d);
+}
+
+fuin_status fuin_store_approval_used(const fuin_store *s, const char *hash,
+                                     char *note, size_t cap)
+{
+    char *p = used_path(s, hash, 0);
+    FILE *f;
+    if (note && cap)
+        note[0] = '\0';
+    if (p == NULL)
+        return s == NULL || s->dir == NULL || hash == NULL ? FUIN_E_INVALID
+                                                           : FUIN_E_NOMEM;
+    f = fopen(p, "re");
+    if (f == NULL) {
+        int e = errno;
+        free(p);
+        return e == ENOENT ? FUIN_E_NO_MATCH : FUIN_E_IO;
+    }
+    if (note && cap) {
+        size_t n = fread(note, 1, cap - 1, f);
+        note[n] = '\0';
+        while (n > 0 && (note[n - 1] == '\n' || note[n - 1] == '\r'))
+            note[--n] = '\0';
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)note[i] < 0x20)
+                note[i] = ' ';
+        fuin__utf8_trim_tail(note);
+    }
+    fclose(f);
+    free(p);
+    return FUIN_OK;
+}
+
+fuin_status fuin_store_approval_claim(const fuin_store *s, const char *hash,
+                                      const char *note, char *err, size_t errcap)
+{
+    char *p = used_path(s, hash, 1);
+    int fd;
+    size_t n;
+    if (err && errcap)
+        err[0] = '\0';
+    if (p == NULL || note == NULL || strchr(note, '\n') != NULL) {
+        fuin__set_msg(err, errcap, "invalid argument");
+        free(p);
+        return FUIN_E_INVALID;
+    }
+    /* O_EXCL: of two operators starting at the same instant, one wins. */
+    fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EEXIST) {
+            char before[512];
+            (void)fuin_store_approval_used(s, hash, before, sizeof before);
+            fuin__set_msg(err, errcap, "%s: %s", p, before[0] ? before : "claimed");
+            free(p);
+            return FUIN_E_EXISTS;
+        }
+        fuin__set_msg(err, errcap, "%s: %s", p, strerror(e));
+        free(p);
+        return FUIN_E_IO;
+    }
+    n = strlen(note);
+    if (write(fd, note, n) != (ssize_t)n || write(fd, "\n", 1) != 1 ||
+        fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(p);
+        fuin__set_msg(err, errcap, "%s: %s", p, strerror(e));
+        free(p);
+        return FUIN_E_IO;
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(p);
+        fuin__set_msg(err, errcap, "%s: %s", p, strerror(e));
+        free(p);
+        return FUIN_E_IO;
+    }
+    sync_dir_of(p);
+    free(p);
+    return FUIN_OK;
+}
+
+fuin_status fuin_store_approval_release(const fuin_store *s, const char *hash)
+{
+    char *p = used_path(s, hash, 0);
+    fuin_status st = FUIN_OK;
+    if (p == NULL)
+        return FUIN_E_INVALID;
+    if (unlink(p) != 0 && errno != ENOENT)
+        st = FUIN_E_IO;
+    else
+        sync_dir_of(p);
+    free(p);
+    return st;
 }
 
 void fuin_store_set_time(fuin_store *s, int64_t now)

@@ -71,6 +71,19 @@ expect_rc 1 "approve by an uncertified key"
 check "uncertified: no approval written" test ! -e req.approval
 run approve req --dir mgr --passphrase-file pw
 expect_rc 2 "approve without a trust store"
+# The request is shown before the approver's passphrase is asked: here
+# there is no terminal to ask on, and the summary is already there.
+setsid "$FUIN" approve req --dir mgr --store store </dev/null >out 2>err; rc=$?
+expect_rc 2 "approve without a terminal"
+check "approve shows the request first" test "$(sed -n 1p err)" = "fuin: approve: req: request to approve:"
+check "approve shows the kind" grep -qx '  kind:      disposal (消去・廃棄)' err
+check "approve shows the asset" grep -qx '  asset:     PC-0042' err
+check "approve shows the class" grep -qx '  class:     C2-I2-A1' err
+check "approve shows the requester" grep -qE '^  requester: 作業 太郎 \(key [0-9A-F]{16}\)$' err
+check "approve shows the reason" grep -qx '  reason:    lease return' err
+check "approve shows when" grep -qE '^  requested: [0-9T:-]+Z$' err
+check "the passphrase is asked only after" grep -q 'no terminal' <(tail -n1 err)
+check "no approval without the passphrase" test ! -e req.approval
 run approve req --dir mgr --passphrase-file pw --store store
 expect_rc 0 "approve by the manager"
 check "approval written" test -s req.approval
@@ -96,7 +109,24 @@ cp L L.once
 run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
     --passphrase-file pw --yes tr
 expect_rc 1 "second wipe with the same approval"
-check "reused approval: says so" grep -q 'this approval was already carried out' err
+check "reused approval: says so" grep -q 'this approval was already used (wipe of PC-0042 by 作業 太郎 ([0-9A-F]\{16\}) started [0-9T:-]*Z, ledger L); a new request is needed; nothing done' err
+# Another ledger does not make the approval new: the trust store keeps
+# the approvals used.
+run wipe --approval req --store store --asset PC-0042 --ledger L.other --dir op \
+    --passphrase-file pw --yes tr
+expect_rc 1 "reused approval with another --ledger"
+check "another --ledger: says so" grep -q 'this approval was already used' err
+check "another --ledger: no new ledger" test ! -e L.other
+check "another --ledger: file intact" grep -q SECRET-CANARY-R tr
+check "the store records the used approval" test -s "store/used/$(sha256sum req | cut -c1-64)"
+# Without the store's record the ledger still knows (and says which record).
+mv "store/used/$(sha256sum req | cut -c1-64)" used.saved
+run wipe --approval req --store store --asset PC-0042 --ledger L --dir op \
+    --passphrase-file pw --yes tr
+expect_rc 1 "reused approval, store record removed: the ledger refuses"
+check "ledger refusal names the record" grep -q 'this approval was already carried out (record [0-9a-f]\{16\}, seq 1)' err
+mv used.saved "store/used/$(sha256sum req | cut -c1-64)"
+
 check "reused approval: file intact" test "$(cat tr)" = SECRET-CANARY-R
 check "reused approval: no record" cmp -s L L.once
 
@@ -115,6 +145,12 @@ run wipe --approval req --store store --asset PC-9999 --ledger L --dir op \
 expect_rc 1 "wipe with approval for another asset"
 check "wrong asset: file intact" test "$(cat t2)" = SECRET-CANARY-2
 check "wrong asset: names the asset" grep -q 'PC-0042' err
+# The approval is checked before anything is asked: with no terminal, no
+# --yes and no passphrase file the answer is still the approval's.
+setsid "$FUIN" wipe --approval req --store store --asset PC-9999 --ledger L --dir op \
+    t2 </dev/null >out 2>err; rc=$?
+expect_rc 1 "wrong asset refused before confirmation and passphrase"
+one_line_err "wrong asset, before anything is asked" 'request is for asset PC-0042, not --asset PC-9999; nothing done'
 
 run wipe --approval req --store store --asset PC-0042 --ledger L --dir staff2 \
     --passphrase-file pw --yes t2
@@ -170,7 +206,7 @@ check "destruction, other operator: no record" cmp -s L L.pre
 run ledger record-destruction --asset PC-0042 --how 'crushed' --approval req --store store \
     --ledger L --dir op --passphrase-file pw
 expect_rc 1 "destruction with an approval already carried out by a wipe"
-check "used approval: says so" grep -q 'req: this approval was already carried out (record [0-9a-f]\{16\}, seq 1); a new request is needed; nothing done' err
+check "used approval: says so" grep -q 'req: this approval was already used (wipe of PC-0042 by ' err
 check "used approval: no record" cmp -s L L.pre
 run request disposal --asset PC-0042 --class C2 --reason 'scrap' --dir op --passphrase-file pw -o reqd
 expect_rc 0 "request disposal for the destruction"

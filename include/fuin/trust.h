@@ -329,6 +329,28 @@ FUIN_EXPORT fuin_status fuin_store_check_revocations_update(
     const fuin_store *s, const char *text, size_t len, const char *sig,
     size_t siglen, fuin_revocations **out, char *err, size_t errcap) FUIN_WUR;
 
+/* Single use of approvals.  An approval is carried out once; which
+ * approvals were used is kept in the trust store, DIR/used/HASH (HASH:
+ * the 64 lower-case hex digits of the request's SHA-256), not in a ledger
+ * the operator names, so choosing another ledger does not make an
+ * approval new again.  The file holds one line: what used it.
+ * claim creates it with O_EXCL (of two operators at the same instant one
+ * wins) and fsyncs it: FUIN_OK, FUIN_E_EXISTS (err: the path and its
+ * line), FUIN_E_IO (the store is not writable; err names the path).
+ * release removes a claim whose disposal failed, so that it may be tried
+ * again.  used: FUIN_OK with the line in note, or FUIN_E_NO_MATCH.
+ * FUIN_E_INVALID for a store opened with fuin_store_open_root() or a bad
+ * hash. */
+FUIN_EXPORT fuin_status fuin_store_approval_claim(const fuin_store *s,
+                                                  const char *hash,
+                                                  const char *note, char *err,
+                                                  size_t errcap) FUIN_WUR;
+FUIN_EXPORT fuin_status fuin_store_approval_release(const fuin_store *s,
+                                                    const char *hash);
+FUIN_EXPORT fuin_status fuin_store_approval_used(const fuin_store *s,
+                                                 const char *hash, char *note,
+                                                 size_t cap);
+
 /* "Now" for the checks below: 0 (the default) reads the clock on every
  * call; any other value is used as the current time (tests, "as of"). */
 FUIN_EXPORT void fuin_store_set_time(fuin_store *s, int64_t now);
