@@ -41,14 +41,26 @@ hide() {
         mount -t tmpfs none "$t" || exit 98
         exec "$@"' _ "$@"
 }
-# Without /proc the sanitizer runtime of the ASan build cannot look for
-# leaks or name the executable: leak checking off for those runs, and its
-# own "==PID==" lines are not fuin's output.
+# Without /proc the sanitizer runtime of the ASan build cannot even read
+# its options (it reads them from /proc/self/environ), so LeakSanitizer
+# fails at exit and sets the exit status: there the status is not
+# checked (a visible SKIP), and its own "==PID==" lines are not fuin's.
+asan=0
+if command -v nm >/dev/null && nm "$FUIN" 2>/dev/null | grep -q ' __asan_init'; then
+    asan=1
+fi
 noproc() {
-    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" hide /proc "$@"
+    hide /proc "$@"
     local r=$?
     sed -i '/^==[0-9]*==/d' err
     return $r
+}
+expect_rc_noproc() { # expect_rc_noproc N DESCRIPTION
+    if [ "$asan" = 1 ]; then
+        echo "SKIP: $2: the exit status under AddressSanitizer without /proc is the sanitizer's"
+    else
+        expect_rc "$1" "$2"
+    fi
 }
 can_hide=0
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && hide /var/cache true 2>/dev/null; then
@@ -127,7 +139,7 @@ if [ "$can_hide" = 1 ] && command -v losetup >/dev/null &&
         "$FUIN" wipe --yes --class C1 --method zero --verify none --dir sato \
         --passphrase-file pw --ledger L "$dev" </dev/null >out 2>err
     rc=$?
-    expect_rc 7 "wipe without /proc"
+    expect_rc_noproc 7 "wipe without /proc"
     one_line_err "wipe without /proc: says why" \
         "^fuin: wipe: $dev: refused: cannot read /proc/self/mountinfo \(No such file or directory; is /proc mounted\?\), so nobody can tell whether the device is in use\$"
     check "wipe without /proc: canary intact" grep -aq FUIN-CANARY-env img
@@ -135,7 +147,7 @@ if [ "$can_hide" = 1 ] && command -v losetup >/dev/null &&
     noproc \
         "$FUIN" wipe --dry-run --class C1 "$dev" </dev/null >out 2>err
     rc=$?
-    expect_rc 7 "wipe --dry-run without /proc"
+    expect_rc_noproc 7 "wipe --dry-run without /proc"
     # The same device with /proc: allowed (the control case).
     run wipe --dry-run --class C1 "$dev"
     expect_rc 0 "wipe --dry-run with /proc"
