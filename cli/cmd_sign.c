@@ -55,6 +55,8 @@ typedef struct {
     size_t cert_len, cert_siglen;
     char *cert_path;
     int certified;               /* valid now by the trust store's rules */
+    char why_not[1024];          /* when not certified: the real cause   */
+    char other_cert[512];        /* a card.cert for another key, if seen */
 } signer_info;
 
 static void signer_info_free(signer_info *si)
@@ -141,6 +143,18 @@ static int try_cert(const char *path, const fuin_pubkey *pk, signer_info *si,
     if (fuin_cert_parse(text, len, &cert, NULL, 0) != FUIN_OK ||
         memcmp(cert.card.sign_pk.keyid, pk->keyid, FUIN_KEYID_BYTES) != 0 ||
         sodium_memcmp(cert.card.sign_pk.pk, pk->pk, sizeof pk->pk) != 0) {
+        /* Remember it: "a certificate for another key" is the cause the
+         * user needs to hear, not "no certificate". */
+        if (si->other_cert[0] == '\0' &&
+            fuin_cert_parse(text, len, &cert, NULL, 0) == FUIN_OK) {
+            char theirs[FUIN_KEYID_HEX], ours[FUIN_KEYID_HEX];
+            fuin_keyid_hex(cert.card.sign_pk.keyid, theirs);
+            fuin_keyid_hex(pk->keyid, ours);
+            snprintf(si->other_cert, sizeof si->other_cert,
+                     "%.200s is the certificate of %.100s's key %s, not of this "
+                     "key %s",
+                     path, cert.card.name, theirs, ours);
+        }
         free(text);
         return 0;
     }
@@ -219,7 +233,7 @@ static int find_store_cert(const char *store_dir, const fuin_pubkey *pk,
 }
 
 static int find_signer(const char *dir, const char *store_dir,
-                       const fuin_store *store, const fuin_seckey *sk,
+                       const fuin_store *store, const fuin_pubkey *pk,
                        signer_info *si)
 {
     char *card_path = NULL, *cert_path = NULL, *text = NULL;
@@ -227,7 +241,7 @@ static int find_signer(const char *dir, const char *store_dir,
     int missing, rc = 0, r;
     fuin_card card;
 
-    fuin_seckey_public(sk, &si->pk);
+    si->pk = *pk;
     card_path = fuin_cli_path(dir, "card.pub");
     cert_path = fuin_cli_path(dir, "card.cert");
     if (card_path == NULL || cert_path == NULL) {
@@ -254,27 +268,79 @@ static int find_signer(const char *dir, const char *store_dir,
         /* No card and no certificate: the key id is all there is. */
         fuin_keyid_hex(si->pk.keyid, si->signer);
 
-    if (si->cert_text != NULL && store != NULL) {
-        fuin_cert cert;
-        char err[512];
-        fuin_status s;
-        err[0] = '\0';
-        s = fuin_cert_verify(si->cert_text, si->cert_len, si->cert_sig,
-                             si->cert_siglen, fuin_store_root(store), &cert, err,
-                             sizeof err);
-        if (s == FUIN_OK)
-            s = fuin_store_check_cert(store, &cert, err, sizeof err);
-        if (s == FUIN_OK)
-            si->certified = 1;
-        else
-            fuin_cli_error(CMD, si->cert_path, "warning: %s",
-                           fuin_cli_msg(err, s));
+    /* Certified, or exactly why not: each cause has its own words and
+     * what to do about it. */
+    {
+        char hex[FUIN_KEYID_HEX];
+        fuin_keyid_hex(si->pk.keyid, hex);
+        if (store == NULL) {
+            snprintf(si->why_not, sizeof si->why_not,
+                     "no trust store (%s/root.pub does not exist), so no "
+                     "certificate can be checked: set it up with `fuin store "
+                     "init ROOT.pub` (or give --store DIR)",
+                     FUIN_CLI_DEFAULT_STORE);
+        } else if (si->cert_text == NULL && si->other_cert[0] != '\0') {
+            snprintf(si->why_not, sizeof si->why_not,
+                     "%s: put your own card.cert and card.cert.minisig beside "
+                     "your key",
+                     si->other_cert);
+        } else if (si->cert_text == NULL) {
+            snprintf(si->why_not, sizeof si->why_not,
+                     "key %s has no certificate (no %s, none in the trust "
+                     "store): have the CISO certify your card.pub (fuin ciso "
+                     "certify) and put card.cert and card.cert.minisig beside "
+                     "your key",
+                     hex, cert_path);
+        } else {
+            fuin_cert cert;
+            char err[512];
+            fuin_status s;
+            err[0] = '\0';
+            s = fuin_cert_verify(si->cert_text, si->cert_len, si->cert_sig,
+                                 si->cert_siglen, fuin_store_root(store), &cert, err,
+                                 sizeof err);
+            if (s != FUIN_OK) {
+                snprintf(si->why_not, sizeof si->why_not,
+                         "%s is not signed by the trust store's root: %s",
+                         si->cert_path, fuin_cli_msg(err, s));
+            } else if ((s = fuin_store_check_cert(store, &cert, err, sizeof err)) !=
+                       FUIN_OK) {
+                snprintf(si->why_not, sizeof si->why_not, "%s: %s%s", si->cert_path,
+                         fuin_cli_msg(err, s),
+                         s == FUIN_E_REVOKED
+                             ? " (make a new key with fuin key new and have it "
+                               "certified)"
+                             : " (have the CISO certify your key again)");
+            } else {
+                si->certified = 1;
+            }
+        }
     }
 done:
     free(text);
     free(card_path);
     free(cert_path);
     return rc;
+}
+
+/* The policy's word on this signer; a refusal says why the key is not
+ * certified. */
+static int check_sign_policy(const fuin_policy *pol, const fuin_label *label,
+                             const signer_info *si)
+{
+    char msg[1024];
+    fuin_status s;
+    msg[0] = '\0';
+    s = fuin_policy_check_sign(pol, label, si->certified, msg, sizeof msg);
+    if (s == FUIN_E_POLICY) {
+        if (!si->certified && si->why_not[0] != '\0')
+            fuin_cli_error(CMD, NULL, "policy: %s; not certified: %s",
+                           fuin_cli_msg(msg, s), si->why_not);
+        else
+            fuin_cli_error(CMD, NULL, "policy: %s", fuin_cli_msg(msg, s));
+        return FUIN_EXIT_REFUSED;
+    }
+    return 0;
 }
 
 static const char *base_name(const char *path)
@@ -393,6 +459,8 @@ static int run(const sign_args *a)
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     fuin_seckey *sk = NULL;
+    char *pub_path = NULL;
+    int early = 0;
     signer_info si;
     uint8_t *buf = NULL;
     fuin_status s;
@@ -447,21 +515,45 @@ static int run(const sign_args *a)
     if (store != NULL && store_dir == NULL)
         store_dir = FUIN_CLI_DEFAULT_STORE;
 
+    /* Who signs is known from sign.pub before the passphrase is asked,
+     * so a refusal (no certificate) asks for nothing.  With -s the key's
+     * own file is all there is. */
+    if (a->seckey == NULL && (pub_path = fuin_cli_path(dir, "sign.pub")) == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    early = a->seckey == NULL && fuin_cli_exists(pub_path);
+    if (early) {
+        fuin_pubkey pk;
+        if ((rc = fuin_cli_load_operator_pub(CMD, dir, &pk)) != 0 ||
+            (rc = find_signer(dir, store_dir, store, &pk, &si)) != 0)
+            goto done;
+        if ((rc = check_sign_policy(pol, have_label ? &label : NULL, &si)) != 0)
+            goto done;
+    }
     {
         fuin_cli_pass p = {.cmd = CMD, .file = a->passfile};
         if ((rc = fuin_cli_load_seckey(CMD, key_path, &p, &sk)) != 0)
             goto done;
     }
-    if ((rc = find_signer(dir, store_dir, store, sk, &si)) != 0)
-        goto done;
+    if (early) {
+        if ((rc = fuin_cli_same_operator(CMD, sk, &si.pk)) != 0)
+            goto done;
+    } else {
+        fuin_pubkey pk;
+        fuin_seckey_public(sk, &pk);
+        if ((rc = find_signer(dir, store_dir, store, &pk, &si)) != 0 ||
+            (rc = check_sign_policy(pol, have_label ? &label : NULL, &si)) != 0)
+            goto done;
+    }
+    /* Allowed, but the certificate that travels with the signature will
+     * not convince a verifier: say so. */
+    if (!si.certified && si.cert_text != NULL)
+        fuin_cli_error(CMD, NULL, "warning: %s", si.why_not);
     msg[0] = '\0';
     s = fuin_policy_check_sign(pol, have_label ? &label : NULL, si.certified, msg,
                                sizeof msg);
-    if (s == FUIN_E_POLICY) {
-        fuin_cli_error(CMD, NULL, "policy: %s", fuin_cli_msg(msg, s));
-        rc = FUIN_EXIT_REFUSED;
-        goto done;
-    }
     if (s != FUIN_OK) {
         fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(msg, s));
         rc = fuin_cli_exit_code(s, 0);
@@ -480,6 +572,7 @@ done:
     free(buf);
     free(dir);
     free(key_path);
+    free(pub_path);
     signer_info_free(&si);
     fuin_seckey_free(sk);
     fuin_policy_free(pol);

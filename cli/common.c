@@ -956,10 +956,42 @@ int fuin_cli_open_store(const char *cmd, const char *dir, fuin_store **out)
             return 0;
         dir = FUIN_CLI_DEFAULT_STORE;
     }
+    {
+        /* The causes people meet, each in its own words with what to do. */
+        struct stat st;
+        char *root = fuin_cli_path(dir, "root.pub");
+        int have_dir = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+        int have_root = root != NULL && lstat(root, &st) == 0;
+        free(root);
+        if (!have_dir) {
+            fuin_cli_error(cmd, NULL,
+                           "trust store %s does not exist: set it up with `fuin "
+                           "store init ROOT.pub --store %s`",
+                           dir, dir);
+            return FUIN_EXIT_IO;
+        }
+        if (!have_root) {
+            fuin_cli_error(cmd, NULL,
+                           "trust store %s has no root key (no %s/root.pub): set "
+                           "it up with `fuin store init ROOT.pub --store %s`",
+                           dir, dir, dir);
+            return FUIN_EXIT_IO;
+        }
+    }
     err[0] = '\0';
     s = fuin_store_open(dir, out, err, sizeof err);
     if (s != FUIN_OK) {
-        fuin_cli_error(cmd, NULL, "trust store: %s", fuin_cli_msg(err, s));
+        const char *hint = "";
+        if (strstr(err, "policy.ini") != NULL && s == FUIN_E_SIGNATURE)
+            hint = " (install the CISO's signed policy.ini with its .minisig: "
+                   "fuin store update policy.ini)";
+        else if (strstr(err, "revoked.txt") != NULL)
+            hint = " (install the CISO's revoked.txt with its .minisig: fuin "
+                   "store update revoked.txt)";
+        else if (strstr(err, "/certs/") != NULL)
+            hint = " (remove it, or install the CISO's certificate again: fuin "
+                   "store add --force CERT)";
+        fuin_cli_error(cmd, NULL, "trust store: %s%s", fuin_cli_msg(err, s), hint);
         return fuin_cli_exit_code(s, 0);
     }
     return 0;
