@@ -24,8 +24,9 @@ runtime="cracklib-runtime"
 tests="libcmocka-dev zlib1g-dev age minisign 7zip libarchive-tools python3
        groff-base faketime libfuse3-dev fuse3 util-linux mount e2fsprogs
        binutils"
-# Fuzzing and benchmarks.
-tools="clang hyperfine time"
+# Fuzzing and benchmarks.  clang's libFuzzer and sanitizer runtimes are
+# in libclang-rt-14-dev, which clang only recommends.
+tools="clang libclang-rt-14-dev hyperfine time"
 
 pkgs="$build $runtime $tests $tools"
 
@@ -36,7 +37,8 @@ need_cmds="cc c++ cmake pkg-config clang age age-keygen minisign 7zz bsdtar
            unshare setsid nm hyperfine cracklib-packer"
 need_files="/usr/bin/time /var/cache/cracklib/cracklib_dict.pwd
             /var/cache/cracklib/cracklib_dict.pwi /usr/include/crack.h
-            /usr/include/cmocka.h /usr/include/fuse3/fuse.h"
+            /usr/include/cmocka.h /usr/include/fuse3/fuse.h
+            /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 
 check() {
     local absent="" c f p
