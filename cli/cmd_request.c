@@ -1,5 +1,5 @@
 /* fuin request disposal --asset ID --class LABEL [--reason TEXT] [--dir DIR]
- *                       [--passphrase-file FILE] -o REQUEST
+ *                       [--passphrase-file FILE] [--store DIR] -o REQUEST
  * The operator's signed request that a manager approve a disposal
  * (separation of duties, policy 2.2(8)). */
 #include <getopt.h>
@@ -14,7 +14,7 @@
 
 static const char *const CMD = "request";
 
-enum { OPT_ASSET = 256, OPT_CLASS, OPT_REASON, OPT_DIR, OPT_PASSFILE };
+enum { OPT_ASSET = 256, OPT_CLASS, OPT_REASON, OPT_DIR, OPT_PASSFILE, OPT_STORE };
 
 static const struct option request_options[] = {
     {"asset", required_argument, NULL, OPT_ASSET},
@@ -22,6 +22,7 @@ static const struct option request_options[] = {
     {"reason", required_argument, NULL, OPT_REASON},
     {"dir", required_argument, NULL, OPT_DIR},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"store", required_argument, NULL, OPT_STORE},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -39,7 +40,8 @@ static int plain_value(const char *v)
 int fuin_cmd_request(int argc, char **argv)
 {
     const char *asset = NULL, *class_text = NULL, *reason = NULL, *dir = NULL;
-    const char *passfile = NULL, *out = NULL;
+    const char *passfile = NULL, *out = NULL, *store_dir = NULL;
+    fuin_store *store = NULL;
     int c, rc = 0, help = 0;
     fuin_label label;
     char canon[FUIN_TEXT_MAX], err[256], name[FUIN_TEXT_MAX], hex[FUIN_KEYID_HEX];
@@ -63,7 +65,8 @@ int fuin_cmd_request(int argc, char **argv)
         case OPT_PASSFILE:
             rc = fuin_cli_set_once(CMD, &passfile, optarg, "--passphrase-file");
             break;
-        case 'o': rc = fuin_cli_set_once(CMD, &out, optarg, "-o"); break;
+        case OPT_STORE: rc = fuin_cli_set_once(CMD, &store_dir, optarg, "--store"); break;
+        case 'o': rc = fuin_cli_set_once(CMD, &out, optarg, "-o/--output"); break;
         case 'h': help = 1; break;
         default: return fuin_cli_bad_option(CMD, c, argv);
         }
@@ -104,6 +107,26 @@ int fuin_cmd_request(int argc, char **argv)
         rc = FUIN_EXIT_EXISTS;
         goto done;
     }
+    /* A request only a certified requester can have approved: with a
+     * trust store, say so now rather than at the manager's desk. */
+    if ((rc = fuin_cli_open_store(CMD, store_dir, &store)) != 0)
+        goto done;
+    if (store != NULL) {
+        fuin_pubkey op;
+        if ((rc = fuin_cli_load_operator_pub(CMD, dir, &op)) != 0)
+            goto done;
+        if (fuin_store_find_keyid(store, op.keyid) == NULL) {
+            fuin_keyid_hex(op.keyid, hex);
+            fuin_cli_error(CMD, NULL,
+                           "your key %s has no valid certificate in the trust "
+                           "store, so no manager can approve a request signed "
+                           "with it: have the CISO certify your card.pub and "
+                           "install it (fuin store add)",
+                           hex);
+            rc = FUIN_EXIT_REFUSED;
+            goto done;
+        }
+    }
     if ((rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
         goto done;
     fuin_seckey_public(sk, &pk);
@@ -139,6 +162,7 @@ int fuin_cmd_request(int argc, char **argv)
     fprintf(stderr, "fuin: request: %s: disposal of %s requested by %s (%s)\n",
             out, asset, name, hex);
 done:
+    fuin_store_free(store);
     fuin_signer_free(signer);
     fuin_seckey_free(sk);
     free(sig);

@@ -84,23 +84,15 @@ static const char *store_dir(const store_args *a)
 /* The store must be there: a missing one is told how to set it up. */
 static int open_existing(const store_args *a, fuin_store **s)
 {
-    char *root = fuin_cli_path(store_dir(a), "root.pub");
-    int rc;
-    if (root == NULL) {
-        fuin_cli_error(CMD, NULL, "out of memory");
-        return FUIN_EXIT_INTERNAL;
-    }
-    if (!fuin_cli_exists(root)) {
+    int rc = fuin_cli_open_store(CMD, a->store, s);
+    if (rc == 0 && *s == NULL) {
+        /* The default store, not set up: the same words as for --store. */
         fuin_cli_error(CMD, NULL,
-                       "no trust store at %s (no %s): set it up first with "
-                       "`fuin store init ROOT.pub%s%s`",
-                       store_dir(a), root, a->store ? " --store " : "",
-                       a->store ? a->store : "");
-        free(root);
-        return FUIN_EXIT_USAGE;
+                       "trust store %s does not exist: set it up with `fuin "
+                       "store init ROOT.pub`",
+                       FUIN_CLI_DEFAULT_STORE);
+        rc = FUIN_EXIT_IO;
     }
-    free(root);
-    rc = fuin_cli_open_store(CMD, store_dir(a), s);
     return rc;
 }
 
@@ -445,13 +437,14 @@ static int store_update(int argc, char **argv)
          * one the next file is compared with. */
         fuin_store *st = NULL;
         int r = open_existing(&a, &st);
-        if (r == 0)
-            r = update_one(&a, st, a.args[i]);
+        if (r != 0) {
+            rc = r; /* no store: nothing can be installed */
+            break;
+        }
+        r = update_one(&a, st, a.args[i]);
         fuin_store_free(st);
         if (r != 0 && rc == 0)
             rc = r;
-        if (r == FUIN_EXIT_USAGE)
-            break;
     }
     if (fflush(stdout) != 0) {
         fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(errno));

@@ -21,7 +21,7 @@ static const char *const CMD = "wipe";
 enum {
     OPT_METHOD = 256, OPT_PASSES, OPT_VERIFY, OPT_ASSET, OPT_CLASS,
     OPT_WITNESS, OPT_LEDGER, OPT_DIR, OPT_PASSFILE, OPT_DRYRUN, OPT_YES,
-    OPT_FORCE, OPT_APPROVAL, OPT_STORE, OPT_FORCE_SANITIZE
+    OPT_HARD_LINKS, OPT_APPROVAL, OPT_STORE, OPT_FORCE_SANITIZE
 };
 
 static const struct option wipe_options[] = {
@@ -36,7 +36,7 @@ static const struct option wipe_options[] = {
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"dry-run", no_argument, NULL, OPT_DRYRUN},
     {"yes", no_argument, NULL, OPT_YES},
-    {"force", no_argument, NULL, OPT_FORCE},
+    {"hard-links", no_argument, NULL, OPT_HARD_LINKS},
     {"approval", required_argument, NULL, OPT_APPROVAL},
     {"store", required_argument, NULL, OPT_STORE},
     {"force-sanitize", no_argument, NULL, OPT_FORCE_SANITIZE},
@@ -47,7 +47,7 @@ static const struct option wipe_options[] = {
 typedef struct {
     const char *method, *passes, *verify, *asset, *class_text, *witness;
     const char *ledger, *dir, *passfile, *approval, *store;
-    int dry_run, yes, force, force_sanitize;
+    int dry_run, yes, hard_links, force_sanitize;
     fuin_sanitize_kind sanitize; /* 0: overwrite (zero/random) */
     char **targets;
     int n_targets;
@@ -73,7 +73,7 @@ static int parse_args(int argc, char **argv, wipe_args *a, int *help)
             break;
         case OPT_DRYRUN: rc = fuin_cli_set_flag(CMD, &a->dry_run, "--dry-run"); break;
         case OPT_YES: rc = fuin_cli_set_flag(CMD, &a->yes, "--yes"); break;
-        case OPT_FORCE: rc = fuin_cli_set_flag(CMD, &a->force, "--force"); break;
+        case OPT_HARD_LINKS: rc = fuin_cli_set_flag(CMD, &a->hard_links, "--hard-links"); break;
         case OPT_FORCE_SANITIZE:
             rc = fuin_cli_set_flag(CMD, &a->force_sanitize, "--force-sanitize");
             break;
@@ -145,7 +145,7 @@ static int build_options(wipe_args *a, fuin_wipe_options *o)
         } else
             return fuin_cli_usage(CMD, "--verify must be full, sample=PCT or none");
     }
-    if (a->force)
+    if (a->hard_links)
         o->flags |= FUIN_WIPE_F_FORCE_LINKS;
     return 0;
 }
@@ -666,10 +666,10 @@ static int run(wipe_args *a)
         /* Another name would keep the data reachable: a refusal, decided
          * here so that it is not recorded as a failed wipe. */
         if (s == FUIN_OK && t[i].kind == FUIN_WIPE_KIND_FILE && t[i].nlink > 1 &&
-            !a->force) {
+            !a->hard_links) {
             snprintf(t[i].refuse_reason, sizeof t[i].refuse_reason,
                      "it has %lu hard links: the data stays reachable through the "
-                     "others (--force wipes it anyway)", t[i].nlink);
+                     "others (--hard-links wipes it anyway)", t[i].nlink);
             s = FUIN_E_POLICY;
         }
         if (s == FUIN_OK || s == FUIN_E_POLICY) {

@@ -232,6 +232,28 @@ foreach(part head tail)
 endforeach()
 string(REPLACE "@VERSION@" "${VERSION}" man_head "${man_head}")
 
+# SYNOPSIS: the usage lines of every command, in man page order, so that
+# the synopsis cannot fall behind the commands.
+set(synopsis "")
+foreach(name IN LISTS man_commands)
+  read_help("${cmd_dir}/${name}.txt" text)
+  string(FIND "${text}" "\n\n" end)
+  if(end LESS 0 OR NOT text MATCHES "^usage: ")
+    message(FATAL_ERROR "gen_help.cmake: ${name}.txt must start with a usage: block")
+  endif()
+  string(SUBSTRING "${text}" 0 ${end} usage)
+  # "usage: fuin ..." and the aligned continuation lines lose the prefix's
+  # seven columns.
+  string(REGEX REPLACE "^usage: " "" usage "${usage}")
+  string(REGEX REPLACE "\n       " "\n" usage "${usage}")
+  roff_lines("${usage}" BODY usage_roff)
+  string(APPEND synopsis "${usage_roff}")
+endforeach()
+if(NOT man_head MATCHES "@SYNOPSIS@")
+  message(FATAL_ERROR "gen_help.cmake: fuin.1.head has no @SYNOPSIS@")
+endif()
+string(REPLACE "@SYNOPSIS@\n" "${synopsis}" man_head "${man_head}")
+
 set(man "${man_head}")
 if(NOT man MATCHES "\n$")
   string(APPEND man "\n")

@@ -232,8 +232,8 @@ check "hard-linked file: refusal is not recorded" test "$(wc -l <L)" -eq "$n_bef
 check "hard-linked file: why" grep -q 'refused: it has 2 hard links' err
 check "hard-linked file refused exit 1" test "$rc" -eq 1
 check "hard-linked file kept" test -e hl
-"$FUIN" wipe --yes --force --dir K --passphrase-file pw --ledger L hl >/dev/null 2>&1; rc=$?
-check "--force wipes hard-linked file" test "$rc" -eq 0 -a ! -e hl
+"$FUIN" wipe --yes --hard-links --dir K --passphrase-file pw --ledger L hl >/dev/null 2>&1; rc=$?
+check "--hard-links wipes a hard-linked file" test "$rc" -eq 0 -a ! -e hl
 
 # A wipe that fails (read-only loop device; no device-mapper error target
 # is needed) is recorded as a failure with its error, exit 4.
