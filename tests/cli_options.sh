@@ -9,6 +9,8 @@
 #  (c) The behaviour is the same: --store naming a directory that does not
 #      exist fails the same way (exit 4, the same one line) in every
 #      command that takes it.
+#  (d) The README's examples name only commands and options that exist,
+#      without [optional] brackets.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 src=${FUIN_SOURCE_DIR:-$(dirname "$HERE")}
@@ -114,6 +116,54 @@ want_store approve approve r --store nosuch
 want_store wipe wipe --dry-run --class C1 --store nosuch f
 want_store ledger ledger record-destruction --asset A --how h --class C1 --store nosuch
 want_store store store show --store nosuch
+
+# ---- (d) the README's examples use only commands and options that exist
+# (the staff flow test, cli_staff_flow.sh, runs them for real)
+if command -v python3 >/dev/null; then
+    python3 - "$src" "${cmds[@]}" >readme.out 2>&1 <<'PY'
+import re, shlex, sys
+src, cmds = sys.argv[1], set(sys.argv[2:])
+def options(cmd):
+    if cmd == "help":
+        return set(), set()
+    text = open(f"{src}/cli/cmd_{cmd}.c").read()
+    longs = set(re.findall(r'\{"([a-z-]+)", *[a-z_]+_argument', text))
+    shorts = set()
+    for m in re.findall(r'getopt_long\([^,]+, *[^,]+, *"([^"]*)"', text):
+        shorts |= set(c for c in m if c.isalnum())
+    return longs, shorts
+bad = 0
+for n, line in enumerate(open(f"{src}/README.md"), 1):
+    if not line.startswith("    fuin "):
+        continue
+    code = line.split("  #")[0].strip()
+    for part in re.split(r" && | \| ", code):
+        try:
+            words = shlex.split(part.split(" > ")[0])
+        except ValueError as e:
+            print(f"README.md:{n}: cannot split: {e}"); bad += 1; continue
+        if not words or words[0] != "fuin":
+            continue
+        cmd = words[1] if len(words) > 1 else ""
+        if cmd not in cmds:
+            print(f"README.md:{n}: unknown command {cmd!r}"); bad += 1; continue
+        longs, shorts = options(cmd)
+        for w in words[2:]:
+            if w.startswith("--"):
+                if w[2:].split("=")[0] not in longs:
+                    print(f"README.md:{n}: fuin {cmd} has no option {w}"); bad += 1
+            elif re.fullmatch(r"-[A-Za-z]+", w):
+                for c in w[1:]:
+                    if c not in shorts:
+                        print(f"README.md:{n}: fuin {cmd} has no option -{c}"); bad += 1
+            elif "[" in w or "]" in w:
+                print(f"README.md:{n}: {w!r} is not runnable as written"); bad += 1
+print(f"checked README examples, {bad} problem(s)")
+sys.exit(1 if bad else 0)
+PY
+    check "(d) README examples: only existing commands and options" test "$?" -eq 0
+    grep -v '^checked' readme.out | sed 's/^/    /'
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
