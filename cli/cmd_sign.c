@@ -262,8 +262,16 @@ static int find_signer(const char *dir, const char *store_dir,
     r = try_cert(cert_path, &si->pk, si, &rc);
     if (r < 0)
         goto done;
-    if (r == 0 && store_dir != NULL && (rc = find_store_cert(store_dir, &si->pk, si)) != 0)
-        goto done;
+    if (r == 0 && store_dir != NULL) {
+        /* The store holds everybody's certificates: only a card.cert in
+         * the key directory counts as "a certificate for another key". */
+        char mine[sizeof si->other_cert];
+        memcpy(mine, si->other_cert, sizeof mine);
+        rc = find_store_cert(store_dir, &si->pk, si);
+        memcpy(si->other_cert, mine, sizeof mine);
+        if (rc != 0)
+            goto done;
+    }
     if (si->signer[0] == '\0')
         /* No card and no certificate: the key id is all there is. */
         fuin_keyid_hex(si->pk.keyid, si->signer);
