@@ -8,16 +8,8 @@
 #   policy whose signature does not verify.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
-    echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
-    exit 1
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/fuin-cli-causes.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-export HOME=$T/home
-mkdir -p "$HOME"
 . "$HERE/harness.sh"
+sandbox cli-causes
 
 ORG='〇〇事務組合'
 printf 'root passphrase long enough 2718\n' >rpw

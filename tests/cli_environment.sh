@@ -10,24 +10,8 @@
 # (as root) a private mount namespace hides /var/cache/cracklib or /proc.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-
-if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
-    echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
-    exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/fuin-cli-env.XXXXXX") || exit 1
-loops=()
-cleanup() {
-    for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T" || exit 1
-export HOME=$T/home
-mkdir -p "$HOME"
-
 . "$HERE/harness.sh"
+sandbox cli-env
 
 # hide TARGET CMD...: run CMD with an empty tmpfs over TARGET, in a private
 # mount namespace, so that nothing on this machine changes.  Where "/" is

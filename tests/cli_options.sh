@@ -14,16 +14,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 src=${FUIN_SOURCE_DIR:-$(dirname "$HERE")}
-if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
-    echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
-    exit 1
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/fuin-cli-options.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-export HOME=$T/home
-mkdir -p "$HOME"
 . "$HERE/harness.sh"
+sandbox cli-options
 
 # The commands, from the overview.
 mapfile -t cmds < <("$FUIN" help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/{print $1} on && /^$/{exit}')

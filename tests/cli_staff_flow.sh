@@ -10,19 +10,8 @@
 #   signatures fails, or says plainly that it could not check.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
-    echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
-    exit 1
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/fuin-staff-flow.XXXXXX") || exit 1
-loops=()
-cleanup() {
-    for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T" || exit 1
 . "$HERE/harness.sh"
+sandbox staff-flow
 
 ORG='〇〇事務組合'
 YAMADA='山田 花子'

@@ -3,6 +3,22 @@
 # with the "N passed, M failed" line.  run() leaves stdout in ./out, stderr
 # in ./err and the exit status in $rc.
 # shellcheck shell=bash
+
+# sandbox NAME: the usual start of a test.  $FUIN must name the program;
+# a new directory $T becomes the working directory and HOME ($T/home),
+# and is removed on exit together with the loop devices listed in $loops.
+loops=()
+sandbox() {
+    if [ -z "${FUIN:-}" ] || [ ! -x "$FUIN" ]; then
+        echo "FUIN must name the fuin program (got '${FUIN:-}')" >&2
+        exit 1
+    fi
+    T=$(mktemp -d "${TMPDIR:-/tmp}/fuin-$1.XXXXXX") || exit 1
+    trap 'for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done; rm -rf "$T"' EXIT
+    cd "$T" || exit 1
+    export HOME=$T/home
+    mkdir -p "$HOME"
+}
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); }
