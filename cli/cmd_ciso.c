@@ -488,9 +488,9 @@ static int ciso_certify(int argc, char **argv)
         rc = fuin_cli_exit_code(s, 0);
         goto done;
     }
-    if ((rc = fuin_cli_stage(CMD, cert_path, cert_text, cert_len, 0644, &st_cert)) != 0 ||
-        (rc = fuin_cli_stage(CMD, sig_path, sig_text, sig_len, 0644, &st_sig)) != 0 ||
-        (rc = fuin_cli_commit_pair(CMD, &st_cert, &st_sig, -1)) != 0)
+    if ((rc = fuin_cli_stage(CMD, cert_path, cert_text, cert_len, 0644, -1, &st_cert)) != 0 ||
+        (rc = fuin_cli_stage(CMD, sig_path, sig_text, sig_len, 0644, -1, &st_sig)) != 0 ||
+        (rc = fuin_cli_commit_pair(CMD, &st_cert, &st_sig)) != 0)
         goto done;
 
     /* The CISO keeps a copy of everything issued, by serial number. */
@@ -709,9 +709,9 @@ static int ciso_revoke(int argc, char **argv)
         rc = fuin_cli_exit_code(s, 0);
         goto done;
     }
-    if ((rc = fuin_cli_stage(CMD, list_path, new_text, new_len, 0644, &st_list)) != 0 ||
-        (rc = fuin_cli_stage(CMD, sig_path, new_sig, new_siglen, 0644, &st_sig)) != 0 ||
-        (rc = fuin_cli_commit_pair(CMD, &st_list, &st_sig, 1)) != 0)
+    if ((rc = fuin_cli_stage(CMD, list_path, new_text, new_len, 0644, 1, &st_list)) != 0 ||
+        (rc = fuin_cli_stage(CMD, sig_path, new_sig, new_siglen, 0644, 1, &st_sig)) != 0 ||
+        (rc = fuin_cli_commit_pair(CMD, &st_list, &st_sig)) != 0)
         goto done;
     printf("revoked %s: %s\n", hexid, a.reason);
     if (n_issued > 0)
@@ -822,8 +822,8 @@ static int ciso_sign_policy(int argc, char **argv)
         rc = fuin_cli_exit_code(s, 0);
         goto done;
     }
-    if ((rc = fuin_cli_stage(CMD, sig_path, out, outlen, 0644, &st)) != 0 ||
-        (rc = fuin_cli_commit(CMD, &st, a.force)) != 0)
+    if ((rc = fuin_cli_stage(CMD, sig_path, out, outlen, 0644, a.force, &st)) != 0 ||
+        (rc = fuin_cli_commit(CMD, &st)) != 0)
         goto done;
     printf("%s\n", sig_path);
     if (fflush(stdout) != 0) {

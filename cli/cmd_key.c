@@ -821,11 +821,11 @@ static int key_passwd(int argc, char **argv)
     }
     /* Both new files are complete on disk before either replaces its old
      * version, so a failure leaves the old pair intact. */
-    if ((rc = fuin_cli_stage(CMD, id_path, enc.buf, enc.len, 0600, &st_id)) != 0 ||
-        (rc = fuin_cli_stage(CMD, sk_path, seckey_text, seckey_len, 0600, &st_sk)) != 0)
+    if ((rc = fuin_cli_stage(CMD, id_path, enc.buf, enc.len, 0600, 1, &st_id)) != 0 ||
+        (rc = fuin_cli_stage(CMD, sk_path, seckey_text, seckey_len, 0600, 1, &st_sk)) != 0)
         goto done;
-    if ((rc = fuin_cli_commit(CMD, &st_id, 1)) != 0 ||
-        (rc = fuin_cli_commit(CMD, &st_sk, 1)) != 0)
+    if ((rc = fuin_cli_commit(CMD, &st_id)) != 0 ||
+        (rc = fuin_cli_commit(CMD, &st_sk)) != 0)
         goto done;
     fprintf(stderr, "fuin: %s: passphrase changed for %s and %s\n", CMD, id_path,
             sk_path);

@@ -443,9 +443,9 @@ static int sign_one(const sign_args *a, const char *file, const fuin_seckey *sk,
         rc = fuin_cli_exit_code(s, 0);
         goto done;
     }
-    if ((rc = fuin_cli_stage(CMD, sig_path, out, outlen, 0644, &staged)) != 0)
+    if ((rc = fuin_cli_stage(CMD, sig_path, out, outlen, 0644, a->force, &staged)) != 0)
         goto done;
-    rc = fuin_cli_commit(CMD, &staged, a->force);
+    rc = fuin_cli_commit(CMD, &staged);
 done:
     fuin_cli_discard(&staged);
     if (fd > STDIN_FILENO)

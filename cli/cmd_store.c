@@ -311,9 +311,9 @@ static int add_one(const store_args *a, const fuin_store *st, const char *path)
         rc = FUIN_EXIT_EXISTS;
         goto done;
     }
-    if ((rc = fuin_cli_stage(CMD, dest, text, len, 0644, &s1)) != 0 ||
-        (rc = fuin_cli_stage(CMD, dest_sig, sig, siglen, 0644, &s2)) != 0 ||
-        (rc = fuin_cli_commit_pair(CMD, &s1, &s2, a->force ? 1 : 0)) != 0)
+    if ((rc = fuin_cli_stage(CMD, dest, text, len, 0644, a->force ? 1 : 0, &s1)) != 0 ||
+        (rc = fuin_cli_stage(CMD, dest_sig, sig, siglen, 0644, a->force ? 1 : 0, &s2)) != 0 ||
+        (rc = fuin_cli_commit_pair(CMD, &s1, &s2)) != 0)
         goto done;
     printf("%s: added %s%s%s%s (%s of %s, valid until %s, serial %s)\n", dest,
            cert.card.name, cert.card.email[0] ? " <" : "", cert.card.email,
@@ -399,9 +399,9 @@ static int update_one(const store_args *a, const fuin_store *st, const char *pat
     /* Replaced as a pair: the signature goes first, so that a crash in
      * between leaves a file whose signature does not verify, which the
      * store refuses loudly, never an old file passing as new. */
-    if ((rc = fuin_cli_stage(CMD, dest_sig, sig, siglen, 0644, &s1)) != 0 ||
-        (rc = fuin_cli_stage(CMD, dest, text, len, 0644, &s2)) != 0 ||
-        (rc = fuin_cli_commit_pair(CMD, &s1, &s2, 1)) != 0)
+    if ((rc = fuin_cli_stage(CMD, dest_sig, sig, siglen, 0644, 1, &s1)) != 0 ||
+        (rc = fuin_cli_stage(CMD, dest, text, len, 0644, 1, &s2)) != 0 ||
+        (rc = fuin_cli_commit_pair(CMD, &s1, &s2)) != 0)
         goto done;
     if (list) {
         fuin_time_format_rfc3339(fuin_revocations_updated(rl), when, sizeof when);

@@ -209,6 +209,21 @@ int fuin_cli_check_output(const char *cmd, const char *path, int force)
             fuin_cli_error(cmd, path, "is a directory");
             return FUIN_EXIT_IO;
         }
+        /* /dev/null, a pipe (or /dev/stdout, a link to one): written in
+         * place, nothing is replaced */
+        if (S_ISLNK(st.st_mode)) {
+            struct stat ts;
+            if (stat(path, &ts) == 0 && (S_ISCHR(ts.st_mode) || S_ISFIFO(ts.st_mode)))
+                return 0;
+        }
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+            return 0;
+        if (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
+            fuin_cli_error(cmd, path, "is a %s; fuin writes only to files, "
+                                      "character devices and pipes",
+                           S_ISBLK(st.st_mode) ? "block device" : "socket");
+            return FUIN_EXIT_IO;
+        }
         if (force <= 0) {
             fuin_cli_error(cmd, path, force < 0 ? "file exists"
                                                 : "file exists (use --force to replace it)");
@@ -792,88 +807,83 @@ void fuin_cli_sync_parent(const char *path)
 
 void fuin_cli_discard(fuin_cli_staged *st)
 {
-    if (st->tmp != NULL) {
-        unlink(st->tmp);
-        free(st->tmp);
-        st->tmp = NULL;
-    }
+    fuin_outfile_abort(st->of);
+    st->of = NULL;
     free(st->path);
     st->path = NULL;
 }
 
-int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
-                   size_t len, int mode, fuin_cli_staged *st)
+/* The one line for a failed output, and its exit code. */
+static int out_error(const char *cmd, const char *path, fuin_status s,
+                     const char *msg, int force)
 {
-    const char *slash = strrchr(path, '/');
-    size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
-    size_t tl = strlen(path) + 16;
-    int fd;
+    if (s == FUIN_E_EXISTS) {
+        fuin_cli_error(cmd, path, force < 0 ? "file exists"
+                                            : "file exists (use --force to replace it)");
+        return FUIN_EXIT_EXISTS;
+    }
+    fuin_cli_error(cmd, path, "cannot write: %s", fuin_cli_msg(msg, s));
+    return fuin_cli_exit_code(s, 0);
+}
 
-    st->path = strdup(path);
-    st->tmp = malloc(tl);
-    if (st->path == NULL || st->tmp == NULL) {
-        free(st->tmp);
-        st->tmp = NULL;
-        fuin_cli_discard(st);
+/* What an interrupted run left in the directory, removed: say so. */
+static void report_stale(const char *cmd, const char *path, const fuin_outfile *of)
+{
+    unsigned n = fuin_outfile_stale_removed(of);
+    if (n > 0)
+        fuin_cli_error(cmd, path,
+                       "note: removed %u stale temporary file%s (partial output of "
+                       "an interrupted fuin) from its directory",
+                       n, n == 1 ? "" : "s");
+}
+
+int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
+                   size_t len, int mode, int force, fuin_cli_staged *st)
+{
+    char msg[512];
+    fuin_status s;
+    st->of = NULL;
+    st->force = force;
+    if ((st->path = strdup(path)) == NULL) {
         fuin_cli_error(cmd, NULL, "out of memory");
         return FUIN_EXIT_INTERNAL;
     }
-    /* A hidden name in the same directory: rename() is atomic only
-     * within one file system. */
-    snprintf(st->tmp, tl, "%.*s.%s.XXXXXX", (int)dl, path, path + dl);
-    fd = mkostemp(st->tmp, O_CLOEXEC);
-    if (fd < 0) {
-        fuin_cli_error(cmd, path, "cannot create: %s", strerror(errno));
-        free(st->tmp);
-        st->tmp = NULL;
-        fuin_cli_discard(st);
-        return FUIN_EXIT_IO;
+    msg[0] = '\0';
+    s = fuin_outfile_open(path, mode, force > 0 ? FUIN_F_FORCE : 0, &st->of, msg,
+                          sizeof msg);
+    if (s == FUIN_OK) {
+        report_stale(cmd, path, st->of);
+        s = fuin_outfile_write(st->of, buf, len, msg, sizeof msg);
     }
-    if (fchmod(fd, (mode_t)mode) != 0 || fuin_cli_write_all(fd, buf, len) != 0 ||
-        fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        fuin_cli_error(cmd, path, "cannot write: %s", strerror(e));
+    if (s != FUIN_OK) {
+        int rc = out_error(cmd, path, s, msg, force);
         fuin_cli_discard(st);
-        return FUIN_EXIT_IO;
-    }
-    if (close(fd) != 0) {
-        fuin_cli_error(cmd, path, "cannot write: %s", strerror(errno));
-        fuin_cli_discard(st);
-        return FUIN_EXIT_IO;
+        return rc;
     }
     return 0;
 }
 
-int fuin_cli_commit(const char *cmd, fuin_cli_staged *st, int force)
+int fuin_cli_commit(const char *cmd, fuin_cli_staged *st)
 {
-    int r;
-    if (force > 0) {
-        r = rename(st->tmp, st->path);
-    } else {
-        r = renameat2(AT_FDCWD, st->tmp, AT_FDCWD, st->path, RENAME_NOREPLACE);
-        if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
-            /* File systems without RENAME_NOREPLACE: link() also never
-             * replaces. */
-            r = link(st->tmp, st->path);
-            if (r == 0)
-                unlink(st->tmp);
-        }
-    }
-    if (r != 0) {
-        int e = errno;
-        if (e == EEXIST) {
-            fuin_cli_error(cmd, st->path, force < 0 ? "file exists"
-                                                     : "file exists (use --force to replace it)");
-            return FUIN_EXIT_EXISTS;
-        }
-        fuin_cli_error(cmd, st->path, "cannot create: %s", strerror(e));
-        return FUIN_EXIT_IO;
-    }
-    free(st->tmp);
-    st->tmp = NULL;
-    fuin_cli_sync_parent(st->path);
+    char msg[512];
+    fuin_status s;
+    msg[0] = '\0';
+    s = fuin_outfile_commit(st->of, msg, sizeof msg);
+    st->of = NULL;
+    if (s != FUIN_OK)
+        return out_error(cmd, st->path, s, msg, st->force);
     return 0;
+}
+
+int fuin_cli_commit_pair(const char *cmd, fuin_cli_staged *a, fuin_cli_staged *b)
+{
+    int rc = fuin_cli_commit(cmd, a);
+    if (rc != 0)
+        return rc;
+    rc = fuin_cli_commit(cmd, b);
+    if (rc != 0 && a->force <= 0)
+        unlink(a->path);
+    return rc;
 }
 
 void fuin_cli_sha256_hex(const void *buf, size_t len, char out[65])
@@ -883,62 +893,28 @@ void fuin_cli_sha256_hex(const void *buf, size_t len, char out[65])
     sodium_bin2hex(out, 65, d, sizeof d);
 }
 
-int fuin_cli_commit_pair(const char *cmd, fuin_cli_staged *a, fuin_cli_staged *b,
-                         int force)
+/* A whole new file through fuin_outfile, never replacing one. */
+static int write_new(const char *cmd, const char *path, const void *buf, size_t len,
+                     int mode)
 {
-    int rc = fuin_cli_commit(cmd, a, force);
-    if (rc != 0)
-        return rc;
-    rc = fuin_cli_commit(cmd, b, force);
-    if (rc != 0 && force <= 0)
-        unlink(a->path);
+    fuin_cli_staged st = {0};
+    int rc = fuin_cli_stage(cmd, path, buf, len, mode, -1, &st);
+    if (rc == 0)
+        rc = fuin_cli_commit(cmd, &st);
+    fuin_cli_discard(&st);
     return rc;
 }
 
 int fuin_cli_write_public(const char *cmd, const char *path, const void *buf,
                           size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
-    if (fd < 0) {
-        if (errno == EEXIST) {
-            fuin_cli_error(cmd, path, "file exists");
-            return FUIN_EXIT_EXISTS;
-        }
-        fuin_cli_error(cmd, path, "cannot create: %s", strerror(errno));
-        return FUIN_EXIT_IO;
-    }
-    if (fuin_cli_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(path);
-        fuin_cli_error(cmd, path, "cannot write: %s", strerror(e));
-        return FUIN_EXIT_IO;
-    }
-    if (close(fd) != 0) {
-        fuin_cli_error(cmd, path, "cannot write: %s", strerror(errno));
-        unlink(path);
-        return FUIN_EXIT_IO;
-    }
-    return 0;
+    return write_new(cmd, path, buf, len, 0644);
 }
 
 int fuin_cli_write_secret(const char *cmd, const char *path, const void *buf,
                           size_t len)
 {
-    fuin_status s;
-    errno = 0;
-    s = fuin_write_secret_file(path, buf, len);
-    if (s == FUIN_OK)
-        return 0;
-    if (s == FUIN_E_EXISTS) {
-        fuin_cli_error(cmd, path, "file exists");
-        return FUIN_EXIT_EXISTS;
-    }
-    fuin_cli_error(cmd, path, "cannot write: %s",
-                   s == FUIN_E_IO && errno != 0 ? strerror(errno)
-                                                : fuin_strerror(s));
-    return fuin_cli_exit_code(s, 0);
+    return write_new(cmd, path, buf, len, 0600);
 }
 
 int fuin_cli_open_store(const char *cmd, const char *dir, fuin_store **out)

@@ -147,36 +147,35 @@ int fuin_cli_exists(const char *path);
 int fuin_cli_read_file(const char *cmd, const char *path, size_t max,
                        char **buf, size_t *len, int *missing);
 
-/* A file being written beside its final name: create a temporary file in
- * the same directory, write and fsync it, then publish it under its name
- * with fuin_cli_commit (never replacing an existing file unless force > 0;
- * force < 0: the command has no --force, so the message does not offer
- * it).  fuin_cli_discard removes a temporary file that was not published
- * and frees the names. */
+/* A file being written under its final name through fuin_outfile: it
+ * appears complete and synced at fuin_cli_commit, or never.  force > 0
+ * replaces an existing file; 0 refuses it with "(use --force ...)"; < 0:
+ * the command has no --force, so the message does not offer it.
+ * fuin_cli_discard drops what was not committed (and frees the name). */
 typedef struct {
-    char *path; /* final name */
-    char *tmp;  /* temporary name, NULL once published or removed */
+    char *path;       /* final name */
+    fuin_outfile *of; /* NULL once committed or discarded */
+    int force;
 } fuin_cli_staged;
 int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
-                   size_t len, int mode, fuin_cli_staged *st);
-int fuin_cli_commit(const char *cmd, fuin_cli_staged *st, int force);
+                   size_t len, int mode, int force, fuin_cli_staged *st);
+int fuin_cli_commit(const char *cmd, fuin_cli_staged *st);
 void fuin_cli_discard(fuin_cli_staged *st);
-/* Lower-case hex SHA-256 of buf: the fingerprint of a published file
- * (`sha256sum` shows the same). */
-void fuin_cli_sha256_hex(const void *buf, size_t len, char out[65]);
-/* Publish a file and its signature (a, then b).  When b fails and force <=
- * 0, a is removed again, so that no file is left without its signature. */
-int fuin_cli_commit_pair(const char *cmd, fuin_cli_staged *a, fuin_cli_staged *b,
-                         int force);
 /* fsync the directory that holds path (best effort). */
 void fuin_cli_sync_parent(const char *path);
-/* Create a new public file (mode 0644, O_EXCL|O_NOFOLLOW) and fsync it;
+/* Create a new public file (mode 0644) / file of secret material (0600);
  * exit 5 if it exists.  0 or exit code after printing. */
 int fuin_cli_write_public(const char *cmd, const char *path, const void *buf,
                           size_t len);
-/* Same for secret material (mode 0600) through fuin_write_secret_file. */
 int fuin_cli_write_secret(const char *cmd, const char *path, const void *buf,
                           size_t len);
+/* Lower-case hex SHA-256 of buf: the fingerprint of a published file
+ * (`sha256sum` shows the same). */
+void fuin_cli_sha256_hex(const void *buf, size_t len, char out[65]);
+/* Publish a file and its signature (a, then b).  When b fails and a did
+ * not replace anything, a is removed again, so that no file is left
+ * without its signature. */
+int fuin_cli_commit_pair(const char *cmd, fuin_cli_staged *a, fuin_cli_staged *b);
 
 /* Open the trust store: `dir` given (--store) must open; NULL means the
  * default, used only when FUIN_CLI_DEFAULT_STORE/root.pub exists (else

@@ -320,10 +320,53 @@ FUIN_EXPORT fuin_status fuin_decrypt_fd(fuin_decryptor *d, int in_fd,
                                         const char *out_path, int out_fd,
                                         unsigned flags) FUIN_WUR;
 
-/* Create a file for secret material: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600,
- * write, fsync.  FUIN_E_EXISTS if it exists. */
+/* Create a file for secret material (mode 0600) through fuin_outfile: it
+ * appears complete and synced, or not at all.  FUIN_E_EXISTS if it
+ * exists. */
 FUIN_EXPORT fuin_status fuin_write_secret_file(const char *path,
                                                const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Output files: what fuin writes under a name appears complete and     */
+/* synced, or not at all.                                               */
+/* ------------------------------------------------------------------ */
+/* The bytes go to an unnamed file (O_TMPFILE) in PATH's directory; commit
+ * fsyncs it and links it into place (never replacing an existing file
+ * unless FUIN_F_FORCE, then by an atomic rename), then fsyncs the
+ * directory.  A crash or kill -9 before that leaves nothing.  Where the
+ * file system has no O_TMPFILE, a hidden DIR/.fuin-tmp-XXXXXX is used,
+ * flock()ed while written: abort() removes it, a signal handler can with
+ * fuin_outfile_unlink_all(), and an unlocked one (left by a killed run)
+ * is removed by the next open in that directory and counted in
+ * fuin_outfile_stale_removed().  An existing character device or FIFO
+ * (/dev/null, a pipe) is written in place, with no --force needed.
+ * Directories, block devices and sockets are refused (FUIN_E_IO).
+ * Messages do not include the path (the caller names it).
+ *   open:   FUIN_OK, FUIN_E_EXISTS, FUIN_E_IO, FUIN_E_NOMEM, FUIN_E_INVALID
+ *           (mode beyond 0777)
+ *   commit: FUIN_OK, FUIN_E_IO (write, fsync, link or rename failed; then
+ *           nothing new has the name, except when the directory's fsync
+ *           failed after the link), FUIN_E_EXISTS (the name appeared
+ *           meanwhile); frees f in every case
+ *   abort:  removes what was written and frees f (NULL is a no-op) */
+typedef struct fuin_outfile fuin_outfile;
+FUIN_EXPORT fuin_status fuin_outfile_open(const char *path, int mode,
+                                          unsigned flags, fuin_outfile **out,
+                                          char *err, size_t errcap) FUIN_WUR;
+FUIN_EXPORT int fuin_outfile_fd(const fuin_outfile *f);
+FUIN_EXPORT fuin_status fuin_outfile_write(fuin_outfile *f, const void *buf,
+                                           size_t len, char *err,
+                                           size_t errcap) FUIN_WUR;
+FUIN_EXPORT fuin_status fuin_outfile_commit(fuin_outfile *f, char *err,
+                                            size_t errcap) FUIN_WUR;
+FUIN_EXPORT void fuin_outfile_abort(fuin_outfile *f);
+/* Stale ".fuin-tmp-*" files of an interrupted run removed by open. */
+FUIN_EXPORT unsigned fuin_outfile_stale_removed(const fuin_outfile *f);
+/* 1 when the output is a device or FIFO written in place. */
+FUIN_EXPORT int fuin_outfile_is_direct(const fuin_outfile *f);
+/* Async-signal-safe: remove every named temporary still being written
+ * (for SIGINT/SIGTERM/SIGHUP/SIGPIPE handlers, before re-raising). */
+FUIN_EXPORT void fuin_outfile_unlink_all(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,20 +61,9 @@ int fuin__fsync_parent(const char *path)
     return r;
 }
 
-/* Publish tmp as path: never replaces an existing file unless forced. */
-static int publish(const char *tmp, const char *path, int force)
+int fuin__fsync_parent_dir(const char *dir)
 {
-    if (force)
-        return rename(tmp, path);
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    /* filesystems without RENAME_NOREPLACE: link() also refuses to replace */
-    if (link(tmp, path) != 0)
-        return -1;
-    unlink(tmp);
-    return 0;
+    return fsync_dir(dir);
 }
 
 fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
@@ -83,44 +71,25 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
                          mode_t mode, char *errmsg)
 {
     sink out = {out_fd, 0};
-    char *tmp = NULL, *dircopy = NULL, *dir = NULL;
+    fuin_outfile *of = NULL;
     uint8_t *buf = NULL;
     fuin_status st;
-    struct stat sb;
 
     if (out_path != NULL) {
-        size_t tl = strlen(out_path) + 32;
-        if (!(flags & FUIN_F_FORCE) && lstat(out_path, &sb) == 0) {
-            fuin__seterr(errmsg, "output file exists (use --force to replace it)");
-            return FUIN_E_EXISTS;
+        char e[FUIN_ERRMSG_MAX];
+        st = fuin_outfile_open(out_path, (int)mode, flags, &of, e, sizeof e);
+        if (st != FUIN_OK) {
+            if (st == FUIN_E_EXISTS)
+                fuin__seterr(errmsg, "output file exists (use --force to replace it)");
+            else if (strcmp(e, "is a directory") == 0)
+                fuin__seterr(errmsg, "output is a directory");
+            else
+                fuin__seterr(errmsg, "cannot create output: %s", e);
+            return st;
         }
-        if (lstat(out_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            fuin__seterr(errmsg, "output is a directory");
-            return FUIN_E_IO;
-        }
-        dircopy = strdup(out_path);
-        tmp = malloc(tl);
-        if (dircopy == NULL || tmp == NULL) {
-            free(dircopy);
-            free(tmp);
-            return FUIN_E_NOMEM;
-        }
-        dir = dirname(dircopy);
-        snprintf(tmp, tl, "%s/.fuin-tmp-XXXXXX", dir);
-        out.fd = mkostemp(tmp, O_CLOEXEC);
-        if (out.fd < 0) {
-            fuin__seterr(errmsg, "cannot create output in %s: %s", dir, strerror(errno));
-            free(dircopy);
-            free(tmp);
-            return FUIN_E_IO;
-        }
-        if (mode != 0600) {
-            mode_t um = umask(0);
-            umask(um);
-            fchmod(out.fd, mode & ~um);
-        }
+        out.fd = fuin_outfile_fd(of);
     }
-    buf = malloc(READ_SIZE);
+    buf = fuin__secure_alloc(READ_SIZE);
     if (buf == NULL) {
         st = FUIN_E_NOMEM;
         goto done;
@@ -151,67 +120,34 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
     }
     if (st == FUIN_E_IO && out.err != 0)
         fuin__seterr(errmsg, "write failed: %s", strerror(out.err));
-    if (st == FUIN_OK && tmp != NULL) {
-        if (fsync(out.fd) != 0 || close(out.fd) != 0) {
-            fuin__seterr(errmsg, "write failed: %s", strerror(errno));
-            out.fd = -1;
-            st = FUIN_E_IO;
-        } else {
-            out.fd = -1;
-            if (publish(tmp, out_path, flags & FUIN_F_FORCE) != 0) {
-                if (errno == EEXIST) {
-                    fuin__seterr(errmsg, "output file exists (use --force to replace it)");
-                    st = FUIN_E_EXISTS;
-                } else {
-                    fuin__seterr(errmsg, "cannot rename into place: %s", strerror(errno));
-                    st = FUIN_E_IO;
-                }
-            } else {
-                if (dir != NULL)
-                    fsync_dir(dir);
-            }
-        }
+    if (st == FUIN_OK && of != NULL) {
+        char e[FUIN_ERRMSG_MAX];
+        st = fuin_outfile_commit(of, e, sizeof e);
+        of = NULL;
+        if (st == FUIN_E_EXISTS)
+            fuin__seterr(errmsg, "output file exists (use --force to replace it)");
+        else if (st != FUIN_OK)
+            fuin__seterr(errmsg, "%s", e);
     }
 done:
-    if (tmp != NULL) {
-        if (out.fd >= 0)
-            close(out.fd);
-        if (st != FUIN_OK)
-            unlink(tmp);
-    }
-    free(tmp);
-    free(dircopy);
-    if (buf != NULL) {
-        sodium_memzero(buf, READ_SIZE);
-        free(buf);
-    }
+    fuin_outfile_abort(of);
+    fuin__secure_free(buf, READ_SIZE);
     return st;
 }
 
 fuin_status fuin_write_secret_file(const char *path, const void *buf, size_t len)
 {
-    int fd;
-    const uint8_t *p = buf;
+    fuin_outfile *f = NULL;
+    fuin_status st;
     if (path == NULL || (buf == NULL && len > 0))
         return FUIN_E_INVALID;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno == EEXIST ? FUIN_E_EXISTS : FUIN_E_IO;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            close(fd);
-            unlink(path);
-            return FUIN_E_IO;
-        }
-        p += n;
-        len -= (size_t)n;
+    st = fuin_outfile_open(path, 0600, 0, &f, NULL, 0);
+    if (st != FUIN_OK)
+        return st;
+    st = fuin_outfile_write(f, buf, len, NULL, 0);
+    if (st != FUIN_OK) {
+        fuin_outfile_abort(f);
+        return st;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        unlink(path);
-        return FUIN_E_IO;
-    }
-    return FUIN_OK;
+    return fuin_outfile_commit(f, NULL, 0);
 }

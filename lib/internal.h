@@ -202,6 +202,13 @@ typedef struct {
     fuin__reserve_fn reserve; /* optional */
     fuin__commit_fn commit;
 } fuin__stream_ops;
+/* Bulk buffers for plaintext and keys: not in core dumps, locked when
+ * the limit allows, wiped when freed (lib/secmem.c).  Free with the size
+ * that was allocated. */
+void *fuin__secure_alloc(size_t n);
+void fuin__secure_free(void *p, size_t n);
+/* fsync a directory; 0 or -1 (errno). */
+int fuin__fsync_parent_dir(const char *dir);
 fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
                          const char *out_path, int out_fd, unsigned flags,
                          mode_t mode, char *errmsg);

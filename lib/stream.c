@@ -11,12 +11,15 @@
  * or decrypted in place inside its slot, so a batch can be written straight
  * from its buffer. */
 
+#define BATCH_BYTES ((size_t)FUIN__BATCH * FUIN__ENC_CHUNK)
+
 int fuin__batch_init(fuin__batch *b, int decrypt, const uint8_t *key)
 {
     memset(b, 0, sizeof *b);
-    b->buf = malloc((size_t)FUIN__BATCH * FUIN__ENC_CHUNK);
+    /* the slots hold plaintext: outside core dumps, locked if allowed */
+    b->buf = fuin__secure_alloc(BATCH_BYTES);
     if (decrypt)
-        b->out = malloc((size_t)FUIN__BATCH * FUIN__ENC_CHUNK);
+        b->out = fuin__secure_alloc(BATCH_BYTES);
     b->decrypt = decrypt;
     b->key = key;
     return (b->buf && (!decrypt || b->out)) ? 0 : -1;
@@ -24,15 +27,8 @@ int fuin__batch_init(fuin__batch *b, int decrypt, const uint8_t *key)
 
 void fuin__batch_free(fuin__batch *b)
 {
-    if (b->buf != NULL) {
-        /* slots held plaintext */
-        sodium_memzero(b->buf, (size_t)FUIN__BATCH * FUIN__ENC_CHUNK);
-        free(b->buf);
-    }
-    if (b->out != NULL) {
-        sodium_memzero(b->out, (size_t)FUIN__BATCH * FUIN__ENC_CHUNK);
-        free(b->out);
-    }
+    fuin__secure_free(b->buf, BATCH_BYTES);
+    fuin__secure_free(b->out, BATCH_BYTES);
     b->buf = NULL;
     b->out = NULL;
 }
