@@ -248,7 +248,7 @@ static int ciso_init(int argc, char **argv)
     fuin_revocations *probe = NULL;
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
-    int rc, wrote = 0;
+    int rc, wrote = 0, dir_existed = 1;
     fuin_status s;
 
     rc = parse(argc, argv, init_options, &a);
@@ -317,6 +317,7 @@ static int ciso_init(int argc, char **argv)
     }
     snprintf(org_text, org_len + 1, "%s\n", a.org);
 
+    dir_existed = fuin_cli_exists(dir);
     if ((rc = fuin_cli_mkdir_private(CMD, dir)) != 0)
         goto done;
     rc = fuin_cli_write_secret(CMD, key_path, key_text, key_len);
@@ -333,6 +334,8 @@ static int ciso_init(int argc, char **argv)
             unlink(pub_path);
         if (wrote >= 1)
             unlink(key_path);
+        if (!dir_existed)
+            (void)rmdir(dir);
         goto done;
     }
     fuin_cli_sync_parent(key_path);
@@ -344,11 +347,8 @@ static int ciso_init(int argc, char **argv)
     printf("root-key-id:  %s\n", hex);
     printf("root.pub:     %s\n", pub_path);
     printf("sha256:       %s\n", digest_hex);
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
 done:
     free(dir);
     free(key_path);
@@ -518,11 +518,8 @@ static int ciso_certify(int argc, char **argv)
            "card.cert.minisig (in ~/.config/fuin)\n",
            card.name);
     printf("install them on every workstation: fuin store add %s\n", cert_path);
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
 done:
     fuin_cli_discard(&st_cert);
     fuin_cli_discard(&st_sig);
@@ -721,11 +718,8 @@ static int ciso_revoke(int argc, char **argv)
     printf("%s\n%s\n", list_path, sig_path);
     printf("install the list on every workstation: fuin store update %s\n",
            list_path);
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
 done:
     fuin_cli_discard(&st_list);
     fuin_cli_discard(&st_sig);
@@ -826,11 +820,8 @@ static int ciso_sign_policy(int argc, char **argv)
         (rc = fuin_cli_commit(CMD, &st)) != 0)
         goto done;
     printf("%s\n", sig_path);
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
 done:
     fuin_cli_discard(&st);
     free(dir);

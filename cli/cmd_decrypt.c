@@ -121,7 +121,9 @@ static int parse_args(int argc, char **argv, decrypt_args *a, int *help)
         a->input = NULL;
     if (stdin_ids && a->input == NULL)
         return fuin_cli_usage(CMD, "-i - needs INPUT to be a file, not stdin");
-    if (a->output != NULL && strcmp(a->output, "-") == 0)
+    /* "-" and /dev/stdout both mean standard output (a link to fd 1,
+     * which may be a file the shell opened) */
+    if (a->output != NULL && (strcmp(a->output, "-") == 0 || strcmp(a->output, "/dev/stdout") == 0))
         a->output = NULL;
     if (a->dir != NULL && a->n_identities > 0)
         return fuin_cli_usage(CMD, "--dir names your own identity; it cannot be "

@@ -228,7 +228,9 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
                               "--passphrase-file cannot be used with -r or -R");
     if (!a->passphrase && !a->passfile && !a->n_recipients && !a->n_files)
         return fuin_cli_usage(CMD, "no recipients: use -r, -R or -p");
-    if (a->output != NULL && strcmp(a->output, "-") == 0)
+    /* "-" and /dev/stdout both mean standard output (a link to fd 1,
+     * which may be a file the shell opened) */
+    if (a->output != NULL && (strcmp(a->output, "-") == 0 || strcmp(a->output, "/dev/stdout") == 0))
         a->output = NULL;
     return 0;
 }

@@ -193,9 +193,7 @@ int fuin_cmd_inspect(int argc, char **argv)
         return r.err != 0 ? FUIN_EXIT_IO : fuin_cli_exit_code(s, 0);
     }
     rc = json ? print_json(&info) : print_human(&info);
-    if (fflush(stdout) != 0 && rc == FUIN_EXIT_OK) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
     return rc;
 }

@@ -190,6 +190,7 @@ static int key_new(int argc, char **argv)
     const char *store_dir = NULL;
     char *dir = NULL, *paths[N_FILES] = {NULL};
     int created[N_FILES] = {0};
+    int dir_existed = 1;
     char *identity = NULL, *idtext = NULL, *pass = NULL, *seckey_text = NULL;
     char *card_text = NULL, pubtext[512], when[FUIN_TIME_MAX];
     size_t plen = 0, card_len = 0, seckey_len = 0, publen;
@@ -348,6 +349,7 @@ static int key_new(int argc, char **argv)
         goto done;
     }
 
+    dir_existed = fuin_cli_exists(dir);
     if ((rc = fuin_cli_mkdir_private(CMD, dir)) != 0)
         goto done;
     rc = fuin_cli_write_secret(CMD, paths[F_IDENTITY], enc.buf, enc.len);
@@ -372,11 +374,12 @@ static int key_new(int argc, char **argv)
         for (int i = 0; i < N_FILES; i++)
             if (created[i])
                 unlink(paths[i]);
+        if (!dir_existed)
+            (void)rmdir(dir);
         goto done;
     }
-    if (fwrite(card_text, 1, card_len, stdout) != card_len || fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fwrite(card_text, 1, card_len, stdout) != card_len ||
+        fuin_cli_stdout_check(CMD) != 0) {
         rc = FUIN_EXIT_IO;
     }
 done:
@@ -686,11 +689,8 @@ static int key_show(int argc, char **argv)
         rc = show_json(&card, &ci);
     else
         show_text(&card, &ci);
-    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
     goto done;
 oom:
     fuin_cli_error(CMD, NULL, "out of memory");

@@ -63,19 +63,9 @@ static int generate(const char *out_path)
         goto done;
     }
     if (out_path != NULL) {
-        s = fuin_write_secret_file(out_path, text, (size_t)n);
-        if (s == FUIN_E_EXISTS) {
-            fuin_cli_error(CMD, name, "file exists");
-            rc = FUIN_EXIT_EXISTS;
+        /* complete and synced, or not there at all */
+        if ((rc = fuin_cli_write_secret(CMD, out_path, text, (size_t)n)) != 0)
             goto done;
-        }
-        if (s != FUIN_OK) {
-            fuin_cli_error(CMD, name, "cannot write: %s",
-                           s == FUIN_E_IO && errno != 0 ? strerror(errno)
-                                                        : fuin_strerror(s));
-            rc = fuin_cli_exit_code(s, 0);
-            goto done;
-        }
     } else if (fuin_cli_write_all(STDOUT_FILENO, text, (size_t)n) != 0) {
         fuin_cli_error(CMD, name, "cannot write: %s", strerror(errno));
         rc = FUIN_EXIT_IO;
@@ -143,11 +133,8 @@ static int to_public(const char *path)
         fuin_cli_error(CMD, name, "no identities found");
         rc = FUIN_EXIT_FORMAT;
     }
-    if (fflush(stdout) != 0 && rc == 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
     return rc;
 }
 

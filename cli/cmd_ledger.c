@@ -243,7 +243,7 @@ static int cmd_verify(const ledger_args *a)
         printf("%s: FAILED after %" PRIu64 " good records: %s\n", path, rep.records,
                rep.reason[0] ? rep.reason : fuin_strerror(s));
     }
-    if (fflush(stdout) != 0) {
+    if (fuin_cli_stdout_check(CMD) != 0) {
         rc = FUIN_EXIT_IO;
         goto done;
     }
@@ -342,7 +342,7 @@ static int cmd_repair(const ledger_args *a)
                path, rep.torn_offset, dropped, saved);
         printf("%s: OK: %" PRIu64 " records\n", path, rep.records);
     }
-    if (fflush(stdout) != 0)
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:
     free(saved);
@@ -405,7 +405,7 @@ static int cmd_show(const ledger_args *a)
     }
     if (a->json)
         printf("]\n");
-    if (fflush(stdout) != 0 && rc == 0)
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:
     free(text);
@@ -413,10 +413,13 @@ done:
     return rc;
 }
 
+/* ctx: an int that receives the errno of a failed write. */
 static int write_stdout(void *ctx, const uint8_t *buf, size_t len)
 {
-    (void)ctx;
-    return fuin_cli_write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : -1;
+    if (fuin_cli_write_all(STDOUT_FILENO, buf, len) == 0)
+        return 0;
+    *(int *)ctx = errno;
+    return -1;
 }
 
 static int cmd_export(const ledger_args *a)
@@ -424,7 +427,7 @@ static int cmd_export(const ledger_args *a)
     fuin_ledger_format f;
     char *path = NULL, err[512];
     fuin_status s;
-    int rc;
+    int rc, werr = 0;
 
     if ((rc = only(a, " json html csv record ")) != 0)
         return rc;
@@ -434,9 +437,15 @@ static int cmd_export(const ledger_args *a)
     if ((rc = ledger_file(a, &path)) != 0)
         return rc;
     err[0] = '\0';
-    fflush(stdout);
-    s = fuin_ledger_export(path, f, a->record, write_stdout, NULL, err, sizeof err);
-    if (s != FUIN_OK) {
+    if (fuin_cli_stdout_check(CMD) != 0) {
+        free(path);
+        return FUIN_EXIT_IO;
+    }
+    s = fuin_ledger_export(path, f, a->record, write_stdout, &werr, err, sizeof err);
+    if (s == FUIN_E_IO && werr != 0) {
+        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(werr));
+        rc = FUIN_EXIT_IO;
+    } else if (s != FUIN_OK) {
         fuin_cli_error(CMD, path, "%s", fuin_cli_msg(err, s));
         rc = s == FUIN_E_NO_MATCH ? FUIN_EXIT_REFUSED
              : s == FUIN_E_SYNTAX ? FUIN_EXIT_FORMAT
@@ -534,7 +543,7 @@ static int cmd_destroy(const ledger_args *a)
     }
     printf("%s: recorded destruction of %s: record %s (seq %" PRIu64 ")\n", path,
            a->asset, r.record_id, r.seq);
-    if (fflush(stdout) != 0)
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:
     fuin_seckey_free(sk);

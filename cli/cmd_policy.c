@@ -59,11 +59,8 @@ static size_t describe_policy(const void *p, const void *label, char *buf,
 
 static int finish(int rc)
 {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0)
         return FUIN_EXIT_IO;
-    }
     return rc;
 }
 

@@ -162,6 +162,7 @@ static int store_init(int argc, char **argv)
     size_t len;
     fuin_pubkey pk;
     fuin_status s;
+    int dir_existed = 1;
     int rc = parse(argc, argv, &a, "init");
     if (rc != 0)
         return rc < 0 ? fuin_cli_print_help(CMD) : rc;
@@ -212,6 +213,7 @@ static int store_init(int argc, char **argv)
     }
     /* The store is public (everyone verifies with it) and the CISO's:
      * 0755 directories, 0644 files. */
+    dir_existed = fuin_cli_exists(dir);
     if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
         (mkdir(certs, 0755) != 0 && errno != EEXIST)) {
         fuin_cli_error(CMD, dir, "cannot create: %s%s", strerror(errno),
@@ -221,8 +223,14 @@ static int store_init(int argc, char **argv)
         rc = FUIN_EXIT_IO;
         goto done;
     }
-    if ((rc = fuin_cli_write_public(CMD, root, text, len)) != 0)
+    if ((rc = fuin_cli_write_public(CMD, root, text, len)) != 0) {
+        /* a store without its root is no store: take back what init made */
+        if (!dir_existed) {
+            (void)rmdir(certs);
+            (void)rmdir(dir);
+        }
         goto done;
+    }
     fuin_cli_sync_parent(root);
     printf("trust store: %s\n", dir);
     printf("root-key-id: %s\n", hex);
@@ -235,10 +243,8 @@ static int store_init(int argc, char **argv)
                "--fingerprint checks it for you\n");
     printf("next: fuin store add CERT...  and  fuin store update policy.ini "
            "revoked.txt\n");
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
 done:
     free(text);
     free(dir);
@@ -347,10 +353,8 @@ static int store_add(int argc, char **argv)
             rc = r;
     }
     fuin_store_free(st);
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
     return rc;
 }
 
@@ -446,10 +450,8 @@ static int store_update(int argc, char **argv)
         if (r != 0 && rc == 0)
             rc = r;
     }
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
     return rc;
 }
 
@@ -555,10 +557,8 @@ static int store_show(int argc, char **argv)
         printf("%s\n", out);
         free(out);
     }
-    if (fflush(stdout) != 0) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
     goto done;
 nomem:
     fuin_cli_error(CMD, NULL, "out of memory");

@@ -648,11 +648,8 @@ static int run(const verify_args *a)
             free(text);
         }
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
-    }
 done:
     json_decref(c.array);
     fuin_revocations_free(own_rl);

@@ -58,11 +58,8 @@ int fuin_cli_print_help(const char *cmd)
     fputs(text, stdout);
     if (n == 0 || text[n - 1] != '\n')
         fputc('\n', stdout);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fuin_cli_error(cmd ? cmd : "help", FUIN_CLI_STDOUT_NAME, "%s",
-                       strerror(errno));
+    if (fuin_cli_stdout_check(cmd ? cmd : "help") != 0)
         return FUIN_EXIT_IO;
-    }
     return FUIN_EXIT_OK;
 }
 
@@ -102,6 +99,36 @@ int fuin_cli_set_flag(const char *cmd, int *slot, const char *opt)
         return fuin_cli_usage(cmd, "%s given more than once", opt);
     *slot = 1;
     return 0;
+}
+
+static int stdout_reported;
+
+int fuin_cli_stdout_check(const char *cmd)
+{
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (!bad)
+        return 0;
+    if (!stdout_reported) {
+        stdout_reported = 1;
+        fuin_cli_error(cmd, FUIN_CLI_STDOUT_NAME, "cannot write: %s",
+                       strerror(e ? e : EIO));
+    }
+    return FUIN_EXIT_IO;
+}
+
+int fuin_cli_stdout_close(const char *cmd)
+{
+    int rc = fuin_cli_stdout_check(cmd);
+    if (rc == 0 && fclose(stdout) != 0 && errno != EBADF) {
+        int e = errno;
+        if (!stdout_reported) {
+            stdout_reported = 1;
+            fuin_cli_error(cmd, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(e));
+        }
+        rc = FUIN_EXIT_IO;
+    }
+    return rc;
 }
 
 int fuin_cli_exit_code(fuin_status s, int from_args)

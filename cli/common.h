@@ -59,6 +59,13 @@ int fuin_cli_print_help(const char *cmd);
  * getopt_long returned ('?' or ':'). */
 int fuin_cli_bad_option(const char *cmd, int c, char **argv);
 
+/* Standard output reached its destination: flushed without error (a full
+ * disk, a closed pipe).  The first failure is reported once, as
+ * "fuin: CMD: <stdout>: cannot write: REASON".  0 or FUIN_EXIT_IO.
+ * fuin_cli_stdout_close also closes it, which main() does last. */
+int fuin_cli_stdout_check(const char *cmd);
+int fuin_cli_stdout_close(const char *cmd);
+
 /* Exit code for a library status.  `from_args` is 1 when the failing value
  * came from the command line (a bad --class or -r is a usage error), 0 when
  * it came from a file (then it is malformed input or an internal error). */

@@ -90,26 +90,12 @@ static void catch_fatal_signals(void)
 }
 
 /* Whatever a command printed on standard output reached it: a full disk
- * or a closed pipe is an I/O error (exit 4), never a success. */
+ * or a closed pipe is an I/O error (exit 4), never a success; reported
+ * once, whether or not the command looked. */
 static int finish_stdout(const char *cmd, int rc)
 {
-    int bad;
-    if (rc != FUIN_EXIT_OK) {
-        /* the command failed and said why; its output does not matter */
-        (void)fflush(stdout);
-        return rc;
-    }
-    bad = fflush(stdout) != 0 || ferror(stdout);
-    int e = errno;
-    if (!bad && close(STDOUT_FILENO) != 0 && errno != EBADF) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        fprintf(stderr, "fuin: %s: <stdout>: cannot write: %s\n", cmd,
-                strerror(e ? e : EIO));
+    if (fuin_cli_stdout_close(cmd) != 0 && rc == FUIN_EXIT_OK)
         rc = FUIN_EXIT_IO;
-    }
     return rc;
 }
 

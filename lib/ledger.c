@@ -367,8 +367,10 @@ static fuin_status open_locked(const char *path, int flags, int *fdp, char *err,
     int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
 
     if (fd < 0) {
+        int e = errno;
         fuin__set_msg(err, errcap, "%s: %s", path,
-               errno == ELOOP ? "is a symbolic link" : strerror(errno));
+               e == ELOOP ? "is a symbolic link" : strerror(e));
+        errno = e; /* the caller tells ENOENT apart */
         return FUIN_E_IO;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -387,17 +389,90 @@ static fuin_status open_locked(const char *path, int flags, int *fdp, char *err,
     return FUIN_OK;
 }
 
+/* The signed line for record `seq` after `prev`, '\n'-terminated in
+ * *linep (length *lenp, the '\n' included); r->hash is set. */
+static fuin_status make_line(fuin_record *r, const fuin_seckey *operator_key,
+                             const char *keyhex, const char *rid, uint64_t seq,
+                             const char *prev, char **linep, size_t *lenp,
+                             char *err, size_t errcap)
+{
+    json_t *rec = NULL, *sig;
+    char *body = NULL, *line = NULL, *minisig = NULL;
+    fuin_signer *sg = NULL;
+    char tc[96];
+    fuin_status st;
+    size_t len;
+
+    if ((st = build_record(r, keyhex, rid, seq, prev, &rec, err, errcap)) != FUIN_OK)
+        goto out;
+    st = FUIN_E_NOMEM;
+    if ((body = json_dumps(rec, DUMP_FLAGS)) == NULL)
+        goto nomem;
+    if ((sg = fuin_signer_new(operator_key)) == NULL)
+        goto nomem;
+    snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64, rid, seq);
+    if ((st = fuin_sign_update(sg, (const uint8_t *)body, strlen(body))) != FUIN_OK ||
+        (st = fuin_sign_final(sg, UNTRUSTED, tc, &minisig, NULL)) != FUIN_OK) {
+        fuin__set_msg(err, errcap, "record: signing failed: %s", fuin_signer_errmsg(sg));
+        goto out;
+    }
+    st = FUIN_E_NOMEM;
+    if ((sig = sig_object(minisig)) == NULL || json_object_set_new(rec, "sig", sig) != 0)
+        goto nomem;
+    if ((line = json_dumps(rec, DUMP_FLAGS)) == NULL)
+        goto nomem;
+    len = strlen(line);
+    if (len > FUIN_LEDGER_MAX_LINE) {
+        st = FUIN_E_LIMIT;
+        fuin__set_msg(err, errcap, "record: longer than %u bytes", FUIN_LEDGER_MAX_LINE);
+        goto out;
+    }
+    sha256_hex(line, len, r->hash);
+    line[len] = '\n'; /* json_dumps' NUL becomes the line end: one write() */
+    *linep = line;
+    *lenp = len + 1;
+    line = NULL;
+    st = FUIN_OK;
+    goto out;
+nomem:
+    fuin__set_msg(err, errcap, "out of memory");
+out:
+    fuin_signer_free(sg);
+    free(minisig);
+    free(body);
+    free(line);
+    json_decref(rec);
+    return st;
+}
+
+/* A new ledger appears complete or not at all: its first record is
+ * written to an unnamed file that is linked into place (never over a
+ * ledger another process created meanwhile: FUIN_E_EXISTS then). */
+static fuin_status create_ledger(const char *path, const char *line, size_t len,
+                                 char *err, size_t errcap)
+{
+    fuin_outfile *of;
+    char msg[256];
+    fuin_status st = fuin_outfile_open(path, 0600, 0, &of, msg, sizeof msg);
+
+    if (st == FUIN_OK && (st = fuin_outfile_write(of, line, len, msg, sizeof msg)) != FUIN_OK)
+        fuin_outfile_abort(of);
+    else if (st == FUIN_OK)
+        st = fuin_outfile_commit(of, msg, sizeof msg);
+    if (st != FUIN_OK && st != FUIN_E_EXISTS)
+        fuin__set_msg(err, errcap, "%s: %s", path, msg);
+    return st;
+}
+
 fuin_status fuin_ledger_append(const char *path, fuin_record *r,
                                const fuin_seckey *operator_key, char *err,
                                size_t errcap)
 {
     fuin_pubkey pk;
-    char keyhex[FUIN_KEYID_HEX], rid[17], prev[65], tc[96];
+    char keyhex[FUIN_KEYID_HEX], rid[17], prev[65];
     uint8_t rnd[8];
     uint64_t seq;
-    json_t *rec = NULL, *sig;
-    char *body = NULL, *line = NULL, *minisig = NULL;
-    fuin_signer *sg = NULL;
+    char *line = NULL;
     fuin_status st;
     struct stat sb;
     size_t len;
@@ -439,47 +514,41 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(rid, sizeof rid, rnd, sizeof rnd);
 
-    st = open_locked(path, O_RDWR | O_APPEND | O_CREAT, &fd, err, errcap);
+    for (;;) {
+        st = open_locked(path, O_RDWR | O_APPEND, &fd, err, errcap);
+        if (st == FUIN_OK || errno != ENOENT)
+            break;
+        if (err && errcap)
+            err[0] = '\0';
+        /* No ledger yet: the first record creates it, whole. */
+        seq = 1;
+        if ((st = make_line(r, operator_key, keyhex, rid, seq, ZERO_HASH, &line,
+                            &len, err, errcap)) != FUIN_OK)
+            return st;
+        st = create_ledger(path, line, len, err, errcap);
+        free(line);
+        line = NULL;
+        if (st != FUIN_E_EXISTS)
+            goto done;
+        /* somebody created it meanwhile: append to theirs */
+    }
     if (st != FUIN_OK)
         return st;
     if ((st = read_tail(fd, &seq, prev, err, errcap)) != FUIN_OK)
         goto out;
     seq++;
-    if ((st = build_record(r, keyhex, rid, seq, prev, &rec, err, errcap)) != FUIN_OK)
+    if ((st = make_line(r, operator_key, keyhex, rid, seq, prev, &line, &len, err,
+                        errcap)) != FUIN_OK)
         goto out;
-    st = FUIN_E_NOMEM;
-    if ((body = json_dumps(rec, DUMP_FLAGS)) == NULL)
-        goto nomem;
-    if ((sg = fuin_signer_new(operator_key)) == NULL)
-        goto nomem;
-    snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64, rid, seq);
-    if ((st = fuin_sign_update(sg, (const uint8_t *)body, strlen(body))) != FUIN_OK ||
-        (st = fuin_sign_final(sg, UNTRUSTED, tc, &minisig, NULL)) != FUIN_OK) {
-        fuin__set_msg(err, errcap, "record: signing failed: %s", fuin_signer_errmsg(sg));
-        goto out;
-    }
-    st = FUIN_E_NOMEM;
-    if ((sig = sig_object(minisig)) == NULL || json_object_set_new(rec, "sig", sig) != 0)
-        goto nomem;
-    if ((line = json_dumps(rec, DUMP_FLAGS)) == NULL)
-        goto nomem;
-    len = strlen(line);
-    if (len > FUIN_LEDGER_MAX_LINE) {
-        st = FUIN_E_LIMIT;
-        fuin__set_msg(err, errcap, "record: longer than %u bytes", FUIN_LEDGER_MAX_LINE);
-        goto out;
-    }
-    sha256_hex(line, len, r->hash);
-    line[len] = '\n'; /* json_dumps' NUL becomes the line end: one write() */
     if (fstat(fd, &sb) != 0) {
         st = FUIN_E_IO;
         fuin__set_msg(err, errcap, "%s: stat: %s", path, strerror(errno));
         goto out;
     }
     do
-        w = write(fd, line, len + 1);
+        w = write(fd, line, len);
     while (w < 0 && errno == EINTR);
-    if (w != (ssize_t)(len + 1)) {
+    if (w != (ssize_t)len) {
         int e = w < 0 ? errno : ENOSPC;
         /* Leave no torn line behind: we hold the lock, so the file ended
          * at sb.st_size before our write. */
@@ -497,20 +566,16 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     if (sb.st_size == 0)
         /* A new ledger's directory entry must survive a crash too. */
         (void)fuin__fsync_parent(path);
-    memcpy(r->record_id, rid, sizeof rid);
-    r->seq = seq;
     st = FUIN_OK;
-    goto out;
-nomem:
-    fuin__set_msg(err, errcap, "out of memory");
 out:
     if (fd >= 0)
         close(fd); /* releases the lock */
-    fuin_signer_free(sg);
-    free(minisig);
-    free(body);
     free(line);
-    json_decref(rec);
+done:
+    if (st == FUIN_OK) {
+        memcpy(r->record_id, rid, sizeof rid);
+        r->seq = seq;
+    }
     return st;
 }
 
