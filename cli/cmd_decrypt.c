@@ -209,6 +209,8 @@ static int run(const decrypt_args *a)
         goto done;
     }
 
+    if (a->output != NULL)
+        fuin_cli_report_stale(CMD, a->output, fuin_outfile_sweep(a->output));
     s = fuin_decrypt_fd(d, in_fd, a->output, STDOUT_FILENO,
                         a->force ? FUIN_F_FORCE : 0);
     if (s != FUIN_OK) {

@@ -362,6 +362,8 @@ static int run(encrypt_args *a)
         goto done;
     }
 
+    if (a->output != NULL)
+        fuin_cli_report_stale(CMD, a->output, fuin_outfile_sweep(a->output));
     s = fuin_encrypt_fd(e, in_fd, a->output, STDOUT_FILENO,
                         a->force ? FUIN_F_FORCE : 0);
     if (s != FUIN_OK) {

@@ -190,6 +190,7 @@ static int key_new(int argc, char **argv)
     const char *store_dir = NULL;
     char *dir = NULL, *paths[N_FILES] = {NULL};
     int created[N_FILES] = {0};
+    fuin_cli_staged staged[N_FILES] = {{0}};
     int dir_existed = 1;
     char *identity = NULL, *idtext = NULL, *pass = NULL, *seckey_text = NULL;
     char *card_text = NULL, pubtext[512], when[FUIN_TIME_MAX];
@@ -262,6 +263,19 @@ static int key_new(int argc, char **argv)
     }
     /* An identity is never replaced: losing identity.age loses every file
      * encrypted to it. */
+    n = 0;
+    for (int i = 0; i < N_FILES; i++)
+        n += fuin_cli_exists(paths[i]) != 0;
+    if (n > 0 && !fuin_cli_exists(paths[F_CARD])) {
+        /* card.pub is written last: without it, an earlier key new was
+         * interrupted between its files (kill -9, power loss). */
+        fuin_cli_error(CMD, dir,
+                       "holds an incomplete identity (no card.pub): an earlier "
+                       "key new was interrupted; move the directory away and "
+                       "run key new again");
+        rc = FUIN_EXIT_EXISTS;
+        goto done;
+    }
     for (int i = 0; i < N_FILES; i++) {
         if (fuin_cli_exists(paths[i])) {
             fuin_cli_error(CMD, paths[i],
@@ -352,28 +366,30 @@ static int key_new(int argc, char **argv)
     dir_existed = fuin_cli_exists(dir);
     if ((rc = fuin_cli_mkdir_private(CMD, dir)) != 0)
         goto done;
-    rc = fuin_cli_write_secret(CMD, paths[F_IDENTITY], enc.buf, enc.len);
-    if (rc == 0) {
-        created[F_IDENTITY] = 1;
-        rc = fuin_cli_write_secret(CMD, paths[F_SIGNKEY], seckey_text, seckey_len);
-    }
-    if (rc == 0) {
-        created[F_SIGNKEY] = 1;
-        rc = fuin_cli_write_public(CMD, paths[F_SIGNPUB], pubtext, publen);
-    }
-    if (rc == 0) {
-        created[F_SIGNPUB] = 1;
-        rc = fuin_cli_write_public(CMD, paths[F_CARD], card_text, card_len);
-    }
-    if (rc == 0) {
-        created[F_CARD] = 1;
-        fuin_cli_sync_parent(paths[F_CARD]);
-    } else {
+    /* All four are written and synced unnamed first, then linked into
+     * place with card.pub last: a kill between the links leaves whole
+     * files without card.pub, which the next key new recognises. */
+    rc = fuin_cli_stage(CMD, paths[F_IDENTITY], enc.buf, enc.len, 0600, -1, &staged[F_IDENTITY]);
+    if (rc == 0)
+        rc = fuin_cli_stage(CMD, paths[F_SIGNKEY], seckey_text, seckey_len, 0600, -1,
+                            &staged[F_SIGNKEY]);
+    if (rc == 0)
+        rc = fuin_cli_stage(CMD, paths[F_SIGNPUB], pubtext, publen, 0644, -1,
+                            &staged[F_SIGNPUB]);
+    if (rc == 0)
+        rc = fuin_cli_stage(CMD, paths[F_CARD], card_text, card_len, 0644, -1,
+                            &staged[F_CARD]);
+    for (int i = 0; rc == 0 && i < N_FILES; i++)
+        if ((rc = fuin_cli_commit(CMD, &staged[i])) == 0)
+            created[i] = 1;
+    if (rc != 0) {
         /* Half an identity is worse than none: the next `key new` would
          * refuse, and a card without its keys would mislead. */
-        for (int i = 0; i < N_FILES; i++)
+        for (int i = 0; i < N_FILES; i++) {
+            fuin_cli_discard(&staged[i]);
             if (created[i])
                 unlink(paths[i]);
+        }
         if (!dir_existed)
             (void)rmdir(dir);
         goto done;
@@ -383,6 +399,8 @@ static int key_new(int argc, char **argv)
         rc = FUIN_EXIT_IO;
     }
 done:
+    for (int i = 0; i < N_FILES; i++)
+        fuin_cli_discard(&staged[i]);
     for (int i = 0; i < N_FILES; i++)
         free(paths[i]);
     free(dir);

@@ -854,9 +854,8 @@ static int out_error(const char *cmd, const char *path, fuin_status s,
 }
 
 /* What an interrupted run left in the directory, removed: say so. */
-static void report_stale(const char *cmd, const char *path, const fuin_outfile *of)
+void fuin_cli_report_stale(const char *cmd, const char *path, unsigned n)
 {
-    unsigned n = fuin_outfile_stale_removed(of);
     if (n > 0)
         fuin_cli_error(cmd, path,
                        "note: removed %u stale temporary file%s (partial output of "
@@ -879,7 +878,7 @@ int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
     s = fuin_outfile_open(path, mode, force > 0 ? FUIN_F_FORCE : 0, &st->of, msg,
                           sizeof msg);
     if (s == FUIN_OK) {
-        report_stale(cmd, path, st->of);
+        fuin_cli_report_stale(cmd, path, fuin_outfile_stale_removed(st->of));
         s = fuin_outfile_write(st->of, buf, len, msg, sizeof msg);
     }
     if (s != FUIN_OK) {

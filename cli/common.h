@@ -164,6 +164,8 @@ typedef struct {
     fuin_outfile *of; /* NULL once committed or discarded */
     int force;
 } fuin_cli_staged;
+/* The note for `n` stale temporaries removed beside path (none: silent). */
+void fuin_cli_report_stale(const char *cmd, const char *path, unsigned n);
 int fuin_cli_stage(const char *cmd, const char *path, const void *buf,
                    size_t len, int mode, int force, fuin_cli_staged *st);
 int fuin_cli_commit(const char *cmd, fuin_cli_staged *st);

@@ -362,6 +362,11 @@ FUIN_EXPORT fuin_status fuin_outfile_commit(fuin_outfile *f, char *err,
 FUIN_EXPORT void fuin_outfile_abort(fuin_outfile *f);
 /* Stale ".fuin-tmp-*" files of an interrupted run removed by open. */
 FUIN_EXPORT unsigned fuin_outfile_stale_removed(const fuin_outfile *f);
+/* Remove now the stale ".fuin-tmp-*" files in the directory that would
+ * hold `path` (what open would remove), returning how many: for a caller
+ * that writes through fuin_encrypt_fd()/fuin_decrypt_fd() and wants to
+ * report them. */
+FUIN_EXPORT unsigned fuin_outfile_sweep(const char *path);
 /* 1 when the output is a device or FIFO written in place. */
 FUIN_EXPORT int fuin_outfile_is_direct(const fuin_outfile *f);
 /* Async-signal-safe: remove every named temporary still being written

@@ -629,11 +629,12 @@ static fuin_status bin_update(fuin_decryptor *d, const uint8_t *in, size_t len, 
     if (d->state == S_HEADER) {
         fuin__header h;
         size_t take = HBUF_CAP - d->hlen < len ? HBUF_CAP - d->hlen : len;
-        if (take > 0)
+        if (take > 0) { /* in may be NULL when len is 0: no arithmetic on it */
             memcpy(d->hbuf + d->hlen, in, take);
-        d->hlen += take;
-        in += take;
-        len -= take;
+            d->hlen += take;
+            in += take;
+            len -= take;
+        }
         st = fuin__header_parse(d->hbuf, d->hlen, at_eof && len == 0, &h, d->errmsg);
         if (st == FUIN_E_STATE)
             return FUIN_OK;

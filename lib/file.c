@@ -17,20 +17,26 @@ typedef struct {
     int err; /* errno of the first failed write */
 } sink;
 
+int fuin__write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : ENOSPC;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 static int write_all(void *ctx, const uint8_t *buf, size_t len)
 {
     sink *s = ctx;
-    while (len > 0) {
-        ssize_t n = write(s->fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            s->err = errno;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
+    if ((s->err = fuin__write_all(s->fd, buf, len)) != 0)
+        return -1;
     return 0;
 }
 

@@ -187,6 +187,9 @@ long fuin__b64_fast_decode(uint8_t *out, const char *in, size_t len);
 /* fsync the directory holding `path`, so that a new or renamed entry
  * survives a crash.  0, or -1 with errno. */
 int fuin__fsync_parent(const char *path);
+/* Write all of buf, through EINTR and short writes: 0, or the errno of
+ * the failure (ENOSPC when the file system accepts no byte). */
+int fuin__write_all(int fd, const void *buf, size_t len);
 typedef fuin_status (*fuin__begin_fn)(void *h, fuin_write_fn out, void *ctx);
 typedef fuin_status (*fuin__update_fn)(void *h, const uint8_t *in, size_t len);
 typedef fuin_status (*fuin__final_fn)(void *h);

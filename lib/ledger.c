@@ -476,8 +476,7 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     fuin_status st;
     struct stat sb;
     size_t len;
-    int fd = -1;
-    ssize_t w;
+    int fd = -1, e;
 
     if (path == NULL || r == NULL || operator_key == NULL) {
         fuin__set_msg(err, errcap, "invalid argument");
@@ -545,15 +544,10 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
         fuin__set_msg(err, errcap, "%s: stat: %s", path, strerror(errno));
         goto out;
     }
-    do
-        w = write(fd, line, len);
-    while (w < 0 && errno == EINTR);
-    if (w != (ssize_t)len) {
-        int e = w < 0 ? errno : ENOSPC;
+    if ((e = fuin__write_all(fd, line, len)) != 0) {
         /* Leave no torn line behind: we hold the lock, so the file ended
          * at sb.st_size before our write. */
-        if (w > 0)
-            (void)ftruncate(fd, sb.st_size);
+        (void)ftruncate(fd, sb.st_size);
         st = FUIN_E_IO;
         fuin__set_msg(err, errcap, "%s: write: %s", path, strerror(e));
         goto out;
@@ -1019,20 +1013,6 @@ fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
     return st;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : ENOSPC;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Copy bytes [from, to) of fd into a new file `name` (created O_EXCL, so
  * an existing one is never overwritten, and O_NOFOLLOW), fsync it and its
  * directory.  On failure nothing is left behind. */
@@ -1059,7 +1039,7 @@ static fuin_status save_tail(int fd, uint64_t from, uint64_t to, const char *nam
             e = got < 0 ? errno : EIO;
             break;
         }
-        e = write_all(sfd, buf, (size_t)got);
+        e = fuin__write_all(sfd, buf, (size_t)got);
         from += (uint64_t)got;
     }
     if (e == 0 && fsync(sfd) != 0)

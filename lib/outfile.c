@@ -259,6 +259,17 @@ int fuin_outfile_fd(const fuin_outfile *f)
     return f ? f->fd : -1;
 }
 
+unsigned fuin_outfile_sweep(const char *path)
+{
+    char *dir;
+    unsigned n;
+    if (path == NULL || (dir = dir_of(path)) == NULL)
+        return 0;
+    n = sweep_stale(dir);
+    free(dir);
+    return n;
+}
+
 unsigned fuin_outfile_stale_removed(const fuin_outfile *f)
 {
     return f ? f->stale : 0;
@@ -272,19 +283,12 @@ int fuin_outfile_is_direct(const fuin_outfile *f)
 fuin_status fuin_outfile_write(fuin_outfile *f, const void *buf, size_t len,
                                char *err, size_t errcap)
 {
-    const uint8_t *p = buf;
+    int e;
     if (f == NULL || f->fd < 0 || (buf == NULL && len > 0))
         return FUIN_E_INVALID;
-    while (len > 0) {
-        ssize_t n = write(f->fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fuin__set_msg(err, errcap, "write failed: %s", strerror(errno));
-            return FUIN_E_IO;
-        }
-        p += n;
-        len -= (size_t)n;
+    if ((e = fuin__write_all(f->fd, buf, len)) != 0) {
+        fuin__set_msg(err, errcap, "write failed: %s", strerror(e));
+        return FUIN_E_IO;
     }
     return FUIN_OK;
 }

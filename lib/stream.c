@@ -151,6 +151,8 @@ size_t fuin__armor_enc_update(fuin__armor_enc *a, const uint8_t *in, size_t len,
                               char *out)
 {
     size_t o = 0;
+    if (len == 0) /* in may be NULL then */
+        return 0;
     if (a->fill > 0) {
         size_t take = 48 - a->fill < len ? 48 - a->fill : len;
         memcpy(a->line + a->fill, in, take);

@@ -734,7 +734,7 @@ fuin_status fuin_store_approval_claim(const fuin_store *s, const char *hash,
                                       const char *note, char *err, size_t errcap)
 {
     char *p = used_path(s, hash, 1);
-    int fd;
+    int fd, e;
     size_t n;
     if (err && errcap)
         err[0] = '\0';
@@ -746,7 +746,7 @@ fuin_status fuin_store_approval_claim(const fuin_store *s, const char *hash,
     /* O_EXCL: of two operators starting at the same instant, one wins. */
     fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
-        int e = errno;
+        e = errno;
         if (e == EEXIST) {
             char before[512];
             (void)fuin_store_approval_used(s, hash, before, sizeof before);
@@ -759,9 +759,8 @@ fuin_status fuin_store_approval_claim(const fuin_store *s, const char *hash,
         return FUIN_E_IO;
     }
     n = strlen(note);
-    if (write(fd, note, n) != (ssize_t)n || write(fd, "\n", 1) != 1 ||
-        fsync(fd) != 0) {
-        int e = errno;
+    if ((e = fuin__write_all(fd, note, n)) != 0 ||
+        (e = fuin__write_all(fd, "\n", 1)) != 0 || (fsync(fd) != 0 && (e = errno))) {
         close(fd);
         unlink(p);
         fuin__set_msg(err, errcap, "%s: %s", p, strerror(e));
@@ -769,7 +768,7 @@ fuin_status fuin_store_approval_claim(const fuin_store *s, const char *hash,
         return FUIN_E_IO;
     }
     if (close(fd) != 0) {
-        int e = errno;
+        e = errno;
         unlink(p);
         fuin__set_msg(err, errcap, "%s: %s", p, strerror(e));
         free(p);

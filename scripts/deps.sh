@@ -20,10 +20,11 @@ runtime="cracklib-runtime"
 # Tests: cmocka, zlib (testkit payload hashes), the peers fuin must
 # interoperate with, python3 (pseudo-terminals, JSON), groff (man page),
 # faketime (certificate validity), FUSE (a failing disk), util-linux and
-# e2fsprogs (loop devices, blkdiscard, mkfs.ext4, unshare), binutils (nm).
+# e2fsprogs (loop devices, blkdiscard, mkfs.ext4, unshare), dosfstools (a
+# FAT file system has no O_TMPFILE: the named-temporary path), binutils (nm).
 tests="libcmocka-dev zlib1g-dev age minisign 7zip libarchive-tools python3
        groff-base faketime libfuse3-dev fuse3 util-linux mount e2fsprogs
-       binutils"
+       dosfstools binutils"
 # Fuzzing and benchmarks.  clang's libFuzzer and sanitizer runtimes are
 # in libclang-rt-14-dev, which clang only recommends.
 tools="clang libclang-rt-14-dev hyperfine time"
@@ -34,7 +35,7 @@ pkgs="$build $runtime $tests $tools"
 # above are for), so that a test never skips for want of a package.
 need_cmds="cc c++ cmake pkg-config clang age age-keygen minisign 7zz bsdtar
            python3 groff faketime fusermount3 losetup blkdiscard mkfs.ext4
-           unshare setsid nm hyperfine cracklib-packer"
+           mkfs.vfat unshare setsid nm hyperfine cracklib-packer"
 need_files="/usr/bin/time /var/cache/cracklib/cracklib_dict.pwd
             /var/cache/cracklib/cracklib_dict.pwi /usr/include/crack.h
             /usr/include/cmocka.h /usr/include/fuse3/fuse.h

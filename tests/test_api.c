@@ -359,6 +359,25 @@ static void test_state_machine(void **state)
     sodium_free(k);
 }
 
+/* A header that ends exactly at the end of the input is completed by
+ * final(), which feeds the parser no new bytes (and no buffer): found by
+ * fuzz_header as pointer arithmetic on NULL (UBSan). */
+static void test_header_completed_at_final(void **state)
+{
+    static const char hdr[] = "age-encryption.org/v1\n-> X25519 ";
+    static const uint8_t empty[1];
+    fuin_decryptor *d = fuin_decryptor_new();
+    size_t written = 0;
+    (void)state;
+    assert_non_null(d);
+    assert_int_equal(fuin_decrypt_begin(d, dummy_write, &written), FUIN_OK);
+    assert_int_equal(fuin_decrypt_update(d, (const uint8_t *)hdr, sizeof hdr - 1), FUIN_OK);
+    assert_int_equal(fuin_decrypt_update(d, empty, 0), FUIN_OK);
+    assert_int_equal(fuin_decrypt_final(d), FUIN_E_HEADER);
+    assert_int_equal(written, 0);
+    fuin_decryptor_free(d);
+}
+
 static void test_strerror(void **state)
 {
     const char *seen[64];
@@ -1558,6 +1577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_machine),
+        cmocka_unit_test(test_header_completed_at_final),
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_identity_file),
