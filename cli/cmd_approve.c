@@ -161,8 +161,10 @@ int fuin_cmd_approve(int argc, char **argv)
                 "  requester: %s (key %s)\n"
                 "  reason:    %s\n"
                 "  requested: %s\n",
-                path, rq.asset, rq.class_text, rq.requester, rhex,
-                rq.reason[0] ? rq.reason : "(none given)", rq.created);
+                fuin_cli_safe(path), fuin_cli_safe(rq.asset), fuin_cli_safe(rq.class_text),
+                fuin_cli_safe(rq.requester), rhex,
+                fuin_cli_safe(rq.reason[0] ? rq.reason : "(none given)"),
+                fuin_cli_safe(rq.created));
         fflush(stderr);
     }
     if ((rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
@@ -198,7 +200,8 @@ int fuin_cmd_approve(int argc, char **argv)
     if ((rc = fuin_cli_write_public(CMD, apath, sig, siglen)) != 0)
         goto done;
     fprintf(stderr, "fuin: approve: %s: disposal of %s requested by %s approved by %s (%s)\n",
-            path, rq.asset, rq.requester, cert.card.name, hex);
+            fuin_cli_safe(path), fuin_cli_safe(rq.asset), fuin_cli_safe(rq.requester),
+            fuin_cli_safe(cert.card.name), hex);
 done:
     fuin_signer_free(signer);
     fuin_seckey_free(sk);

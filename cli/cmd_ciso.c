@@ -508,9 +508,9 @@ static int ciso_certify(int argc, char **argv)
         }
     }
     fuin_time_format_rfc3339(until, t1, sizeof t1);
-    printf("certified %s%s%s%s as %s of %s until %s (serial %s)\n", card.name,
-           card.email[0] ? " <" : "", card.email, card.email[0] ? ">" : "",
-           fuin_role_name(role), org, t1, cert.serial);
+    printf("certified %s%s%s%s as %s of %s until %s (serial %s)\n", fuin_cli_safe(card.name),
+           card.email[0] ? " <" : "", fuin_cli_safe(card.email), card.email[0] ? ">" : "",
+           fuin_role_name(role), fuin_cli_safe(org), t1, cert.serial);
     printf("%s\n%s\n", cert_path, sig_path);
     /* What to hand to whom: both files, to the person and to every
      * workstation's trust store. */
@@ -712,7 +712,7 @@ static int ciso_revoke(int argc, char **argv)
         goto done;
     printf("revoked %s: %s\n", hexid, a.reason);
     if (n_issued > 0)
-        printf("holder: %s\n", who);
+        printf("holder: %s\n", fuin_cli_safe(who));
     else
         printf("holder: none known (no certificate of this root names the key)\n");
     printf("%s\n%s\n", list_path, sig_path);

@@ -47,7 +47,7 @@ static int on_header(void *ctx, const fuin_label *label)
     if (label == NULL)
         return 0;
     fuin_label_format(label, text, sizeof text);
-    fprintf(stderr, "fuin: %s: %s: label: %s\n", CMD, h->in_name, text);
+    fprintf(stderr, "fuin: %s: %s: label: %s\n", CMD, fuin_cli_safe(h->in_name), text);
     fflush(stderr);
     return 0;
 }

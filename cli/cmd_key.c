@@ -585,8 +585,8 @@ static void show_text(const fuin_card *card, const cert_info *ci)
     fuin_keyid_hex(card->sign_pk.keyid, hex);
     fuin_pubkey_base64(&card->sign_pk, b64, sizeof b64);
     fuin_time_format_rfc3339(card->created, t1, sizeof t1);
-    printf("name:                %s\n", card->name);
-    printf("email:               %s\n", card->email[0] ? card->email : "(none)");
+    printf("name:                %s\n", fuin_cli_safe(card->name));
+    printf("email:               %s\n", fuin_cli_safe(card->email[0] ? card->email : "(none)"));
     printf("age-recipient:       %s\n", card->age_recipient);
     printf("minisign-key-id:     %s\n", hex);
     printf("minisign-public-key: %s\n", b64);
@@ -598,8 +598,8 @@ static void show_text(const fuin_card *card, const cert_info *ci)
     fuin_keyid_hex(ci->cert.root_keyid, hex);
     fuin_time_format_rfc3339(ci->cert.valid_from, t1, sizeof t1);
     fuin_time_format_rfc3339(ci->cert.valid_until, t2, sizeof t2);
-    printf("certificate:         %s\n", ci->path);
-    printf("  organisation:      %s\n", ci->cert.organisation);
+    printf("certificate:         %s\n", fuin_cli_safe(ci->path));
+    printf("  organisation:      %s\n", fuin_cli_safe(ci->cert.organisation));
     printf("  role:              %s\n", fuin_role_name(ci->cert.role));
     printf("  valid:             %s to %s\n", t1, t2);
     printf("  serial:            %s\n", ci->cert.serial);

@@ -238,10 +238,10 @@ static int cmd_verify(const ledger_args *a)
             printf("%s\n", txt);
         free(txt);
     } else if (s == FUIN_OK) {
-        printf("%s: OK: %" PRIu64 " records\n", path, rep.records);
+        printf("%s: OK: %" PRIu64 " records\n", fuin_cli_safe(path), rep.records);
     } else {
-        printf("%s: FAILED after %" PRIu64 " good records: %s\n", path, rep.records,
-               rep.reason[0] ? rep.reason : fuin_strerror(s));
+        printf("%s: FAILED after %" PRIu64 " good records: %s\n", fuin_cli_safe(path),
+               rep.records, fuin_cli_safe(rep.reason[0] ? rep.reason : fuin_strerror(s)));
     }
     if (fuin_cli_stdout_check(CMD) != 0) {
         rc = FUIN_EXIT_IO;
@@ -356,6 +356,12 @@ static const char *jstr(json_t *o, const char *k)
     return v ? v : "-";
 }
 
+/* a field of a record, escaped for the terminal */
+static const char *sstr(json_t *o, const char *k)
+{
+    return fuin_cli_safe(jstr(o, k));
+}
+
 static int cmd_show(const ledger_args *a)
 {
     char *path = NULL, *text = NULL;
@@ -395,10 +401,10 @@ static int cmd_show(const ledger_args *a)
         } else {
             json_t *tg = json_object_get(o, "target");
             printf("%" JSON_INTEGER_FORMAT "\t%s\t%s\t%s\t%s %s\t%s\t%s\t%s\n",
-                   json_integer_value(json_object_get(o, "seq")), jstr(o, "end"),
-                   jstr(json_object_get(o, "operator"), "name"), jstr(o, "asset_id"),
-                   jstr(tg, "kind"), jstr(tg, "path"), jstr(o, "method"),
-                   jstr(o, "category"), jstr(o, "result"));
+                   json_integer_value(json_object_get(o, "seq")), sstr(o, "end"),
+                   sstr(json_object_get(o, "operator"), "name"), sstr(o, "asset_id"),
+                   sstr(tg, "kind"), sstr(tg, "path"), sstr(o, "method"),
+                   sstr(o, "category"), sstr(o, "result"));
         }
         json_decref(o);
         pos = (size_t)(nl - text) + 1;

@@ -38,9 +38,8 @@ static int print_formatted(size_t (*fmt)(const void *, const void *, char *, siz
         return FUIN_EXIT_INTERNAL;
     }
     fmt(a, b, buf, n + 1);
-    fputs(buf, stdout);
-    if (n > 0 && buf[n - 1] != '\n')
-        fputc('\n', stdout);
+    /* values come from policy.ini: shown escaped, line by line */
+    fuin_cli_put_lines(buf);
     free(buf);
     return 0;
 }
@@ -101,13 +100,13 @@ static void print_source(const char *lead, const char *store_arg,
         char hex[FUIN_KEYID_HEX];
         fuin_keyid_hex(fuin_store_root(store)->keyid, hex);
         printf("%seffective policy: %s (signature verified with the root key %s)\n",
-               lead, fuin_store_policy_path(store), hex);
+               lead, fuin_cli_safe(fuin_store_policy_path(store)), hex);
     } else if (store != NULL) {
         printf("%seffective policy: built-in default (no policy.ini in %s)\n", lead,
-               where);
+               fuin_cli_safe(where));
     } else {
         printf("%seffective policy: built-in default (no trust store at %s)\n", lead,
-               where);
+               fuin_cli_safe(where));
     }
 }
 
@@ -259,9 +258,9 @@ static int policy_check(int argc, char **argv)
         (rc = fuin_cli_load_policy(CMD, store, &pol)) == 0) {
         if (found) {
             fuin_label_format(&label, text, sizeof text);
-            printf("label: %s (from %s)\n", text, source);
+            printf("label: %s (from %s)\n", text, fuin_cli_safe(source));
         } else {
-            printf("label: none, handled as C1-I1-A1 (%s)\n", source);
+            printf("label: none, handled as C1-I1-A1 (%s)\n", fuin_cli_safe(source));
         }
         print_source("", store_arg, store);
         rc = finish(print_formatted(describe_policy, pol, found ? &label : NULL));

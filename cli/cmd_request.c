@@ -160,7 +160,7 @@ int fuin_cmd_request(int argc, char **argv)
         goto done;
     }
     fprintf(stderr, "fuin: request: %s: disposal of %s requested by %s (%s)\n",
-            out, asset, name, hex);
+            fuin_cli_safe(out), fuin_cli_safe(asset), fuin_cli_safe(name), hex);
 done:
     fuin_store_free(store);
     fuin_signer_free(signer);

@@ -307,8 +307,8 @@ static int add_one(const store_args *a, const fuin_store *st, const char *path)
     }
     fuin_time_format_rfc3339(cert.valid_until, until, sizeof until);
     if (same_content(dest, text, len) && same_content(dest_sig, sig, siglen)) {
-        printf("%s: already in the store: %s (%s, serial %s)\n", path,
-               cert.card.name, fuin_role_name(cert.role), cert.serial);
+        printf("%s: already in the store: %s (%s, serial %s)\n", fuin_cli_safe(path),
+               fuin_cli_safe(cert.card.name), fuin_role_name(cert.role), cert.serial);
         goto done;
     }
     if (!a->force && (fuin_cli_exists(dest) || fuin_cli_exists(dest_sig))) {
@@ -321,10 +321,10 @@ static int add_one(const store_args *a, const fuin_store *st, const char *path)
         (rc = fuin_cli_stage(CMD, dest_sig, sig, siglen, 0644, a->force ? 1 : 0, &s2)) != 0 ||
         (rc = fuin_cli_commit_pair(CMD, &s1, &s2)) != 0)
         goto done;
-    printf("%s: added %s%s%s%s (%s of %s, valid until %s, serial %s)\n", dest,
-           cert.card.name, cert.card.email[0] ? " <" : "", cert.card.email,
-           cert.card.email[0] ? ">" : "", fuin_role_name(cert.role),
-           cert.organisation, until, cert.serial);
+    printf("%s: added %s%s%s%s (%s of %s, valid until %s, serial %s)\n", fuin_cli_safe(dest),
+           fuin_cli_safe(cert.card.name), cert.card.email[0] ? " <" : "",
+           fuin_cli_safe(cert.card.email), cert.card.email[0] ? ">" : "",
+           fuin_role_name(cert.role), fuin_cli_safe(cert.organisation), until, cert.serial);
 done:
     fuin_cli_discard(&s1);
     fuin_cli_discard(&s2);
@@ -542,8 +542,8 @@ static int store_show(int argc, char **argv)
             if (e == NULL || json_array_append_new(certs, e) != 0)
                 goto nomem;
         } else {
-            printf("  %s%s%s%s  %s  until %s  serial %s  %s\n", c->card.name,
-                   c->card.email[0] ? " <" : "", c->card.email,
+            printf("  %s%s%s%s  %s  until %s  serial %s  %s\n", fuin_cli_safe(c->card.name),
+                   c->card.email[0] ? " <" : "", fuin_cli_safe(c->card.email),
                    c->card.email[0] ? ">" : "", fuin_role_name(c->role), until,
                    c->serial, status);
         }

@@ -430,14 +430,15 @@ static void print_notes(const verify_ctx *c, const outcome *o, const char *file)
     char when[FUIN_TIME_MAX];
     if (c->rl != NULL) {
         fuin_time_format_rfc3339(fuin_revocations_updated(c->rl), when, sizeof when);
-        printf("  revocation: checked against %s (updated %s)\n", c->rl_source, when);
+        printf("  revocation: checked against %s (updated %s)\n",
+               fuin_cli_safe(c->rl_source), when);
     } else {
-        printf("  revocation: NOT checked: %s\n", c->rl_source);
+        printf("  revocation: NOT checked: %s\n", fuin_cli_safe(c->rl_source));
     }
     if (o->name_differs)
         printf("  name: signed as \"%s\", checked as \"%s\": the same bytes "
                "under another name\n",
-               o->meta.file, file);
+               fuin_cli_safe(o->meta.file), fuin_cli_safe(file));
 }
 
 /* The revocation list for this run: --revocations FILE, else the trust
@@ -619,7 +620,8 @@ static int run(const verify_args *a)
         }
         if (o.status == FUIN_OK) {
             if (!a->json) {
-                printf("%s: OK: %s\n", a->files[i], o.reason);
+                /* the reason holds the signer's name and trusted comment */
+                printf("%s: OK: %s\n", fuin_cli_safe(a->files[i]), fuin_cli_safe(o.reason));
                 print_notes(&c, &o, a->files[i]);
             }
         } else {

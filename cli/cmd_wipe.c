@@ -193,7 +193,7 @@ static void describe_sanitize(const fuin_sanitize_support *sup)
             printf("    %-28s supported\n", fuin_sanitize_kind_name(m[i]));
         else if (sup->unknown & bit)
             printf("    %-28s unknown: %s\n", fuin_sanitize_kind_name(m[i]),
-                   sup->why_not[m[i]][0] ? sup->why_not[m[i]] : "cannot be detected");
+                   fuin_cli_safe(sup->why_not[m[i]][0] ? sup->why_not[m[i]] : "cannot be detected"));
         else
             continue;
         printed[m[i]] = 1;
@@ -213,7 +213,7 @@ static void describe_sanitize(const fuin_sanitize_support *sup)
             printed[m[j]] = 1;
             first = 0;
         }
-        printf(": %s\n", why);
+        printf(": %s\n", fuin_cli_safe(why));
     }
 }
 
@@ -224,12 +224,13 @@ static void describe(const wipe_args *a, const fuin_wipe_target *t,
     char vt[32], mt[64];
     verify_text(o, vt, sizeof vt);
     method_text(o, mt, sizeof mt);
-    printf("%s: %s\n", t->path, kind_name(t->kind));
+    /* the model, serial and names come from the device and the kernel */
+    printf("%s: %s\n", fuin_cli_safe(t->path), kind_name(t->kind));
     if (t->kind == FUIN_WIPE_KIND_DEVICE) {
-        printf("  model:        %s\n", t->model[0] ? t->model : "(not exposed)");
-        printf("  serial:       %s\n", t->serial[0] ? t->serial : "(not exposed)");
-        printf("  transport:    %s\n", t->transport[0] ? t->transport : "unknown");
-        printf("  kernel name:  %s (disk %s)%s\n", t->name, t->disk,
+        printf("  model:        %s\n", fuin_cli_safe(t->model[0] ? t->model : "(not exposed)"));
+        printf("  serial:       %s\n", fuin_cli_safe(t->serial[0] ? t->serial : "(not exposed)"));
+        printf("  transport:    %s\n", fuin_cli_safe(t->transport[0] ? t->transport : "unknown"));
+        printf("  kernel name:  %s (disk %s)%s\n", fuin_cli_safe(t->name), fuin_cli_safe(t->disk),
                t->is_partition ? ", partition" : "");
         printf("  size:         %" PRIu64 " bytes\n", t->size_bytes);
         printf("  sectors:      logical %" PRIu32 ", physical %" PRIu32 " bytes\n",
@@ -241,7 +242,7 @@ static void describe(const wipe_args *a, const fuin_wipe_target *t,
         printf("  mounted:      %s%s%s\n", t->mounted ? "yes" : "no",
                t->mounted ? " on " : "", t->mounted ? t->mount_point : "");
         printf("  swap:         %s\n", t->swap ? "yes" : "no");
-        printf("  holders:      %s\n", t->holders ? t->holder_names : "none");
+        printf("  holders:      %s\n", fuin_cli_safe(t->holders ? t->holder_names : "none"));
         printf("  holds /:      %s\n", t->holds_root ? "yes" : "no");
         if (sup != NULL)
             describe_sanitize(sup);
@@ -261,7 +262,7 @@ static void describe(const wipe_args *a, const fuin_wipe_target *t,
             fuin_sanitize_plan(a->sanitize, t, sup, NULL, plan, sizeof plan) > 0) {
             for (line = strtok_r(plan, "\n", &save); line != NULL;
                  line = strtok_r(NULL, "\n", &save))
-                printf("  runs:         %s\n", line);
+                printf("  runs:         %s\n", fuin_cli_safe(line));
         }
     } else {
         fuin_sanitize_kind rec = sup != NULL ? fuin_sanitize_recommend(sup, t) : 0;
@@ -277,7 +278,7 @@ static void describe(const wipe_args *a, const fuin_wipe_target *t,
     if (t->kind != FUIN_WIPE_KIND_DEVICE)
         printf("  caveat:       %s\n", FUIN_WIPE_FILE_CAVEAT);
     if (t->refused)
-        printf("  REFUSED:      %s\n", t->refuse_reason);
+        printf("  REFUSED:      %s\n", fuin_cli_safe(t->refuse_reason));
     fflush(stdout);
 }
 
@@ -294,7 +295,8 @@ static int confirm(const char *path)
         return FUIN_EXIT_USAGE;
     }
     fprintf(tty, "fuin: wipe %s: everything on it will be destroyed.\n"
-                 "Type the target's name (%s) to confirm: ", path, base);
+                 "Type the target's name (%s) to confirm: ", fuin_cli_safe(path),
+            fuin_cli_safe(base));
     fflush(tty);
     if (fgets(line, sizeof line, tty) == NULL) {
         fclose(tty);
@@ -333,7 +335,7 @@ static int sanitize_progress_cb(void *ctx, fuin_sanitize_kind step, int percent)
     if (interrupted)
         return 1;
     if (pc->show && percent >= 0)
-        fprintf(stderr, "\rfuin: wipe: %s: %s: %3d%%", pc->path,
+        fprintf(stderr, "\rfuin: wipe: %s: %s: %3d%%", fuin_cli_safe(pc->path),
                 fuin_sanitize_kind_name(step), percent);
     return 0;
 }
@@ -349,7 +351,7 @@ static int progress_cb(void *ctx, fuin_wipe_phase phase, unsigned pass,
     if (!pc->show)
         return 0;
     pct = total ? (unsigned)(done * 100 / total) : 100;
-    fprintf(stderr, "\rfuin: wipe: %s: %s pass %u: %3u%%", path,
+    fprintf(stderr, "\rfuin: wipe: %s: %s pass %u: %3u%%", fuin_cli_safe(path),
             phase == FUIN_WIPE_PHASE_WRITE ? "write" : "verify", pass, pct);
     if (done == total)
         fputc('\n', stderr);
@@ -421,7 +423,7 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
         return s == FUIN_E_IO ? FUIN_EXIT_IO : FUIN_EXIT_FORMAT;
     }
     fprintf(stderr, "fuin: wipe: %s: recorded as %s, record %s (seq %" PRIu64 ")\n",
-            t->path, r.result, r.record_id, r.seq);
+            fuin_cli_safe(t->path), r.result, r.record_id, r.seq);
     return 0;
 }
 
@@ -467,12 +469,12 @@ static int wipe_one(wipe_ctx *w, const fuin_wipe_target *t,
     if (s == FUIN_OK && res.success)
         w->any_success = 1;
     if (s == FUIN_OK && res.success && w->a->sanitize != 0) {
-        printf("%s: erased by the device (%s), %s\n", t->path, w->a->method,
+        printf("%s: erased by the device (%s), %s\n", fuin_cli_safe(t->path), w->a->method,
                fuin_wipe_category_name(res.category));
         fflush(stdout);
     } else if (s == FUIN_OK && res.success) {
         printf("%s: wiped: %" PRIu64 " bytes written, %" PRIu64 " verified, Clear\n",
-               t->path, res.bytes_written, res.bytes_verified);
+               fuin_cli_safe(t->path), res.bytes_written, res.bytes_verified);
         fflush(stdout);
     } else {
         if (s == FUIN_OK)
@@ -579,7 +581,7 @@ static int check_sanitize(const wipe_args *a, fuin_wipe_target *t,
              (sup->unknown & FUIN_SANITIZE_BIT(a->sanitize)) && !t->is_partition
                  ? " (--force-sanitize runs it anyway)"
                  : "");
-    printf("  REFUSED:      %s\n", t->refuse_reason);
+    printf("  REFUSED:      %s\n", fuin_cli_safe(t->refuse_reason));
     fflush(stdout);
     fuin_cli_error(CMD, t->path, "refused: %s", t->refuse_reason);
     t->refused = 1;

@@ -17,6 +17,36 @@
 #include "common.h"
 #include "help.h"
 
+const char *fuin_cli_safe(const char *s)
+{
+    /* a ring: up to 16 strings in one printf() stay valid */
+    static char *ring[16];
+    static unsigned next;
+    char *e;
+    if (s == NULL)
+        return "";
+    if ((e = fuin_text_escape(s, strlen(s))) == NULL)
+        return "(out of memory)";
+    free(ring[next]);
+    ring[next] = e;
+    next = (next + 1) % 16;
+    return e;
+}
+
+void fuin_cli_put_lines(const char *text)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char *e = fuin_text_escape(p, n);
+        fputs(e ? e : "(out of memory)", stdout);
+        fputc('\n', stdout);
+        free(e);
+        p += n + (nl != NULL);
+    }
+}
+
 void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
 {
     char msg[1024];
@@ -24,15 +54,13 @@ void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* The contract is one line per error: a stray newline from a library
-     * message or a file name must not start a second one. */
-    for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    /* The contract is one line per error, and what a file or another
+     * person chose (a name, a path, a comment inside the message) must
+     * neither start a second line nor drive the terminal. */
     if (file != NULL)
-        fprintf(stderr, "fuin: %s: %s: %s\n", cmd, file, msg);
+        fprintf(stderr, "fuin: %s: %s: %s\n", cmd, fuin_cli_safe(file), fuin_cli_safe(msg));
     else
-        fprintf(stderr, "fuin: %s: %s\n", cmd, msg);
+        fprintf(stderr, "fuin: %s: %s\n", cmd, fuin_cli_safe(msg));
 }
 
 int fuin_cli_usage(const char *cmd, const char *fmt, ...)
@@ -42,7 +70,7 @@ int fuin_cli_usage(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "fuin: %s: %s (see 'fuin help %s')\n", cmd, msg, cmd);
+    fprintf(stderr, "fuin: %s: %s (see 'fuin help %s')\n", cmd, fuin_cli_safe(msg), cmd);
     return FUIN_EXIT_USAGE;
 }
 

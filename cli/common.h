@@ -36,6 +36,13 @@ int fuin_cmd_approve(int argc, char **argv);
 int fuin_cmd_store(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
+/* s escaped for the terminal (fuin_text_escape): for every name, label,
+ * comment or path that came from a file or another person.  The result
+ * lives until 16 more calls; NULL gives "". */
+const char *fuin_cli_safe(const char *s);
+/* Print multi-line text to stdout, each line escaped (fuin_cli_safe),
+ * each ending in '\n'. */
+void fuin_cli_put_lines(const char *text);
 void fuin_cli_error(const char *cmd, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -81,6 +81,16 @@ typedef enum {
 /* Static English text for a status; never NULL. */
 FUIN_EXPORT const char *fuin_strerror(fuin_status s);
 
+/* Text that came from a file or from another person (a name, label,
+ * comment, path, device model), made safe to show on a terminal: C0 and
+ * C1 controls and DEL become \xNN (\n, \t, \r for those three),
+ * bidirectional overrides, embeddings, isolates and marks, zero-width
+ * characters, U+2028/U+2029 and the BOM become \uXXXX, bytes that are
+ * not UTF-8 become \xNN; everything else, Japanese included, is kept.
+ * Reads n bytes of s; returns a NUL-terminated malloc() string (free()
+ * it), or NULL when s is NULL or memory is short. */
+FUIN_EXPORT char *fuin_text_escape(const char *s, size_t n);
+
 /* Initialise the library (libsodium).  Safe to call more than once. */
 FUIN_EXPORT fuin_status fuin_init(void);
 

@@ -1,3 +1,6 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -75,4 +78,53 @@ void fuin__utf8_trim_tail(char *s)
     want = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : 4;
     if (len - start < want)
         s[start] = '\0';
+}
+
+/* Characters a terminal would act on instead of showing, or that show
+ * text other than what the bytes say: C0 and C1 controls, DEL, the bidi
+ * embeddings, overrides, isolates and marks, zero-width characters, line
+ * and paragraph separators, the BOM. */
+static int unsafe_cp(unsigned long c)
+{
+    return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x061c ||
+           (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+           (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
+char *fuin_text_escape(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+    char *out;
+
+    if (s == NULL)
+        return NULL;
+    /* at most "\\u" + 4 hex (6 bytes) for a 2- or 3-byte character,
+     * "\\xNN" (4) for one byte */
+    if (n > (SIZE_MAX - 1) / 4 || (out = malloc(n * 4 + 1)) == NULL)
+        return NULL;
+    while (i < n) {
+        unsigned long c;
+        size_t k = fuin__utf8_decode(u + i, n - i, &c);
+        if (k == 0) { /* not UTF-8: the byte, in hex */
+            o += (size_t)sprintf(out + o, "\\x%02x", u[i]);
+            i++;
+        } else if (!unsafe_cp(c)) {
+            memcpy(out + o, u + i, k);
+            o += k;
+            i += k;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+            i += k;
+        } else if (c < 0x80) {
+            o += (size_t)sprintf(out + o, "\\x%02lx", c);
+            i += k;
+        } else {
+            o += (size_t)sprintf(out + o, "\\u%04lx", c);
+            i += k;
+        }
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -486,6 +487,41 @@ static void test_from_args_rejects(void **state)
                      FUIN_E_INVALID);
 }
 
+/* fuin_text_escape: what a terminal would act on is shown as an escape;
+ * Japanese and ordinary punctuation are kept byte for byte. */
+static void check_escape(const char *in, size_t n, const char *want)
+{
+    char *got = fuin_text_escape(in, n);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_text_escape(void **state)
+{
+    (void)state;
+    check_escape("山田 花子 <hanako@example.jp>", strlen("山田 花子 <hanako@example.jp>"),
+                 "山田 花子 <hanako@example.jp>");
+    check_escape("a\x1b[31mred", 9, "a\\x1b[31mred");
+    check_escape("\x1b]0;title\x07", 10, "\\x1b]0;title\\x07");
+    check_escape("line\nnext\tcol\r", 14, "line\\nnext\\tcol\\r");
+    check_escape("\x7f", 1, "\\x7f");
+    /* C1 CSI (U+009B) acts like ESC [ on many terminals */
+    check_escape("\xc2\x9b" "2J", 4, "\\u009b2J");
+    /* bidi: "txt.exe" shown reversed as "exe.txt" */
+    check_escape("invoice\xe2\x80\xaetxt.exe", 17, "invoice\\u202etxt.exe");
+    check_escape("\xe2\x81\xa6x\xe2\x81\xa9", 7, "\\u2066x\\u2069");
+    check_escape("\xe2\x80\x8b\xef\xbb\xbf\xe2\x80\xa8", 9, "\\u200b\\ufeff\\u2028");
+    check_escape("\xd8\x9c", 2, "\\u061c");
+    /* not UTF-8: each byte in hex, the rest kept */
+    check_escape("a\xff\xfe" "b", 4, "a\\xff\\xfeb");
+    check_escape("\xe5\xb1", 2, "\\xe5\\xb1");
+    /* a NUL inside the n bytes is shown, not an end */
+    check_escape("a\0b", 3, "a\\x00b");
+    check_escape("", 0, "");
+    assert_null(fuin_text_escape(NULL, 0));
+}
+
 int main(void)
 {
     if (fuin_init() != FUIN_OK) {
@@ -505,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_all),
         cmocka_unit_test(test_to_args),
         cmocka_unit_test(test_from_args_rejects),
+        cmocka_unit_test(test_text_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
