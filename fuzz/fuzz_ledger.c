@@ -6,7 +6,10 @@
  * The verifying key is fixed (FUZZ_KEY below, a throwaway unencrypted
  * test key with no other use) so that seeds made with it (fuzz/seeds.sh
  * can generate some with `fuin ledger` once the CLI exists) carry valid
- * signatures and the fuzzer explores the chain and seq checks too. */
+ * signatures and the fuzzer explores the chain and seq checks too.
+ * With FUIN_FUZZ_MAKE_SEEDS=DIR the program writes such seeds (signed
+ * ledgers of one and of four records, file, device and physical) into DIR
+ * and exits: fuzz/run.sh and the CI smoke run make them each time. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +60,64 @@ static void check_report(const uint8_t *data, size_t size, fuin_status st,
         abort();
     if (!rep->torn && st != FUIN_E_NOMEM && rep->bad_line != rep->records + 1)
         abort();
+}
+
+static void make_seeds(const char *dir)
+{
+    static const char *const errs[] = {"read error at 4096"};
+    fuin_seckey *sk = NULL;
+    fuin_label label;
+    char path[4096];
+    if (fuin_init() != FUIN_OK ||
+        fuin_seckey_parse(FUZZ_KEY, sizeof FUZZ_KEY - 1, NULL, 0, &sk, NULL, 0) != FUIN_OK ||
+        fuin_label_parse("C3-I2-A2 no-copy", &label, NULL, 0) != FUIN_OK)
+        abort();
+    for (int n = 1; n <= 4; n += 3) {
+        snprintf(path, sizeof path, "%s/ledger-%d", dir, n);
+        (void)unlink(path);
+        for (int i = 0; i < n; i++) {
+            fuin_record r;
+            char err[256];
+            memset(&r, 0, sizeof r);
+            r.start = 1764000000 + i * 60;
+            r.end = r.start + 30;
+            r.operator_name = "山田 花子";
+            r.witness = i == 1 ? "管理 次郎" : NULL;
+            r.asset_id = "A-1";
+            r.label = i == 2 ? NULL : &label;
+            r.target_kind = i == 0 ? "file" : i == 3 ? "physical" : "device";
+            r.target_path = i == 0 ? "/tmp/報告.docx" : "/dev/sdb";
+            r.target_model = i == 1 ? "USB DISK" : NULL;
+            r.target_serial = i == 1 ? "0123" : NULL;
+            r.target_size = i == 1 ? 1 << 30 : -1;
+            r.method = i == 3 ? "crushed" : "zero-1pass";
+            r.category = i == 3 ? "Destroy" : "Clear";
+            r.passes = 1;
+            r.verify_mode = i == 0 ? "full" : "sample=5";
+            r.verify_bytes = 4096;
+            r.errors = i == 2 ? errs : NULL;
+            r.nerrors = i == 2;
+            r.result = i == 2 ? "failure" : "success";
+            r.request = i == 1 ? "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                               : NULL;
+            if (fuin_ledger_append(path, &r, sk, err, sizeof err) != FUIN_OK) {
+                fprintf(stderr, "fuzz_ledger: seed %s: %s\n", path, err);
+                exit(1);
+            }
+        }
+    }
+    fuin_seckey_free(sk);
+    exit(0);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    const char *dir = getenv("FUIN_FUZZ_MAKE_SEEDS");
+    (void)argc;
+    (void)argv;
+    if (dir != NULL)
+        make_seeds(dir);
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

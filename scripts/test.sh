@@ -45,12 +45,22 @@ else
   mkdir -p "$seeds/header" "$seeds/armor" "$seeds/label"
 fi
 mkdir -p "$seeds/minisig" "$seeds/card" "$seeds/policy" "$seeds/ledger" "$seeds/sanitize"
+# signed ledgers, so the fuzzer gets past the signature into the chain
+FUIN_FUZZ_MAKE_SEEDS="$seeds/ledger" build-fuzz/fuzz/fuzz_ledger
 cp examples/policy.ini "$seeds/policy/"
 cp tests/shim/data/*.txt tests/shim/data/*.json tests/shim/data/*.err "$seeds/sanitize/" 2>/dev/null || true
 # 60 s in all: the age parsers get the most
 for t in header:14 armor:8 label:4 minisig:8 card:8 policy:6 ledger:8 sanitize:4; do
   name=${t%%:*} secs=${t##*:}
   printf 'fuzz_%s (%ss): ' "$name" "$secs"
-  build-fuzz/fuzz/fuzz_"$name" -max_total_time="$secs" -max_len=70000 "$seeds/$name" 2>&1 | tail -1
+  # the kept corpus and the inputs that once crashed are read, never written
+  dirs=("$seeds/$name")
+  for d in fuzz/corpus/"$name" fuzz/regress/"$name"; do [ -d "$d" ] && dirs+=("$d"); done
+  out=$(build-fuzz/fuzz/fuzz_"$name" -max_total_time="$secs" -max_len=70000 "${dirs[@]}" 2>&1) || {
+    printf '%s\n' "$out" | tail -30
+    echo "fuzz_$name: FAILED"
+    exit 1
+  }
+  printf '%s\n' "$out" | tail -1
 done
 echo "== all tests passed"
