@@ -52,31 +52,6 @@ static int on_header(void *ctx, const fuin_label *label)
     return 0;
 }
 
-/* One identity file: plain, or passphrase-protected (then `pass` is asked
- * only if a header needs it; it must live as long as the decryptor). */
-static int add_identity_file(fuin_decryptor *d, const char *path,
-                             fuin_cli_pass *pass, char *prompt, size_t cap)
-{
-    const char *name = strcmp(path, "-") == 0 ? FUIN_CLI_STDIN_NAME : path;
-    char *text;
-    size_t len;
-    fuin_status s;
-    int rc = fuin_cli_read_keyfile(CMD, path, name, &text, &len);
-    if (rc != 0)
-        return rc;
-    snprintf(prompt, cap, "Passphrase for the identity %.200s: ", name);
-    pass->prompt = prompt;
-    s = fuin_decryptor_add_identity_file(d, name, text, len,
-                                         fuin_cli_passphrase_cb, pass);
-    fuin_cli_free_secret(text, len + 1);
-    if (s != FUIN_OK) {
-        /* the library's message starts with the name */
-        fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(fuin_decryptor_errmsg(d), s));
-        return fuin_cli_exit_code(s, 0);
-    }
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, decrypt_args *a, int *help)
 {
     int c, stdin_ids = 0;
@@ -165,7 +140,7 @@ static int run(const decrypt_args *a)
     }
     for (size_t i = 0; i < a->n_identities && rc == 0; i++) {
         ids[i].name = a->identities[i];
-        rc = add_identity_file(d, a->identities[i], &ids[i].pass, ids[i].prompt,
+        rc = fuin_cli_add_identity_file(CMD, d, a->identities[i], &ids[i].pass, ids[i].prompt,
                                sizeof ids[i].prompt);
     }
     if (rc == 0 && a->n_identities == 0) {
@@ -184,7 +159,7 @@ static int run(const decrypt_args *a)
             own_missing = 1;
         else if (rc == 0) {
             ids[0].name = own;
-            rc = add_identity_file(d, own, &ids[0].pass, ids[0].prompt,
+            rc = fuin_cli_add_identity_file(CMD, d, own, &ids[0].pass, ids[0].prompt,
                                    sizeof ids[0].prompt);
         }
     }

@@ -21,7 +21,8 @@ static const char *const CMD = "verify";
 /* Read size while hashing (see cmd_sign.c). */
 #define VERIFY_CHUNK (1u << 16) /* as minisign: a 64 KiB buffer stays in cache */
 
-enum { OPT_TRUST = 256, OPT_STORE, OPT_JSON, OPT_REVOCATIONS, OPT_REQUIRE_RL };
+enum { OPT_TRUST = 256, OPT_STORE, OPT_JSON, OPT_REVOCATIONS, OPT_REQUIRE_RL, OPT_DIR,
+       OPT_PASSFILE };
 
 static const struct option verify_options[] = {
     {"public-key", required_argument, NULL, 'p'},
@@ -31,6 +32,9 @@ static const struct option verify_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"revocations", required_argument, NULL, OPT_REVOCATIONS},
     {"require-revocation-check", no_argument, NULL, OPT_REQUIRE_RL},
+    {"identity", required_argument, NULL, 'i'},
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -45,6 +49,9 @@ typedef struct {
     int require_rl;
     char **files;
     int n_files;
+    const char **identities; /* packages: -i files */
+    size_t n_identities;
+    const char *dir, *passfile;
 } verify_args;
 
 /* What the run needs for every file. */
@@ -80,8 +87,17 @@ static int parse_args(int argc, char **argv, verify_args *a, int *help)
     int c, rc = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:x:h", verify_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:x:i:h", verify_options, NULL)) != -1) {
         switch (c) {
+        case 'i':
+            a->identities[a->n_identities++] = optarg;
+            break;
+        case OPT_DIR:
+            rc = fuin_cli_set_once(CMD, &a->dir, optarg, "--dir");
+            break;
+        case OPT_PASSFILE:
+            rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
+            break;
         case 'p':
             rc = fuin_cli_set_once(CMD, &a->pubkey, optarg, "-p/--public-key");
             break;
@@ -441,159 +457,22 @@ static void print_notes(const verify_ctx *c, const outcome *o, const char *file)
                fuin_cli_safe(o->meta.file), fuin_cli_safe(file));
 }
 
-/* The revocation list for this run: --revocations FILE, else the trust
- * store's, else revoked.txt beside the --trust root key.  A list that is
- * there but does not verify is an error, never "nothing revoked".  *own
- * receives a list that the caller frees. */
-static int load_revocations(const verify_args *a, verify_ctx *c,
-                            const fuin_store *store, fuin_revocations **own)
-{
-    char *path = NULL, *text = NULL, *sig = NULL, *sig_path = NULL, err[512];
-    size_t len = 0, siglen = 0;
-    int rc = 0, missing = 0;
-    fuin_status s;
-
-    *own = NULL;
-    if (a->revocations != NULL) {
-        path = strdup(a->revocations);
-    } else if (store != NULL && fuin_store_revocations(store) != NULL) {
-        c->rl = fuin_store_revocations(store);
-        snprintf(c->rl_source, sizeof c->rl_source, "the trust store %s/revoked.txt",
-                 a->store ? a->store : FUIN_CLI_DEFAULT_STORE);
-        return 0;
-    } else if (a->trust != NULL) {
-        const char *slash = strrchr(a->trust, '/');
-        size_t dl = slash ? (size_t)(slash - a->trust) + 1 : 0;
-        path = malloc(dl + sizeof "revoked.txt");
-        if (path != NULL) {
-            memcpy(path, a->trust, dl);
-            memcpy(path + dl, "revoked.txt", sizeof "revoked.txt");
-            if (!fuin_cli_exists(path)) {
-                snprintf(c->rl_source, sizeof c->rl_source,
-                         "no revocation list (%s, no %s beside the root key; "
-                         "give --revocations FILE)",
-                         store ? "none in the trust store" : "no trust store for this root",
-                         path);
-                free(path);
-                return 0;
-            }
-        }
-    } else {
-        snprintf(c->rl_source, sizeof c->rl_source,
-                 "no revocation list (%s; give --revocations FILE)",
-                 store ? "the trust store has none" : "no trust store");
-        return 0;
-    }
-    if (path == NULL || (sig_path = fuin_cli_suffix(path, ".minisig")) == NULL) {
-        fuin_cli_error(CMD, NULL, "out of memory");
-        rc = FUIN_EXIT_INTERNAL;
-        goto done;
-    }
-    if ((rc = fuin_cli_read_file(CMD, path, FUIN_CLI_PUBFILE_MAX, &text, &len, NULL)) != 0)
-        goto done;
-    if ((rc = fuin_cli_read_file(CMD, sig_path, FUIN_CLI_PUBFILE_MAX, &sig, &siglen,
-                                 &missing)) != 0)
-        goto done;
-    if (missing) {
-        fuin_cli_error(CMD, path, "revocation list without its signature %s",
-                       sig_path);
-        rc = FUIN_EXIT_REFUSED;
-        goto done;
-    }
-    err[0] = '\0';
-    /* Lists are signed by the root: in -p mode that is the store's. */
-    if (!c->release && store == NULL) {
-        fuin_cli_error(CMD, path, "a revocation list is checked with the root "
-                                  "key: give --store DIR (or use --trust)");
-        rc = FUIN_EXIT_USAGE;
-        goto done;
-    }
-    s = fuin_revocations_parse_verified(text, len, sig, siglen,
-                                        c->release ? &c->key : fuin_store_root(store),
-                                        own, err, sizeof err);
-    if (s != FUIN_OK) {
-        fuin_cli_error(CMD, path, "revocation list not signed by the root: %s",
-                       fuin_cli_msg(err, s));
-        rc = fuin_cli_exit_code(s, 0);
-        goto done;
-    }
-    c->rl = *own;
-    snprintf(c->rl_source, sizeof c->rl_source, "%s", path);
-done:
-    free(path);
-    free(text);
-    free(sig);
-    free(sig_path);
-    return rc;
-}
-
-static int load_pubkey(const char *path, fuin_pubkey *pk)
-{
-    char *text, err[512];
-    size_t len;
-    fuin_status s;
-    int rc = fuin_cli_read_file(CMD, path, FUIN_CLI_PUBFILE_MAX, &text, &len, NULL);
-    if (rc != 0)
-        return rc;
-    err[0] = '\0';
-    s = fuin_pubkey_parse(text, len, pk, err, sizeof err);
-    free(text);
-    if (s != FUIN_OK) {
-        fuin_cli_error(CMD, path, "%s", fuin_cli_msg(err, s));
-        return fuin_cli_exit_code(s, 0);
-    }
-    return 0;
-}
-
 static int run(const verify_args *a)
 {
     verify_ctx c;
-    fuin_store *store = NULL;
-    fuin_policy *pol = NULL;
-    fuin_revocations *own_rl = NULL;
+    fuin_cli_trust t;
     int rc = 0;
 
     memset(&c, 0, sizeof c);
-    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0)
-        return rc;
-    if (a->pubkey != NULL) {
-        rc = load_pubkey(a->pubkey, &c.key);
-    } else if (a->trust != NULL) {
-        c.release = 1;
-        rc = load_pubkey(a->trust, &c.key);
-        if (rc == 0 && store != NULL &&
-            memcmp(fuin_store_root(store)->keyid, c.key.keyid, FUIN_KEYID_BYTES) != 0) {
-            if (a->store != NULL) {
-                char h1[FUIN_KEYID_HEX], h2[FUIN_KEYID_HEX];
-                fuin_keyid_hex(fuin_store_root(store)->keyid, h1);
-                fuin_keyid_hex(c.key.keyid, h2);
-                rc = fuin_cli_usage(CMD,
-                                    "--store %s belongs to root %s, not to the "
-                                    "--trust root %s",
-                                    a->store, h1, h2);
-            } else {
-                /* Another organisation's release: the local store's list
-                 * and certificates are about a different root. */
-                fuin_store_free(store);
-                store = NULL;
-            }
-        }
-    } else if (store != NULL) {
-        c.release = 1;
-        c.key = *fuin_store_root(store);
-    } else {
-        rc = fuin_cli_usage(CMD, "no key: use -p PUBLIC_KEY or --trust "
-                                 "ROOT_PUBLIC_KEY (no trust store at %s)",
-                            FUIN_CLI_DEFAULT_STORE);
-    }
-    if (rc != 0)
+    if ((rc = fuin_cli_trust_open(CMD, a->pubkey, a->trust, a->store, a->revocations, 1,
+                                  &t)) != 0)
         goto done;
-    if ((rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
-        goto done;
-    c.store = store;
-    if ((rc = load_revocations(a, &c, store, &own_rl)) != 0)
-        goto done;
-    c.pol = pol;
+    c.release = t.release;
+    c.key = t.key;
+    c.store = t.store;
+    c.rl = t.rl;
+    snprintf(c.rl_source, sizeof c.rl_source, "%s", t.rl_source);
+    c.pol = t.pol;
     c.buf = malloc(VERIFY_CHUNK);
     if (a->json)
         c.array = json_array();
@@ -608,6 +487,34 @@ static int run(const verify_args *a)
         fuin_release_result rr;
         memset(&o, 0, sizeof o);
         memset(&rr, 0, sizeof rr);
+        /* A package carries its signature inside: FILE.minisig is absent. */
+        if (a->sigfile == NULL && fuin_cli_is_package(a->files[i])) {
+            char *sp = fuin_cli_suffix(a->files[i], ".minisig");
+            int is_pkg = sp != NULL && !fuin_cli_exists(sp);
+            free(sp);
+            if (is_pkg) {
+                fuin_cli_package_opts po;
+                int r;
+                memset(&po, 0, sizeof po);
+                fuin_unpack_limits_default(&po.limits);
+                po.identities = a->identities;
+                po.n_identities = a->n_identities;
+                po.dir = a->dir;
+                po.passfile = a->passfile;
+                po.json = a->json;
+                po.require_rl = a->require_rl;
+                if (!c.release) {
+                    fuin_cli_error(CMD, a->files[i],
+                                   "FAILED: a package is checked against the CISO root "
+                                   "(--trust ROOT.pub or the trust store), not -p");
+                    r = FUIN_EXIT_USAGE;
+                } else
+                    r = fuin_cli_package(CMD, a->files[i], &t, &po, c.array);
+                if (r != 0 && rc == 0)
+                    rc = r;
+                continue;
+            }
+        }
         verify_one(&c, a->files[i], a->sigfile, &o, &rr);
         if (o.status == FUIN_OK && c.rl == NULL && a->require_rl) {
             snprintf(o.reason, sizeof o.reason,
@@ -654,10 +561,8 @@ static int run(const verify_args *a)
         rc = FUIN_EXIT_IO;
 done:
     json_decref(c.array);
-    fuin_revocations_free(own_rl);
     free(c.buf);
-    fuin_policy_free(pol);
-    fuin_store_free(store);
+    fuin_cli_trust_close(&t);
     return rc;
 }
 
@@ -666,8 +571,14 @@ int fuin_cmd_verify(int argc, char **argv)
     verify_args a;
     int help = 0, rc;
     memset(&a, 0, sizeof a);
+    a.identities = calloc((size_t)argc + 1, sizeof *a.identities);
+    if (a.identities == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        return FUIN_EXIT_INTERNAL;
+    }
     rc = parse_args(argc, argv, &a, &help);
-    if (rc != 0)
-        return rc;
-    return help ? fuin_cli_print_help(CMD) : run(&a);
+    if (rc == 0)
+        rc = help ? fuin_cli_print_help(CMD) : run(&a);
+    free(a.identities);
+    return rc;
 }

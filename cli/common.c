@@ -202,8 +202,39 @@ int fuin_cli_exit_code(fuin_status s, int from_args)
         return FUIN_EXIT_INTERNAL;
     case FUIN_E_ENVIRONMENT:
         return FUIN_EXIT_ENVIRONMENT;
+    case FUIN_E_MISMATCH:
+        return FUIN_EXIT_MISMATCH;
+    case FUIN_E_UNSAFE:
+        return FUIN_EXIT_UNSAFE;
     }
     return FUIN_EXIT_INTERNAL;
+}
+
+int fuin_cli_package_exit_code(fuin_status s)
+{
+    switch (s) {
+    case FUIN_E_SIGNATURE:
+    case FUIN_E_COMMENT:
+    case FUIN_E_WRONG_KEY:
+    case FUIN_E_SIGFORMAT:
+        return FUIN_EXIT_BAD_SIGNATURE;
+    case FUIN_E_UNTRUSTED:
+    case FUIN_E_FOREIGN_ROOT:
+    case FUIN_E_EXPIRED:
+    case FUIN_E_REVOKED:
+        return FUIN_EXIT_UNTRUSTED;
+    case FUIN_E_PAYLOAD:
+    case FUIN_E_MISMATCH:
+        return FUIN_EXIT_MISMATCH;
+    case FUIN_E_UNSAFE:
+    case FUIN_E_LIMIT:
+        return FUIN_EXIT_UNSAFE;
+    case FUIN_E_SYNTAX:
+    case FUIN_E_HEADER:
+        return FUIN_EXIT_FORMAT;
+    default:
+        return fuin_cli_exit_code(s, 0);
+    }
 }
 
 const char *fuin_cli_msg(const char *errmsg, fuin_status s)

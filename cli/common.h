@@ -34,6 +34,8 @@ int fuin_cmd_ledger(int argc, char **argv);
 int fuin_cmd_request(int argc, char **argv);
 int fuin_cmd_approve(int argc, char **argv);
 int fuin_cmd_store(int argc, char **argv);
+int fuin_cmd_pack(int argc, char **argv);
+int fuin_cmd_unpack(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
 /* s escaped for the terminal (fuin_text_escape): for every name, label,
@@ -77,6 +79,9 @@ int fuin_cli_stdout_close(const char *cmd);
  * came from the command line (a bad --class or -r is a usage error), 0 when
  * it came from a file (then it is malformed input or an internal error). */
 int fuin_cli_exit_code(fuin_status s, int from_args);
+/* For package verification and unpacking: signature, trust, contents and
+ * safety each have their own exit code (exitcodes.h). */
+int fuin_cli_package_exit_code(fuin_status s);
 
 /* Strip a library error message down to something printable after
  * "fuin: CMD: FILE: "; falls back to fuin_strerror(s) when empty. */
@@ -291,4 +296,86 @@ int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
                                const char *ledger,
                                char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4],
                                char request_hash[65]);
+/* ---- trust for verification (trustargs.c) ---- */
+typedef struct {
+    int release;              /* a root (--trust or the store's): full check */
+    fuin_pubkey key;          /* -p key, or the trusted root                 */
+    fuin_store *store;        /* or NULL                                     */
+    fuin_policy *pol;
+    fuin_revocations *own_rl;
+    const fuin_revocations *rl; /* or NULL: revocation not checked          */
+    char rl_source[512];      /* where rl came from, or why there is none    */
+} fuin_cli_trust;
+/* -p PUBKEY | --trust ROOT | the store's root; the revocation list from
+ * --revocations FILE, the store, or revoked.txt beside ROOT.  need_key: no
+ * key at all is a usage error (else release is 0 and key zero). */
+int fuin_cli_trust_open(const char *cmd, const char *pubkey, const char *trust,
+                        const char *store_dir, const char *revocations, int need_key,
+                        fuin_cli_trust *t);
+void fuin_cli_trust_close(fuin_cli_trust *t);
+
+/* ---- packages (package.c) ---- */
+/* One identity file for a decryptor: plain, or passphrase-protected
+ * (`pass` is asked only if a header needs it; it and `prompt` must live as
+ * long as the decryptor). */
+int fuin_cli_add_identity_file(const char *cmd, fuin_decryptor *d, const char *path,
+                               fuin_cli_pass *pass, char *prompt, size_t cap);
+typedef struct {
+    const char *const *identities; /* -i files                           */
+    size_t n_identities;
+    const char *dir;               /* key directory (identity.age)       */
+    const char *passfile;
+    const char *dest;              /* unpack: -C DIR; NULL: verify only  */
+    int foreign, rename_unsafe, json, require_rl, list;
+    fuin_unpack_limits limits;
+} fuin_cli_package_opts;
+/* 1 if FILE starts like an age file or a tar/zip (for `fuin verify`). */
+int fuin_cli_is_package(const char *path);
+/* Verify (and with o->dest, unpack) one package; prints the result.
+ * Returns the exit code.  json: appends an object to `array`. */
+int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
+                     const fuin_cli_package_opts *o, void *json_array);
+
+/* ---- recipients (recipients.c) ---- */
+/* Every recipient an encryption goes to, for the policy's count of
+ * uncertified ones. */
+typedef struct {
+    char **items;
+    size_t n, cap;
+} fuin_cli_recipients;
+void fuin_cli_recipients_free(fuin_cli_recipients *l);
+/* -r values (age1 keys or certified colleagues looked up in the store)
+ * and -R files, added to e and remembered in seen. */
+int fuin_cli_add_recipients(const char *cmd, fuin_encryptor *e, fuin_cli_recipients *seen,
+                            const fuin_store *store, const char *store_dir,
+                            const char *const *recipients, size_t n_recipients,
+                            const char *const *files,
+                            size_t n_files);
+
+/* ---- signers (signer.c) ---- */
+typedef struct {
+    const char *cmd;             /* for messages                         */
+    fuin_pubkey pk;
+    char signer[FUIN_TEXT_MAX];
+    char *cert_text, *cert_sig;  /* NULL: no certificate found */
+    size_t cert_len, cert_siglen;
+    char *cert_path;
+    int certified;               /* valid now by the trust store's rules */
+    char why_not[1024];          /* when not certified: the real cause   */
+    char other_cert[512];        /* a card.cert for another key, if seen */
+} fuin_cli_signer;
+void fuin_cli_signer_free(fuin_cli_signer *si);
+int fuin_cli_find_signer(const char *dir, const char *store_dir, const fuin_store *store,
+                         const fuin_pubkey *pk, fuin_cli_signer *si);
+int fuin_cli_check_sign_policy(const fuin_policy *pol, const fuin_label *label,
+                               const fuin_cli_signer *si);
+/* Load the signing key (asking for its passphrase only after the policy
+ * allowed the signer known from DIR/sign.pub), find the certificate and
+ * check the policy for `label`.  *sk is freed by the caller. */
+int fuin_cli_signer_setup(const char *cmd, const char *dir, const char *seckey,
+                          const char *key_path, const char *passfile,
+                          const fuin_store *store, const char *store_dir,
+                          const fuin_policy *pol, const fuin_label *label,
+                          fuin_cli_signer *si, fuin_seckey **sk);
+
 #endif

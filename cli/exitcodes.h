@@ -14,9 +14,19 @@ enum {
                                directory, disk full, permission)            */
     FUIN_EXIT_EXISTS = 5,   /* output exists and --force was not given      */
     FUIN_EXIT_INTERNAL = 6, /* out of memory or internal error              */
-    FUIN_EXIT_ENVIRONMENT = 7 /* this machine lacks a file or program fuin
+    FUIN_EXIT_ENVIRONMENT = 7, /* this machine lacks a file or program fuin
                                needs (cracklib dictionary, /proc, nvme-cli);
                                the message names it and its Debian package,
                                never blaming the user's input              */
+    /* Packages (fuin verify PACKAGE, fuin unpack) tell the refusals apart: */
+    FUIN_EXIT_BAD_SIGNATURE = 8, /* the manifest's signature is bad: modified,
+                               another key, malformed                       */
+    FUIN_EXIT_UNTRUSTED = 9, /* the signer is not trusted: no certificate,
+                               another root, expired, revoked               */
+    FUIN_EXIT_MISMATCH = 10, /* contents differ from the signed manifest:
+                               changed, missing, added, duplicated, truncated */
+    FUIN_EXIT_UNSAFE = 11   /* an entry cannot be extracted safely (path,
+                               link, device, colliding name) or a size,
+                               count or ratio limit was exceeded            */
 };
 #endif

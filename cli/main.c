@@ -32,6 +32,8 @@ static const struct {
     {"request", fuin_cmd_request},
     {"approve", fuin_cmd_approve},
     {"store", fuin_cmd_store},
+    {"pack", fuin_cmd_pack},
+    {"unpack", fuin_cmd_unpack},
     {"help", cmd_help},
 };
 

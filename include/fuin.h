@@ -72,10 +72,16 @@ typedef enum {
     FUIN_E_WEAK_PASSPHRASE = 24, /* passphrase below the policy's strength  */
     FUIN_E_SYNTAX = 25,     /* policy, card or certificate text malformed   */
     FUIN_E_AMBIGUOUS = 26,  /* a name matches several certificates          */
-    FUIN_E_ENVIRONMENT = 27 /* something this machine must provide is
+    FUIN_E_ENVIRONMENT = 27, /* something this machine must provide is
                                missing: a runtime file (cracklib's
                                dictionary, /proc) or a program; the
                                message names it and the Debian package  */
+    FUIN_E_MISMATCH = 28,   /* a package's contents differ from its signed
+                               manifest: changed, missing, added, duplicated
+                               or truncated                                */
+    FUIN_E_UNSAFE = 29      /* an archive entry cannot be created safely:
+                               absolute path, "..", link leading outside,
+                               device node, colliding or hostile name      */
 } fuin_status;
 
 /* Static English text for a status; never NULL. */
@@ -393,5 +399,6 @@ FUIN_EXPORT void fuin_outfile_unlink_all(void);
 #include "fuin/wipe.h"
 #include "fuin/sanitize.h"
 #include "fuin/ledger.h"
+#include "fuin/pack.h"
 
 #endif /* FUIN_H */

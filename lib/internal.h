@@ -93,6 +93,13 @@ int fuin__label_to_args(const fuin_label *l, const char **args, int cap,
 fuin_status fuin__label_from_args(char *const *args, int nargs,
                                   fuin_label *l);
 
+/* ---- minisign (minisign.c) ---------------------------------------------- */
+/* A loaded prehashed verifier takes over a BLAKE2b-512 state (a
+ * crypto_generichash_state) of a message hashed before its signature was
+ * at hand, as a package's manifest is.  FUIN_E_SIGFORMAT for a legacy
+ * signature, FUIN_E_STATE if not loaded. */
+fuin_status fuin__verifier_set_hash_state(fuin_verifier *v, const void *state);
+
 /* ---- misc ------------------------------------------------------------- */
 int fuin__ncpus(void);
 

@@ -975,3 +975,15 @@ fuin_status fuin_verify_final(fuin_verifier *v, const fuin_pubkey *pk)
     v->errmsg[0] = '\0';
     return FUIN_OK;
 }
+
+fuin_status fuin__verifier_set_hash_state(fuin_verifier *v, const void *state)
+{
+    if (!verifier_ok(v) || v->state != V_LOADED)
+        return FUIN_E_STATE;
+    if (!v->hashed)
+        return vfail(v, FUIN_E_SIGFORMAT,
+                     "legacy (non-prehashed) signature: a package manifest must be "
+                     "signed in the prehashed form");
+    memcpy(&v->hs, state, sizeof v->hs);
+    return FUIN_OK;
+}

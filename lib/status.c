@@ -37,6 +37,8 @@ const char *fuin_strerror(fuin_status s)
     case FUIN_E_SYNTAX: return "syntax error";
     case FUIN_E_AMBIGUOUS: return "ambiguous name";
     case FUIN_E_ENVIRONMENT: return "a file or program fuin needs is missing on this machine";
+    case FUIN_E_MISMATCH: return "contents do not match the signed manifest";
+    case FUIN_E_UNSAFE: return "unsafe archive entry";
     }
     return "unknown status";
 }
