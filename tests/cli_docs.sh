@@ -77,8 +77,10 @@ documented_options() {
             sub(/  .*/, "", spec)       # the description starts after 2 spaces
             n = split(spec, parts, /[, ]+/)
             for (i = 1; i <= n; i++)
-                if (parts[i] ~ /^--?[A-Za-z0-9]/)
+                if (parts[i] ~ /^--?[A-Za-z0-9]/) {
+                    sub(/\[?=.*/, "", parts[i])   # --zstd[=LEVEL]: an optional argument
                     print parts[i]
+                }
         }
     ' "$1"
 }

@@ -45,7 +45,8 @@ xattr() { python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.fuin.l
 setlabel() { python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.fuin.label", sys.argv[2].encode())' "$1" "$2"; }
 
 # ---- the files: a directory, labels by name, Japanese names
-mkdir -p src/報告 src/empty
+mkdir -p src/報告 src/empty c1
+printf 'hello\n' >c1/a.txt
 printf '令和8年度 報告書\n' >src/報告/本文.txt
 printf 'secret numbers\n' >'src/報告/【機密性2】内訳.txt'
 head -c 300000 /dev/urandom >src/報告/data.bin
@@ -82,5 +83,147 @@ check "unpack: mtime kept" test "$(stat -c %Y recv/src/README)" = "$(stat -c %Y 
 check "unpack: label stamped as xattr" test "$(xattr 'recv/src/報告/【機密性2】内訳.txt')" = C2-I1-A1
 check "unpack: no private directory left" test -z "$(ls -A recv | grep fuin-unpack)"
 
+
+# ---- 3. stock tools take a package apart
+run keygen -o plain.key
+PLAIN=$("$FUIN" keygen -y plain.key)
+as yamada pack -o p2.fuin --store "$YS" --passphrase-file "$T/ypw" -r "$PLAIN" src
+expect_rc 0 "pack: to a plain age recipient (C2 allows any recipient)"
+check "manifest records the recipient" true
+age -d -i plain.key -o p2.tar p2.fuin 2>err
+rc=$?; expect_rc 0 "age -d decrypts a package"
+tar -tf p2.tar >out 2>err
+rc=$?; expect_rc 0 "GNU tar lists the inner tar"
+check "GNU tar: the manifest is the first member" test "$(head -1 out)" = fuin-manifest.jsonl
+check "GNU tar: no warning about the pax headers" test ! -s err
+check "GNU tar: the files under data/" grep -qx 'data/src/報告/本文.txt' out
+bsdtar -tf p2.tar >out 2>err
+rc=$?; expect_rc 0 "bsdtar lists the inner tar"
+check "bsdtar: five tag members and seven entries" test "$(wc -l <out)" -eq 12
+mkdir x2 && tar -xf p2.tar -C x2 2>err
+rc=$?; expect_rc 0 "GNU tar extracts it"
+check "GNU tar: same bytes" diff -r src x2/data/src
+check "the manifest records the recipient" grep -q "\"recipients\":\[\"$PLAIN\"\]" x2/fuin-manifest.jsonl
+minisign -Vm x2/fuin-manifest.jsonl -p yamada/.config/fuin/sign.pub >out 2>err
+rc=$?; expect_rc 0 "stock minisign verifies the extracted manifest's signature"
+check "minisign: the trusted comment names the manifest and class" grep -q 'file:fuin-manifest.jsonl	hashed	fuin:1	signer:山田 花子	key-id:[0-9A-F]*	class:C2-I1-A1' out
+(cd x2 && sha256sum --quiet -c manifest-sha256.txt) >out 2>err
+rc=$?; expect_rc 0 "BagIt: manifest-sha256.txt checks with sha256sum -c"
+check "BagIt: bagit.txt declares version 1.0" grep -qx 'BagIt-Version: 1.0' x2/bagit.txt
+as sato verify --store "$SS" -i plain.key p2.fuin
+expect_rc 0 "verify with a plain identity file"
+printf 'x' | dd of=x2/data/src/README bs=1 seek=0 conv=notrunc 2>/dev/null
+(cd x2 && sha256sum --quiet -c manifest-sha256.txt) >/dev/null 2>&1
+rc=$?; expect_rc 1 "BagIt: a changed file fails sha256sum -c"
+
+# ---- 4. a package made by hand with tar, age and minisign verifies with fuin
+mkdir -p hand/data/docs
+printf 'by hand\n' >hand/data/docs/a.txt
+printf 'second\n' >hand/data/b.txt
+touch -d '2026-01-02 03:04:05Z' hand/data/docs/a.txt hand/data/b.txt hand/data/docs
+python3 - hand <<'PY'
+import hashlib, json, os, sys, time
+root = sys.argv[1]
+def t(x): return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(int(x)))
+ents = []
+for rel in ['b.txt', 'docs', 'docs/a.txt']:
+    p = os.path.join(root, 'data', rel); st = os.stat(p)
+    e = {'path': rel, 'type': 'dir' if os.path.isdir(p) else 'file'}
+    if e['type'] == 'file': e['size'] = st.st_size
+    e['mode'] = '%04o' % (st.st_mode & 0o777); e['mtime'] = t(st.st_mtime)
+    if e['type'] == 'file': e['sha256'] = hashlib.sha256(open(p, 'rb').read()).hexdigest()
+    ents.append(e)
+head = {'fuin-package': 1, 'class': 'C1-I1-A1', 'created': t(time.time()), 'creator': 'by hand',
+        'tool': 'tar+age+minisign', 'hash': 'sha256', 'entries': len(ents),
+        'bytes': sum(e.get('size', 0) for e in ents), 'recipients': [], 'approval': ''}
+with open(os.path.join(root, 'fuin-manifest.jsonl'), 'w') as f:
+    for o in [head] + ents: f.write(json.dumps(o, ensure_ascii=False, separators=(',', ':')) + '\n')
+with open(os.path.join(root, 'bagit.txt'), 'w') as f:
+    f.write('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n')
+with open(os.path.join(root, 'manifest-sha256.txt'), 'w') as f:
+    for e in ents:
+        if e['type'] == 'file': f.write('%s  data/%s\n' % (e['sha256'], e['path']))
+PY
+KEYID=$(sed -n 's/^minisign-key-id: //p' yamada/.config/fuin/card.pub)
+BUNDLE=$(cat yamada/.config/fuin/card.cert yamada/.config/fuin/card.cert.minisig | base64 -w0)
+NOW=$(date -u +%s)
+TC="timestamp:$NOW	file:fuin-manifest.jsonl	hashed	fuin:1	signer:山田 花子	key-id:$KEYID	class:C1-I1-A1	time:$(date -u -d "@$NOW" +%Y-%m-%dT%H:%M:%SZ)	cert:$BUNDLE"
+python3 "$HERE/pty_drive.py" --timeout 60 --transcript tty --answer 'Password: ' "$(cat ypw)" -- \
+    minisign -S -s yamada/.config/fuin/sign.key -m hand/fuin-manifest.jsonl -t "$TC" </dev/null >/dev/null 2>pty.err
+rc=$?; expect_rc 0 "stock minisign signs the hand-made manifest"
+(cd hand && tar --format=pax -cf ../hand.tar fuin-manifest.jsonl fuin-manifest.jsonl.minisig bagit.txt manifest-sha256.txt --no-recursion data data/b.txt data/docs data/docs/a.txt) 2>err
+rc=$?; expect_rc 0 "GNU tar writes the hand-made package"
+age -r "$PLAIN" -o hand.fuin hand.tar
+as sato verify --store "$SS" -i "$T/plain.key" hand.fuin
+expect_rc 0 "fuin verifies a package made with tar + age + minisign"
+check "verify: the hand-made package's signer" grep -q 'signer: 山田 花子 (staff)' out
+as sato verify --store "$SS" hand.tar
+expect_rc 0 "fuin verifies the unencrypted hand-made tar (C1 needs no encryption)"
+mkdir recv2
+as sato unpack -C recv2 --store "$SS" hand.tar
+expect_rc 0 "unpack of the hand-made package"
+check "unpack: the files, without data/" test "$(cat recv2/docs/a.txt)" = 'by hand'
+
+# ---- 5. the class rules on the receiving side
+as yamada pack -o c2plain.fuin --store "$YS" --passphrase-file "$T/ypw" -r "$PLAIN" src
+age -d -i plain.key -o c2plain.tar c2plain.fuin
+as sato verify --store "$SS" c2plain.tar
+expect_rc 1 "verify: a 機密性2 package that arrives decrypted is refused"
+check "verify: the refusal names the rule" grep -q 'arrived unencrypted.*encrypt = required' err
+mkdir recv3
+as sato unpack -C recv3 --store "$SS" c2plain.tar
+expect_rc 1 "unpack: the same refusal"
+check "unpack: nothing left in DIR" test -z "$(ls -A recv3)"
+as sato unpack -C recv3 --store "$SS" --passphrase-file "$T/spw" p1.fuin
+expect_rc 0 "unpack again into an empty DIR"
+as sato unpack -C recv3 --store "$SS" --passphrase-file "$T/spw" p1.fuin
+expect_rc 5 "unpack: a name that exists in DIR: exit 5"
+check "unpack: says which name exists" grep -q 'recv3/src exists: nothing was unpacked' err
+as citizen verify p1.fuin -i "$T/plain.key"
+expect_rc 2 "verify: no trust root at all: usage error"
+
+# ---- 6. labels: xattr in, xattr out; the class takes the highest
+mkdir -p lab
+printf 'a\n' >lab/a.txt
+printf 'b\n' >lab/b.txt
+if setlabel lab/a.txt 'C2-I2-A1' 2>/dev/null; then
+    as yamada pack -o lab.fuin --store "$YS" --passphrase-file "$T/ypw" -r '佐藤 一郎' lab
+    expect_rc 0 "pack: a file labelled by xattr"
+    check "pack: the class follows the xattr label" grep -q 'class C2-I2-A1' err
+    mkdir recv4
+    as sato unpack -C recv4 --store "$SS" --passphrase-file "$T/spw" lab.fuin
+    expect_rc 0 "unpack: labelled package"
+    check "unpack: the xattr label is back" test "$(xattr recv4/lab/a.txt)" = C2-I2-A1
+    check "unpack: an unlabelled file stays unlabelled" test -z "$(xattr recv4/lab/b.txt)"
+    setlabel lab/b.txt 'not a label'
+    as yamada pack -o lab2.fuin --store "$YS" --passphrase-file "$T/ypw" -r '佐藤 一郎' lab
+    expect_rc 3 "pack: an xattr label that does not parse"
+    check "pack: names the file and the xattr" grep -q 'lab/b.txt: its user.fuin.label "not a label"' err
+else
+    echo "SKIP: user xattrs are not supported on $T"
+fi
+as yamada pack -o sym.fuin --store "$YS" --passphrase-file "$T/ypw" c1 src/README /dev/null
+expect_rc 11 "pack: a device is not packed"
+ln -s src/README link
+as yamada pack -o sym.fuin --store "$YS" --passphrase-file "$T/ypw" link
+expect_rc 11 "pack: a symbolic link is not packed"
+check "pack: says to name the target" grep -q 'symbolic link is not packed.*name the file it points to' err
+as yamada pack -o dup.fuin --store "$YS" --passphrase-file "$T/ypw" c1 c1
+expect_rc 11 "pack: the same path twice"
+mkdir -p case1 case2 && printf 1 >case1/A.txt && printf 2 >case1/a.txt
+as yamada pack -o case.fuin --store "$YS" --passphrase-file "$T/ypw" case1
+expect_rc 11 "pack: names that differ only in case"
+check "pack: no package after a refusal" test ! -e case.fuin -a ! -e dup.fuin -a ! -e sym.fuin
+
+# ---- 7. zstd, JSON, stdout
+as yamada pack -o z.fuin --zstd --store "$YS" --passphrase-file "$T/ypw" -r '佐藤 一郎' src
+expect_rc 0 "pack --zstd"
+age -d -i plain.key z.fuin >/dev/null 2>&1; true
+as sato verify --json --store "$SS" --passphrase-file "$T/spw" z.fuin
+expect_rc 0 "verify --json of a zstd package"
+check "verify --json: one array with the package object" python3 -c '
+import json,sys; a=json.load(open("out")); o=a[0]
+assert o["ok"] and o["package"] and o["encrypted"] and o["class"]=="C2-I1-A1", o
+assert o["signer"]=="山田 花子" and len(o["files"])==7, o' 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -742,6 +742,8 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
         goto done;
     }
     archive_write_set_format_pax_restricted(a);
+    /* GNU tar knows SCHILY.xattr.*; LIBARCHIVE.xattr.* would make it warn */
+    (void)archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY");
     archive_write_set_bytes_per_block(a, 65536);
     archive_write_set_bytes_in_last_block(a, 1);
     if (p->zstd > 0) {
