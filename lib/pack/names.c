@@ -209,7 +209,15 @@ char *fuin__entry_name_rename(const char *path, size_t len)
         if ((o - start == 1 && start[0] == '.') ||
             (o - start == 2 && start[0] == '.' && start[1] == '.'))
             memset(start, '_', (size_t)(o - start));
-        else if (o[-1] == '.' || o[-1] == ' ' || reserved_device(start, (size_t)(o - start)))
+        else if (reserved_device(start, (size_t)(o - start))) {
+            /* "aux.txt" -> "aux_.txt": Windows ignores the extension */
+            char *dot = memchr(start, '.', (size_t)(o - start));
+            char *at = dot ? dot : o;
+            memmove(at + 1, at, (size_t)(o - at));
+            *at = '_';
+            o++;
+        }
+        if (o[-1] == '.' || o[-1] == ' ')
             *o++ = '_';
         if (o - start > 255)
             o = start + 255; /* may cut a character: checked again below */
