@@ -50,6 +50,7 @@ enum {
     R_C3_WIPE_APPROVAL,
     R_C3_WIPE_WITNESS,
     R_C3_WIPE_CATEGORY,
+    R_C3_ZIP,
     R_C2_ENCRYPT,
     R_C2_PASSPHRASE,
     R_C2_RECIPIENTS,
@@ -57,6 +58,7 @@ enum {
     R_C2_WIPE_APPROVAL,
     R_C2_WIPE_WITNESS,
     R_C2_WIPE_CATEGORY,
+    R_C2_ZIP,
     R_C1_ENCRYPT,
     R_C1_PASSPHRASE,
     R_C1_RECIPIENTS,
@@ -64,6 +66,7 @@ enum {
     R_C1_WIPE_APPROVAL,
     R_C1_WIPE_WITNESS,
     R_C1_WIPE_CATEGORY,
+    R_C1_ZIP,
     R_I2_SIGN, /* two per integrity class, I2 first */
     R_I2_SIGNER,
     R_I1_SIGN,
@@ -140,6 +143,8 @@ static const rule_def RULES[R_COUNT] = {
     {S_C3, "wipe_approval", K_ENUM, 0, 0, NEED_VALUES, NEED_REQUIRED},
     {S_C3, "wipe_witness", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
     {S_C3, "wipe_category", K_ENUM, 0, 0, CATEGORY_VALUES, CAT_CLEAR},
+    /* fuin pack --zip: a password zip (WinZip AES-256) for outsiders */
+    {S_C3, "zip", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_FORBIDDEN},
     {S_C2, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_REQUIRED},
     {S_C2, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
     {S_C2, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
@@ -147,6 +152,8 @@ static const rule_def RULES[R_COUNT] = {
     {S_C2, "wipe_approval", K_ENUM, 0, 0, NEED_VALUES, NEED_REQUIRED},
     {S_C2, "wipe_witness", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
     {S_C2, "wipe_category", K_ENUM, 0, 0, CATEGORY_VALUES, CAT_CLEAR},
+    /* fuin pack --zip: a password zip (WinZip AES-256) for outsiders */
+    {S_C2, "zip", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
     {S_C1, "encrypt", K_ENUM, 0, 0, ENCRYPT_VALUES, ENC_OPTIONAL},
     {S_C1, "passphrase", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
     {S_C1, "recipients", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
@@ -154,6 +161,8 @@ static const rule_def RULES[R_COUNT] = {
     {S_C1, "wipe_approval", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
     {S_C1, "wipe_witness", K_ENUM, 0, 0, NEED_VALUES, NEED_OPTIONAL},
     {S_C1, "wipe_category", K_ENUM, 0, 0, CATEGORY_VALUES, CAT_CLEAR},
+    /* fuin pack --zip: a password zip (WinZip AES-256) for outsiders */
+    {S_C1, "zip", K_ENUM, 0, 0, PASSPHRASE_VALUES, PASS_ALLOWED},
     {S_I2, "sign", K_ENUM, 0, 0, SIGN_VALUES, SIGN_REQUIRED},
     {S_I2, "signer", K_ENUM, 0, 0, WHO_VALUES, WHO_CERTIFIED},
     {S_I1, "sign", K_ENUM, 0, 0, SIGN_VALUES, SIGN_OPTIONAL},
@@ -176,6 +185,7 @@ enum {
     C_WIPE_APPROVAL,
     C_WIPE_WITNESS,
     C_WIPE_CATEGORY,
+    C_ZIP,
     C_COUNT
 };
 enum { I_SIGN, I_SIGNER };
@@ -1464,4 +1474,21 @@ size_t fuin_policy_describe(const fuin_policy *p, const fuin_label *label,
         ob_printf(&o, "; handle the file as they say\n");
     }
     return ob_finish(&o);
+}
+
+fuin_status fuin_policy_check_zip(const fuin_policy *p, const fuin_label *label, char *msg,
+                                  size_t cap)
+{
+    clear_msg(msg, cap);
+    label = effective_label(label);
+    if (p == NULL || !label_ok(label))
+        return FUIN_E_INVALID;
+    int c = label->confidentiality;
+    int rz = conf_rule(c, C_ZIP);
+    if (p->val[rz] == PASS_FORBIDDEN)
+        return refuse(p, rz, msg, cap,
+                      "機密性%d files may not be sent as a password zip; encrypt to the "
+                      "recipient's key",
+                      c);
+    return FUIN_OK;
 }

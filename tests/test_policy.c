@@ -119,6 +119,7 @@ static const char DEFAULT_TEXT[] =
     "wipe_approval = required ; built-in default\n"
     "wipe_witness = optional ; built-in default\n"
     "wipe_category = clear ; built-in default\n"
+    "zip = forbidden ; built-in default\n"
     "\n"
     "[class.C2]\n"
     "encrypt = required ; built-in default\n"
@@ -128,6 +129,7 @@ static const char DEFAULT_TEXT[] =
     "wipe_approval = required ; built-in default\n"
     "wipe_witness = optional ; built-in default\n"
     "wipe_category = clear ; built-in default\n"
+    "zip = allowed ; built-in default\n"
     "\n"
     "[class.C1]\n"
     "encrypt = optional ; built-in default\n"
@@ -137,6 +139,7 @@ static const char DEFAULT_TEXT[] =
     "wipe_approval = optional ; built-in default\n"
     "wipe_witness = optional ; built-in default\n"
     "wipe_category = clear ; built-in default\n"
+    "zip = allowed ; built-in default\n"
     "\n"
     "[class.I2]\n"
     "sign = required ; built-in default\n"
@@ -260,15 +263,15 @@ static void test_default_text_parses(void **state)
     expect_rule(p, "passphrase", "dictionary", "system", 13);
     expect_rule(p, "class.C3", "passphrase", "forbidden", 21);
     expect_rule(p, "class.C3", "wipe_verify", "full", 23);
-    expect_rule(p, "class.C2", "wipe_approval", "required", 33);
-    expect_rule(p, "class.C1", "wipe_category", "clear", 44);
-    expect_rule(p, "class.I1", "signer", "any", 52);
-    expect_rule(p, "wipe", "unlabelled", "C2", 55);
+    expect_rule(p, "class.C2", "wipe_approval", "required", 34);
+    expect_rule(p, "class.C1", "wipe_category", "clear", 46);
+    expect_rule(p, "class.I1", "signer", "any", 55);
+    expect_rule(p, "wipe", "unlabelled", "C2", 58);
     char buf[4096];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\nname = (no policy installed) ; shown.ini:4\n"));
-    assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:52\n"));
-    assert_non_null(strstr(buf, "\n\n[wipe]\nunlabelled = C2 ; shown.ini:55\n"));
+    assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:55\n"));
+    assert_non_null(strstr(buf, "\n\n[wipe]\nunlabelled = C2 ; shown.ini:58\n"));
     fuin_policy_free(p);
 }
 
@@ -463,7 +466,7 @@ static void test_round_trip(void **state)
         assert_string_equal(a, b);
     }
     expect_rule(q, "organisation", "name", "〇〇事務組合", 4);
-    expect_rule(q, "class.I1", "signer", "certified", 52);
+    expect_rule(q, "class.I1", "signer", "certified", 55);
     fuin_policy_free(p);
     fuin_policy_free(q);
     fuin_policy_free(r);
@@ -520,7 +523,7 @@ static void test_example_file(void **state)
     assert_null(ld);
     assert_null(lp);
     /* 32 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe] */
-    assert_int_equal(lines, 46);
+    assert_int_equal(lines, 49);
     fuin_policy_free(p);
     fuin_policy_free(d);
 }
@@ -533,7 +536,7 @@ static void test_unknown_key(void **state)
     parse_fails("; c\n[class.C3]\nencrypt = required\nfoo = 1\n",
                 "policy.ini:4: unknown key \"foo\" in [class.C3] (known: "
                 "encrypt passphrase recipients wipe_verify wipe_approval "
-                "wipe_witness wipe_category)");
+                "wipe_witness wipe_category zip)");
     /* case-sensitive */
     parse_fails("[passphrase]\nMin_Length = 12\n",
                 "policy.ini:2: unknown key \"Min_Length\" in [passphrase] "
@@ -1280,14 +1283,14 @@ static void test_wipe_bad_values(void **state)
     parse_fails("[class.C2]\nunlabelled = C2\n",
                 "policy.ini:2: unknown key \"unlabelled\" in [class.C2] "
                 "(known: encrypt passphrase recipients wipe_verify "
-                "wipe_approval wipe_witness wipe_category)");
+                "wipe_approval wipe_witness wipe_category zip)");
     parse_fails("[class.I2]\nwipe_approval = required\n",
                 "policy.ini:2: unknown key \"wipe_approval\" in [class.I2] "
                 "(known: sign signer)");
     parse_fails("[class.C1]\nwipe-verify = full\n",
                 "policy.ini:2: unknown key \"wipe-verify\" in [class.C1] "
                 "(known: encrypt passphrase recipients wipe_verify "
-                "wipe_approval wipe_witness wipe_category)");
+                "wipe_approval wipe_witness wipe_category zip)");
     parse_fails("[Wipe]\n",
                 "policy.ini:1: unknown section [Wipe] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
@@ -1350,18 +1353,21 @@ static void test_wipe_format_round_trip(void **state)
                                "wipe_verify = sample ; pol.ini:11\n"
                                "wipe_approval = required ; built-in default\n"
                                "wipe_witness = required ; pol.ini:10\n"
-                               "wipe_category = purge ; pol.ini:9\n\n"));
+                               "wipe_category = purge ; pol.ini:9\n"
+                               "zip = forbidden ; built-in default\n\n"));
     assert_non_null(strstr(t1, "\nrecipients = any ; built-in default\n"
                                "wipe_verify = none ; pol.ini:14\n"
                                "wipe_approval = optional ; pol.ini:13\n"
                                "wipe_witness = optional ; built-in default\n"
                                "wipe_category = clear ; built-in default\n"
+                               "zip = allowed ; built-in default\n"
                                "\n[class.C1]\n"));
     assert_non_null(strstr(t1, "\nrecipients = any ; built-in default\n"
                                "wipe_verify = sample ; pol.ini:2\n"
                                "wipe_approval = required ; pol.ini:3\n"
                                "wipe_witness = required ; pol.ini:4\n"
                                "wipe_category = purge ; pol.ini:5\n"
+                               "zip = allowed ; built-in default\n"
                                "\n[class.I2]\n"));
     /* [wipe] is the last section */
     const char *tail = "\n\n[wipe]\nunlabelled = C3 ; pol.ini:7\n";
@@ -1386,8 +1392,8 @@ static void test_wipe_format_round_trip(void **state)
             assert_string_equal(a, b);
         }
     }
-    expect_rule(q, "wipe", "unlabelled", "C3", 55);
-    expect_rule(q, "class.C1", "wipe_witness", "required", 43);
+    expect_rule(q, "wipe", "unlabelled", "C3", 58);
+    expect_rule(q, "class.C1", "wipe_witness", "required", 45);
     fuin_policy_free(p);
     fuin_policy_free(q);
     fuin_policy_free(r);

@@ -167,6 +167,12 @@ FUIN_EXPORT fuin_status fuin_policy_check_unsigned(const fuin_policy *p,
                                                    const fuin_label *label,
                                                    char *msg, size_t cap);
 
+/* Sending a package of class `label` as a password zip (fuin pack --zip,
+ * WinZip AES-256, for recipients who have only 7-Zip): [class.Cn] zip =
+ * allowed | forbidden (built-in default: forbidden for 機密性3). */
+FUIN_EXPORT fuin_status fuin_policy_check_zip(const fuin_policy *p,
+                                              const fuin_label *label,
+                                              char *msg, size_t cap);
 /* Wiping or destroying something of class `label` (policy §2.3(2)⑩:
  * 機密性2 and up made unrecoverable, (ウ) with the 情報セキュリティ管理者's
  * permission).  Called before anything is erased.
