@@ -9,11 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "common.h"
 
 static const char *const CMD = "pack";
 
-enum { OPT_PASSFILE = 256, OPT_PKG_PASSFILE, OPT_CLASS, OPT_FORCE, OPT_STORE, OPT_DIR, OPT_ZSTD, OPT_UNSIGNED };
+enum { OPT_PASSFILE = 256, OPT_PKG_PASSFILE, OPT_CLASS, OPT_FORCE, OPT_STORE, OPT_DIR, OPT_ZSTD, OPT_UNSIGNED, OPT_ZIP };
 
 static const struct option pack_options[] = {
     {"output", required_argument, NULL, 'o'},
@@ -29,6 +31,7 @@ static const struct option pack_options[] = {
     {"store", required_argument, NULL, OPT_STORE},
     {"zstd", optional_argument, NULL, OPT_ZSTD},
     {"unsigned", no_argument, NULL, OPT_UNSIGNED},
+    {"zip", no_argument, NULL, OPT_ZIP},
     {"force", no_argument, NULL, OPT_FORCE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -38,7 +41,7 @@ typedef struct {
     const char *output, *class_text, *passfile, *pkg_passfile, *seckey, *dir, *store, *zstd_text;
     const char **recipients, **files;
     size_t n_recipients, n_files;
-    int passphrase, force, zstd, no_sign, zstd_set;
+    int passphrase, force, zstd, no_sign, zstd_set, zip;
     char **paths;
     int n_paths;
 } pack_args;
@@ -97,6 +100,10 @@ static int parse_args(int argc, char **argv, pack_args *a, int *help)
             if (fuin_cli_set_flag(CMD, &a->no_sign, "--unsigned") != 0)
                 return FUIN_EXIT_USAGE;
             break;
+        case OPT_ZIP:
+            if (fuin_cli_set_flag(CMD, &a->zip, "--zip") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
         case OPT_FORCE:
             if (fuin_cli_set_flag(CMD, &a->force, "--force") != 0)
                 return FUIN_EXIT_USAGE;
@@ -125,8 +132,15 @@ static int parse_args(int argc, char **argv, pack_args *a, int *help)
             return fuin_cli_usage(CMD, "--zstd=LEVEL: LEVEL is 1 to 19");
         a->zstd = (int)l;
     }
-    if (strcmp(a->output, "-") == 0 || strcmp(a->output, "/dev/stdout") == 0)
+    if (a->zip && (a->passphrase || a->pkg_passfile || a->n_recipients || a->n_files ||
+                   a->zstd_set))
+        return fuin_cli_usage(CMD, "--zip cannot be used with -r, -R, -p or --zstd (the zip "
+                                   "has its own generated passphrase)");
+    if (strcmp(a->output, "-") == 0 || strcmp(a->output, "/dev/stdout") == 0) {
+        if (a->zip)
+            return fuin_cli_usage(CMD, "--zip writes a file: give -o FILE");
         a->output = NULL;
+    }
     return 0;
 }
 
@@ -212,7 +226,12 @@ static int run(pack_args *a)
     /* The policy decides by class: encryption ... */
     msg[0] = '\0';
     encrypt = pass_mode || a->n_recipients > 0 || a->n_files > 0;
-    if (!encrypt && fuin_policy_check_unencrypted(pol, &cls, msg, sizeof msg) != FUIN_OK) {
+    if (a->zip && (s = fuin_policy_check_zip(pol, &cls, msg, sizeof msg)) != FUIN_OK) {
+        fuin_cli_error(CMD, NULL, "policy: --zip refused: %s", fuin_cli_msg(msg, s));
+        rc = s == FUIN_E_POLICY ? FUIN_EXIT_REFUSED : fuin_cli_exit_code(s, 0);
+        goto done;
+    }
+    if (!encrypt && !a->zip && fuin_policy_check_unencrypted(pol, &cls, msg, sizeof msg) != FUIN_OK) {
         fuin_cli_error(CMD, NULL,
                        "policy: a %s package must be encrypted: %s; give -r NAME (the "
                        "recipients) or -p",
@@ -324,6 +343,35 @@ static int run(pack_args *a)
         goto done;
     }
 
+    if (a->zip) {
+        char *zpass = sodium_malloc(FUIN_ZIP_PASSPHRASE_MAX);
+        if (zpass == NULL || fuin_zip_passphrase_new(zpass, FUIN_ZIP_PASSPHRASE_MAX) != FUIN_OK) {
+            sodium_free(zpass);
+            fuin_cli_error(CMD, NULL, "out of memory");
+            rc = FUIN_EXIT_INTERNAL;
+            goto done;
+        }
+        s = fuin_packer_write_zip(pk, a->output, zpass, a->force ? FUIN_F_FORCE : 0);
+        if (s != FUIN_OK) {
+            sodium_free(zpass);
+            fuin_cli_error(CMD, s == FUIN_E_EXISTS ? a->output : NULL, "%s%s",
+                           fuin_cli_msg(fuin_packer_errmsg(pk), s),
+                           s == FUIN_E_EXISTS ? " (use --force to replace it)" : "");
+            rc = fuin_cli_exit_code(s, 0);
+            goto done;
+        }
+        /* Shown once.  It must reach the recipient another way than the
+         * zip: telephone, in person, a letter; never the same mail. */
+        fprintf(stderr,
+                "fuin: %s: %s: AES-256 zip written; its passphrase, shown only now:\n"
+                "\n    %s\n\n"
+                "  Give it to the recipient by another channel than the zip (telephone, in "
+                "person), never in the same or a follow-up mail.  7-Zip opens the zip; "
+                "Windows Explorer alone cannot.\n",
+                CMD, fuin_cli_safe(a->output), zpass);
+        sodium_free(zpass);
+        goto summary;
+    }
     if (a->output != NULL) {
         fuin_cli_report_stale(CMD, a->output, fuin_outfile_sweep(a->output));
         s = fuin_outfile_open(a->output, 0644, a->force ? FUIN_F_FORCE : 0, &of, err,
@@ -353,7 +401,7 @@ static int run(pack_args *a)
             goto done;
         }
     }
-    {
+summary: {
         uint64_t bytes = 0, files = 0;
         char size[64];
         for (size_t i = 0; i < fuin_packer_count(pk); i++) {
@@ -367,7 +415,8 @@ static int run(pack_args *a)
                 (unsigned long long)files, files == 1 ? "" : "s", size, text,
                 sign ? (si.certified ? "signed (certified key)" : "signed (uncertified key)")
                      : "unsigned",
-                e == NULL  ? "not encrypted"
+                a->zip     ? "AES-256 zip"
+                : e == NULL ? "not encrypted"
                 : pass_mode ? "encrypted with a passphrase"
                             : "encrypted to the recipients");
         if (sign)

@@ -13,7 +13,7 @@
 static const char *const CMD = "unpack";
 
 enum {
-    OPT_DIR = 256, OPT_PASSFILE, OPT_TRUST, OPT_STORE, OPT_REVOCATIONS, OPT_REQUIRE_RL,
+    OPT_DIR = 256, OPT_PASSFILE, OPT_ZIP_PASSFILE, OPT_TRUST, OPT_STORE, OPT_REVOCATIONS, OPT_REQUIRE_RL,
     OPT_ANY, OPT_RENAME, OPT_LIST, OPT_MAX_FILES, OPT_MAX_FILE, OPT_MAX_SIZE, OPT_MAX_RATIO
 };
 
@@ -22,6 +22,7 @@ static const struct option unpack_options[] = {
     {"identity", required_argument, NULL, 'i'},
     {"dir", required_argument, NULL, OPT_DIR},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"zip-passphrase-file", required_argument, NULL, OPT_ZIP_PASSFILE},
     {"trust", required_argument, NULL, OPT_TRUST},
     {"store", required_argument, NULL, OPT_STORE},
     {"revocations", required_argument, NULL, OPT_REVOCATIONS},
@@ -83,6 +84,9 @@ int fuin_cmd_unpack(int argc, char **argv)
         case OPT_DIR: rc = fuin_cli_set_once(CMD, &o.dir, optarg, "--dir"); break;
         case OPT_PASSFILE:
             rc = fuin_cli_set_once(CMD, &o.passfile, optarg, "--passphrase-file");
+            break;
+        case OPT_ZIP_PASSFILE:
+            rc = fuin_cli_set_once(CMD, &o.zip_passfile, optarg, "--zip-passphrase-file");
             break;
         case OPT_TRUST: rc = fuin_cli_set_once(CMD, &trust, optarg, "--trust"); break;
         case OPT_STORE: rc = fuin_cli_set_once(CMD, &store, optarg, "--store"); break;

@@ -22,7 +22,7 @@ static const char *const CMD = "verify";
 #define VERIFY_CHUNK (1u << 16) /* as minisign: a 64 KiB buffer stays in cache */
 
 enum { OPT_TRUST = 256, OPT_STORE, OPT_JSON, OPT_REVOCATIONS, OPT_REQUIRE_RL, OPT_DIR,
-       OPT_PASSFILE };
+       OPT_PASSFILE, OPT_ZIP_PASSFILE };
 
 static const struct option verify_options[] = {
     {"public-key", required_argument, NULL, 'p'},
@@ -35,6 +35,7 @@ static const struct option verify_options[] = {
     {"identity", required_argument, NULL, 'i'},
     {"dir", required_argument, NULL, OPT_DIR},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"zip-passphrase-file", required_argument, NULL, OPT_ZIP_PASSFILE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -51,7 +52,7 @@ typedef struct {
     int n_files;
     const char **identities; /* packages: -i files */
     size_t n_identities;
-    const char *dir, *passfile;
+    const char *dir, *passfile, *zip_passfile;
 } verify_args;
 
 /* What the run needs for every file. */
@@ -97,6 +98,9 @@ static int parse_args(int argc, char **argv, verify_args *a, int *help)
             break;
         case OPT_PASSFILE:
             rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
+            break;
+        case OPT_ZIP_PASSFILE:
+            rc = fuin_cli_set_once(CMD, &a->zip_passfile, optarg, "--zip-passphrase-file");
             break;
         case 'p':
             rc = fuin_cli_set_once(CMD, &a->pubkey, optarg, "-p/--public-key");
@@ -501,6 +505,7 @@ static int run(const verify_args *a)
                 po.n_identities = a->n_identities;
                 po.dir = a->dir;
                 po.passfile = a->passfile;
+                po.zip_passfile = a->zip_passfile;
                 po.json = a->json;
                 po.require_rl = a->require_rl;
                 if (!c.release) {

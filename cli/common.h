@@ -325,6 +325,7 @@ typedef struct {
     size_t n_identities;
     const char *dir;               /* key directory (identity.age)       */
     const char *passfile;
+    const char *zip_passfile;      /* an AES zip's passphrase            */
     const char *dest;              /* unpack: -C DIR; NULL: verify only  */
     int foreign, rename_unsafe, json, require_rl, list;
     fuin_unpack_limits limits;

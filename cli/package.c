@@ -55,6 +55,8 @@ int fuin_cli_is_package(const char *path)
         return 1;
     if ((size_t)n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) /* zstd */
         return 1;
+    if ((size_t)n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) /* zip */
+        return 1;
     return 0;
 }
 
@@ -192,6 +194,7 @@ static void print_result(const char *file, const fuin_unpacker *u,
         fprintf(out, "  sealed: %s\n",
                 r->encrypted ? (r->has_age_label ? "encrypted (age), label in the header"
                                                  : "encrypted (age)")
+                : r->zip_aes ? "AES-256 zip (password)"
                              : "not encrypted");
         fuin_time_format_rfc3339(r->info.created, when, sizeof when);
         fprintf(out, "  created: %s by %s with %s\n", when,
@@ -222,9 +225,11 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
     char (*prompts)[256] = calloc(n_ids, sizeof *prompts);
     char *own_dir = NULL, *own = NULL;
     const char *in_name = NULL;
+    fuin_cli_pass zpass;
     int rc = 0, fd = -1;
     fuin_status s;
 
+    memset(&zpass, 0, sizeof zpass);
     if (u == NULL || d == NULL || pass == NULL || prompts == NULL) {
         fuin_cli_error(cmd, NULL, "out of memory");
         rc = FUIN_EXIT_INTERNAL;
@@ -252,8 +257,12 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
     }
     if (rc != 0)
         goto done;
+    zpass.cmd = cmd;
+    zpass.file = o->zip_passfile;
+    zpass.prompt = "Passphrase of the zip: ";
     if ((s = fuin_decryptor_set_passphrase_cb(d, fuin_cli_passphrase_cb, &pass[n_ids])) !=
             FUIN_OK ||
+        fuin_unpacker_set_zip_passphrase_cb(u, fuin_cli_passphrase_cb, &zpass) != FUIN_OK ||
         fuin_unpacker_set_decryptor(u, d) != FUIN_OK ||
         fuin_unpacker_set_trust(u, t->release ? &t->key : NULL, t->rl) != FUIN_OK ||
         fuin_unpacker_set_policy(u, t->pol) != FUIN_OK ||
@@ -282,6 +291,8 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
         for (size_t i = 0; i <= n_ids && failed == NULL; i++)
             if (pass[i].exit_code != 0)
                 failed = &pass[i];
+        if (failed == NULL && zpass.exit_code != 0)
+            failed = &zpass;
         if (failed != NULL) {
             fuin_cli_error(cmd, in_name, "%s", failed->errmsg);
             rc = failed->exit_code;

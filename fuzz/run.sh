@@ -9,7 +9,7 @@
 #   --seconds N      stop each target after N seconds of wall time instead
 #   --no-minimise    keep the corpus as the run left it
 #   TARGET           header armor label minisig card policy ledger sanitize
-#                    (default: all of them, one after the other)
+#                    manifest unpack (default: all, one after the other)
 #
 # fuzz/regress/NAME holds inputs that once crashed (each fixed, with a
 # test): every run replays them first.  Crashes, leaks, timeouts and out-of-memory inputs are written to
@@ -20,7 +20,7 @@
 # into fuzz/corpus.
 set -eu
 cd "$(dirname "$0")/.."
-ALL="header armor label minisig card policy ledger sanitize"
+ALL="header armor label minisig card policy ledger sanitize manifest unpack"
 cpu_min=30 wall= minimise=1 targets=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -54,6 +54,13 @@ fi
 mkdir -p "$seeds/ledger" "$seeds/policy" "$seeds/sanitize" fuzz/artifacts
 # signed ledgers, so the fuzzer gets past the signature into the chain
 FUIN_FUZZ_MAKE_SEEDS="$seeds/ledger" build-fuzz/fuzz/fuzz_ledger
+# manifests written by the library, and packages and tar/zip archives
+for t in manifest unpack; do
+  case " $targets " in *" $t "*)
+    mkdir -p "$seeds/$t"
+    FUIN_FUZZ_MAKE_SEEDS="$seeds/$t" build-fuzz/fuzz/fuzz_"$t" ;;
+  esac
+done
 cp examples/policy.ini "$seeds/policy/"
 cp tests/shim/data/*.txt tests/shim/data/*.json tests/shim/data/*.err "$seeds/sanitize/" 2>/dev/null || true
 

@@ -122,7 +122,8 @@ size_t fuin__stanza_write(char *text, size_t cap, const char *const *args,
      * line, which is empty when the body is a multiple of 48 bytes. */
     for (size_t off = 0;; off += 48) {
         size_t take = bodylen - off < 48 ? bodylen - off : 48;
-        fuin__b64_encode(b64, body + off, take);
+        /* a stanza without a body (the label) passes body NULL */
+        fuin__b64_encode(b64, take ? body + off : body, take);
         PUT(b64, strlen(b64));
         PUT("\n", 1);
         if (take < 48)

@@ -13,7 +13,7 @@ set -eu
 # Build: compiler, CMake, and the libraries fuin links.
 build="build-essential cmake pkg-config libsodium-dev libjansson-dev
        libinih-dev libpwquality-dev libcrack2-dev libarchive-dev libssl-dev
-       libunistring-dev"
+       libunistring-dev libzip-dev"
 # Run time: libpwquality only *recommends* cracklib-runtime, which builds
 # the dictionary (/var/cache/cracklib/cracklib_dict.*) that every new
 # passphrase is checked against; without it no key can be made.
@@ -41,6 +41,7 @@ need_files="/usr/bin/time /var/cache/cracklib/cracklib_dict.pwd
             /var/cache/cracklib/cracklib_dict.pwi /usr/include/crack.h
             /usr/include/cmocka.h /usr/include/fuse3/fuse.h
             /usr/include/archive.h /usr/include/openssl/evp.h /usr/include/uninorm.h
+            /usr/include/zip.h
             /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 
 check() {

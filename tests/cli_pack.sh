@@ -225,5 +225,58 @@ check "verify --json: one array with the package object" python3 -c '
 import json,sys; a=json.load(open("out")); o=a[0]
 assert o["ok"] and o["package"] and o["encrypted"] and o["class"]=="C2-I1-A1", o
 assert o["signer"]=="山田 花子" and len(o["files"])==7, o' 
+
+# ---- 8. --zip: AES-256 for outside recipients with 7-Zip
+as yamada pack --zip -o out.zip --store "$YS" --passphrase-file "$T/ypw" src
+expect_rc 0 "pack --zip"
+ZP=$(sed -n 's/^    \([0-9A-Z-]*\)$/\1/p' err)
+check "pack --zip: a 6x4 passphrase of unambiguous symbols" \
+    grep -Eqx '[2-9A-HJ-NP-Z]{4}(-[2-9A-HJ-NP-Z]{4}){5}' <<<"$ZP"
+check "pack --zip: says to use another channel" grep -q 'another channel than the zip' err
+check "pack --zip: says Explorer cannot open it" grep -q 'Windows Explorer alone cannot' err
+check "pack --zip: no temporary left" test -z "$(ls -A | grep fuin-zip)"
+7zz t -p"$ZP" out.zip >out 2>&1
+rc=$?; expect_rc 0 "7zz t accepts fuin's AES zip"
+7zz l -slt out.zip >out 2>&1
+check "7zz: every file is AES-256" test "$(grep -c '^Method = AES-256' out)" -eq 8
+check "7zz: the manifest first" test "$(grep -m2 '^Path = ' out | tail -1)" = 'Path = fuin-manifest.jsonl'
+7zz t -pWRONG-PASSPHRASE out.zip >/dev/null 2>&1
+rc=$?; check "7zz t with a wrong passphrase fails" test "$rc" -ne 0
+mkdir x7 && 7zz x -p"$ZP" -ox7 out.zip >/dev/null 2>&1
+check "7zz x: same bytes" diff -r src x7/data/src
+check "7zz x: the extracted manifest verifies with minisign" \
+    minisign -Vqm x7/fuin-manifest.jsonl -p yamada/.config/fuin/sign.pub
+printf '%s\n' "$ZP" >zp
+as sato verify --store "$SS" --zip-passphrase-file "$T/zp" out.zip
+expect_rc 0 "verify: fuin's zip package"
+check "verify: says it is a password zip" grep -q 'sealed: AES-256 zip (password)' out
+printf 'WRONG-WRONG-WRONG-WRONG\n' >zpbad
+as sato verify --store "$SS" --zip-passphrase-file "$T/zpbad" out.zip
+expect_rc 1 "verify: a wrong zip passphrase"
+check "verify: says the passphrase is wrong" grep -q 'wrong passphrase for the zip' err
+mkdir recv5
+as sato unpack -C recv5 --store "$SS" --zip-passphrase-file "$T/zp" out.zip
+expect_rc 0 "unpack: fuin's zip package"
+check "unpack: zip package, same bytes" diff -r src recv5/src
+as yamada pack --zip -o c3.zip --class C3 --store "$YS" --passphrase-file "$T/ypw" src
+expect_rc 1 "pack --zip: refused for 機密性3"
+check "pack --zip: the refusal names the rule" grep -q '\[class.C3\] zip = forbidden' err
+check "pack --zip: no zip on refusal" test ! -e c3.zip
+as yamada pack --zip -o out.zip --store "$YS" --passphrase-file "$T/ypw" src
+expect_rc 5 "pack --zip: an existing OUTPUT is kept"
+as yamada pack --zip -r "$PLAIN" -o y.zip src
+expect_rc 2 "pack --zip with -r: usage error"
+mkdir -p z7/d && printf 'seven\n' >z7/d/a.txt
+(cd z7 && 7zz a -tzip -p'zip pass 7zz' -mem=AES256 ../aes7.zip d >/dev/null && 7zz a -tzip -p'zip pass 7zz' -mem=ZipCrypto ../zc7.zip d >/dev/null)
+printf 'zip pass 7zz\n' >zp7
+mkdir recv6 recv7
+as sato unpack --any -C recv6 --zip-passphrase-file "$T/zp7" aes7.zip
+expect_rc 0 "unpack --any: a 7zz-made AES-256 zip"
+check "unpack --any: its contents" test "$(cat recv6/d/a.txt)" = seven
+check "unpack --any: says nothing was verified" grep -q 'NOTHING was verified' err
+as sato unpack --any -C recv7 --zip-passphrase-file "$T/zp7" zc7.zip
+expect_rc 1 "unpack --any: ZipCrypto refused"
+check "unpack --any: names ZipCrypto" grep -q 'ZipCrypto (traditional PKWARE), which is broken' err
+check "unpack --any: nothing left after the refusal" test -z "$(ls -A recv7)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -135,6 +135,26 @@ FUIN_EXPORT fuin_status fuin_packer_set_signer(fuin_packer *p, const fuin_seckey
 FUIN_EXPORT fuin_status fuin_packer_write(fuin_packer *p, fuin_write_fn out,
                                           void *ctx) FUIN_WUR;
 
+/* ---- password zips (fuin pack --zip) ------------------------------------
+ * For outside recipients who have only Windows and 7-Zip: the same layout
+ * (manifest, signature, BagIt files, data/) in a zip whose every file is
+ * encrypted with WinZip AES-256 (AE-2), written with libzip; UTF-8 names;
+ * file data stored, tag files deflated.  Names, sizes and times are NOT
+ * encrypted in a zip.  Windows Explorer alone cannot open AES zips.
+ * Recipient keys (age) are preferred; see docs/packages.md on "PPAP". */
+#define FUIN_ZIP_PASSPHRASE_MAX 32
+/* A new passphrase: 24 symbols of 23456789ABCDEFGHJKLMNPQRSTUVWXYZ (120
+ * bits) in six groups of four, "7KQM-R3TX-...", NUL-terminated; cap >=
+ * FUIN_ZIP_PASSPHRASE_MAX (give sodium_malloc() memory). */
+FUIN_EXPORT fuin_status fuin_zip_passphrase_new(char *buf, size_t cap);
+/* Write the zip to `path` (written beside it, flushed, renamed into
+ * place; an existing path is kept unless FUIN_F_FORCE: FUIN_E_EXISTS).
+ * No encryptor may be set.  A file that changes while it is packed:
+ * FUIN_E_MISMATCH. */
+FUIN_EXPORT fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path,
+                                              const char *passphrase,
+                                              unsigned flags) FUIN_WUR;
+
 /* ---- verifying and unpacking ------------------------------------------- */
 typedef struct {
     uint64_t max_entries;     /* default 1,000,000                       */
@@ -201,6 +221,7 @@ FUIN_EXPORT fuin_status fuin_unpack_fd(fuin_unpacker *u, int in_fd) FUIN_WUR;
 typedef struct {
     int is_package;          /* a fuin package (else a foreign archive)  */
     int encrypted;           /* arrived as an age file                   */
+    int zip_aes;             /* a zip whose every file is AES-encrypted  */
     int has_age_label;
     fuin_label age_label;    /* the fuin-label stanza, authenticated     */
     int has_manifest;

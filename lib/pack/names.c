@@ -88,6 +88,11 @@ fuin_status fuin_entry_name_check(const char *path, size_t len, char *msg, size_
                           comp[n - 1] == '.' ? "dot" : "space");
             return FUIN_E_UNSAFE;
         }
+        if (n >= 13 && memcmp(comp, ".fuin-unpack-", 13) == 0) {
+            fuin__set_msg(msg, cap, "names starting with .fuin-unpack- are fuin's private "
+                                    "directories");
+            return FUIN_E_UNSAFE;
+        }
         if (reserved_device(comp, n)) {
             fuin__set_msg(msg, cap, "\"%.*s\" is a reserved device name on Windows",
                           (int)n, comp);

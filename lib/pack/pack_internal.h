@@ -44,6 +44,32 @@ fuin_status fuin__manifest_parse_info(const char *line, size_t len,
 fuin_status fuin__manifest_parse_entry(const char *line, size_t len,
                                        fuin__pentry *e, char *msg, size_t cap);
 
+/* The packer (writer.c), shared with the zip writer (zipwriter.c). */
+#define FUIN__PACK_ERR 1024
+struct fuin_packer {
+    fuin__pentries ents;
+    fuin__strset keys;
+    fuin_manifest_info info;
+    int have_class;
+    int zstd;
+    fuin_encryptor *enc;
+    fuin_seckey *sk; /* a copy */
+    fuin_sigmeta meta;
+    int have_signer;
+    char err[FUIN__PACK_ERR];
+};
+typedef int (*fuin__line_fn)(void *ctx, const char *line, size_t len);
+fuin_status fuin__packer_hash_all(fuin_packer *p);
+fuin_status fuin__each_manifest_line(fuin_packer *p, fuin__line_fn fn, void *ctx);
+fuin_status fuin__each_bagit_line(fuin_packer *p, fuin__line_fn fn, void *ctx);
+/* Hash every file, then size and sign the manifest (sig NULL when
+ * unsigned; free() it). */
+fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size,
+                                 uint64_t *bag_size, char **sig, size_t *siglen);
+struct stat;
+/* Same file (device, inode), size, mtime and ctime as at scan time. */
+int fuin__same_file(const fuin__pentry *e, const struct stat *st);
+
 /* A bracketed label at the start of a file name, "【機密性2】報告.pdf"
  * or "[C2]report.pdf": 1 found (*l set), 0 none, -1 brackets around
  * something that is not a label. */

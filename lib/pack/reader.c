@@ -18,6 +18,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <zip.h>
 #include <sodium.h>
 
 #include "extract.h"
@@ -51,6 +52,10 @@ struct fuin_unpacker {
     size_t plain_len, plain_cap;
     fuin_status read_status;
     char read_err[512];
+    /* zips */
+    int is_zip, zip_aes;       /* a zip; every file in it is AES-encrypted */
+    int zip_seekable;          /* in a regular file                      */
+    char *zip_pass;            /* sodium_malloc()ed, from zip_cb          */
 };
 
 fuin_unpacker *fuin_unpacker_new(void)
@@ -82,6 +87,8 @@ void fuin_unpacker_free(fuin_unpacker *u)
     if (u == NULL)
         return;
     reset_result(u);
+    if (u->zip_pass != NULL)
+        sodium_free(u->zip_pass);
     fuin_policy_free(u->own_pol);
     free(u->dest);
     free(u->inbuf);
@@ -252,6 +259,16 @@ static la_ssize_t archive_reader(struct archive *a, void *arg, const void **buf)
     return (la_ssize_t)u->plain_len;
 }
 
+/* A zip in a regular file is read from its central directory (as 7-Zip
+ * and Windows read it), which needs seeking. */
+static la_int64_t archive_seeker(struct archive *a, void *arg, la_int64_t off, int whence)
+{
+    fuin_unpacker *u = arg;
+    (void)a;
+    u->pending = 0;
+    return (la_int64_t)lseek(u->fd, (off_t)off, whence);
+}
+
 /* ---- the run ------------------------------------------------------------ */
 typedef struct {
     fuin_unpacker *u;
@@ -287,6 +304,8 @@ static fuin_status archive_failed(run_ctx *c, const char *what)
         return fail(u, s, "%s", u->read_err);
     }
     const char *m = archive_error_string(c->a);
+    if (u->zip_aes && m != NULL && strcasestr(m, "passphrase") != NULL)
+        return fail(u, FUIN_E_NO_MATCH, "%s: wrong passphrase for the zip (%s)", what, m);
     if (u->res.is_package)
         return fail(u, FUIN_E_MISMATCH, "%s: %s (truncated or damaged)", what,
                     m ? m : "archive error");
@@ -542,7 +561,9 @@ static fuin_status check_policy(fuin_unpacker *u)
         return fail(u, FUIN_E_MISMATCH,
                     "the age header's label %s is not the manifest's class %s", a, b);
     }
-    if (!u->res.encrypted &&
+    if (u->zip_aes && (s = fuin_policy_check_zip(u->pol, cl, msg, sizeof msg)) != FUIN_OK)
+        return fail(u, s, "policy: the package arrived as a password zip: %s", msg);
+    if (!u->res.encrypted && !u->zip_aes &&
         (s = fuin_policy_check_unencrypted(u->pol, cl, msg, sizeof msg)) != FUIN_OK)
         return fail(u, s, "policy: the package arrived unencrypted: %s", msg);
     if (!u->res.signed_ &&
@@ -650,12 +671,17 @@ static fuin_status package_member(run_ctx *c, struct archive_entry *ae, size_t i
         return fail(u, FUIN_E_MISMATCH, "\"%s\" is not a %s as the manifest says",
                     e->path,
                     e->pub.type == FUIN_ENTRY_DIR ? "directory" : "regular file");
-    if ((archive_entry_perm(ae) & 07777) != e->pub.mode ||
-        (int64_t)archive_entry_mtime(ae) != e->pub.mtime ||
-        (e->pub.type == FUIN_ENTRY_FILE &&
-         (!archive_entry_size_is_set(ae) || (uint64_t)archive_entry_size(ae) != e->pub.size)))
-        return fail(u, FUIN_E_MISMATCH,
-                    "\"%s\": size, mode or time differ from the manifest",
+    if ((archive_entry_perm(ae) & 07777) != e->pub.mode)
+        return fail(u, FUIN_E_MISMATCH, "\"%s\": mode %04o, the manifest says %04o", e->path,
+                    (unsigned)(archive_entry_perm(ae) & 07777), e->pub.mode);
+    /* a zip's DOS times are local and 2 s coarse: the manifest's time is
+     * what the file gets */
+    if (!u->is_zip && (int64_t)archive_entry_mtime(ae) != e->pub.mtime)
+        return fail(u, FUIN_E_MISMATCH, "\"%s\": its time differs from the manifest's",
+                    e->path);
+    if (e->pub.type == FUIN_ENTRY_FILE &&
+        (!archive_entry_size_is_set(ae) || (uint64_t)archive_entry_size(ae) != e->pub.size))
+        return fail(u, FUIN_E_MISMATCH, "\"%s\": its size differs from the manifest's",
                     e->path);
     e->seen = 1;
     if (e->pub.type == FUIN_ENTRY_DIR)
@@ -785,10 +811,10 @@ static fuin_status foreign_member(run_ctx *c, struct archive_entry *ae)
     if (u->ents.n >= u->lim.max_entries)
         return fail(u, FUIN_E_LIMIT, "more than %llu entries (--max-files)",
                     (unsigned long long)u->lim.max_entries);
-    if (archive_entry_is_encrypted(ae))
+    if (archive_entry_is_encrypted(ae) && !u->zip_aes)
         return fail(u, FUIN_E_POLICY,
-                    "\"%s\" is encrypted inside the zip: fuin does not open password "
-                    "zips (ZipCrypto is broken; ask for an age-encrypted package)",
+                    "\"%s\" is encrypted inside the zip, and the zip could not be checked "
+                    "for AES (it is not a regular file): save it to a file first",
                     raw);
     n = strlen(raw);
     if (n >= 2 && raw[0] == '.' && raw[1] == '/') {
@@ -922,6 +948,97 @@ static fuin_status run_foreign(run_ctx *c, struct archive_entry *ae)
     }
 }
 
+/* ---- zips: libzip reads the central directory first -------------------- */
+/* ZipCrypto (traditional PKWARE encryption) is broken and refused; a zip
+ * whose every file is WinZip AES is opened with the passphrase callback.
+ * Needs a regular file (the central directory is at the end). */
+static fuin_status zip_prescan(fuin_unpacker *u, int fd, size_t sniffed)
+{
+    struct stat st;
+    zip_t *z;
+    int err = 0, dfd;
+    zip_int64_t n;
+    uint64_t files = 0, aes = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return FUIN_OK; /* streamed: encrypted entries are refused */
+    if ((dfd = dup(fd)) < 0)
+        return fail(u, FUIN_E_IO, "cannot read: %s", strerror(errno));
+    z = zip_fdopen(dfd, ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    if (z == NULL) {
+        zip_error_t ze;
+        close(dfd);
+        zip_error_init_with_code(&ze, err);
+        fail(u, FUIN_E_HEADER, "not a valid zip file: %s", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return FUIN_E_HEADER;
+    }
+    n = zip_get_num_entries(z, 0);
+    for (zip_int64_t i = 0; i < n; i++) {
+        zip_stat_t zs;
+        if (zip_stat_index(z, (zip_uint64_t)i, 0, &zs) != 0)
+            continue;
+        if (zs.name != NULL && zs.name[0] != '\0' && zs.name[strlen(zs.name) - 1] == '/')
+            continue; /* a directory */
+        files++;
+        if (!(zs.valid & ZIP_STAT_ENCRYPTION_METHOD) || zs.encryption_method == ZIP_EM_NONE)
+            continue;
+        if (zs.encryption_method == ZIP_EM_TRAD_PKWARE) {
+            fail(u, FUIN_E_POLICY,
+                        "\"%s\" is encrypted with ZipCrypto (traditional PKWARE), which is "
+                        "broken: refused (ask for AES-256 or, better, an age-encrypted "
+                        "package)",
+                        zs.name ? zs.name : "");
+            zip_discard(z);
+            return FUIN_E_POLICY;
+        }
+        if (zs.encryption_method == ZIP_EM_AES_128 || zs.encryption_method == ZIP_EM_AES_192 ||
+            zs.encryption_method == ZIP_EM_AES_256)
+            aes++;
+        else {
+            fail(u, FUIN_E_POLICY, "\"%s\": unknown zip encryption method %u",
+                 zs.name ? zs.name : "", (unsigned)zs.encryption_method);
+            zip_discard(z);
+            return FUIN_E_POLICY;
+        }
+    }
+    zip_discard(z);
+    if (aes > 0 && aes != files)
+        return fail(u, FUIN_E_POLICY,
+                    "the zip encrypts only %llu of its %llu files: refused (a mixed zip "
+                    "hides which files were protected)",
+                    (unsigned long long)aes, (unsigned long long)files);
+    if (aes > 0) {
+        if (u->zip_cb == NULL)
+            return fail(u, FUIN_E_PASSPHRASE, "the zip is encrypted (AES), and no passphrase "
+                                              "can be asked for");
+        u->zip_aes = 1;
+    }
+    u->zip_seekable = 1;
+    if (lseek(fd, (off_t)sniffed, SEEK_SET) != (off_t)sniffed)
+        return fail(u, FUIN_E_IO, "cannot seek: %s", strerror(errno));
+    return FUIN_OK;
+}
+
+static const char *zip_passphrase(struct archive *a, void *arg)
+{
+    fuin_unpacker *u = arg;
+    size_t len = 0;
+    (void)a;
+    if (u->zip_pass != NULL)
+        return NULL; /* asked once: a wrong one is not asked again */
+    if ((u->zip_pass = sodium_malloc(1025)) == NULL)
+        return NULL;
+    if (u->zip_cb(u->zip_ctx, 0, u->zip_pass, 1024, &len) != 0) {
+        sodium_free(u->zip_pass);
+        u->zip_pass = sodium_malloc(1);
+        if (u->zip_pass != NULL)
+            u->zip_pass[0] = '\0';
+        return NULL;
+    }
+    u->zip_pass[len] = '\0';
+    return u->zip_pass;
+}
+
 /* ---- entry point ------------------------------------------------------------ */
 static int header_cb(void *ctx, const fuin_label *label)
 {
@@ -953,6 +1070,13 @@ static fuin_status unpack_impl(fuin_unpacker *u, int in_fd)
     u->pending = 0;
     u->eof = 0;
     u->encrypted = 0;
+    u->is_zip = 0;
+    u->zip_aes = 0;
+    u->zip_seekable = 0;
+    if (u->zip_pass != NULL) {
+        sodium_free(u->zip_pass);
+        u->zip_pass = NULL;
+    }
     memset(&c, 0, sizeof c);
     c.u = u;
     if (u->pol == NULL) {
@@ -995,6 +1119,11 @@ static fuin_status unpack_impl(fuin_unpacker *u, int in_fd)
         u->res.encrypted = 1;
     }
 
+    if (!u->encrypted && k >= 4 && memcmp(u->inbuf, "PK\x03\x04", 4) == 0) {
+        u->is_zip = 1;
+        if ((s = zip_prescan(u, in_fd, k)) != FUIN_OK)
+            return s;
+    }
     c.a = archive_read_new();
     c.buf = malloc(READ_BUF);
     c.md = EVP_MD_CTX_new();
@@ -1004,10 +1133,18 @@ static fuin_status unpack_impl(fuin_unpacker *u, int in_fd)
     }
     archive_read_support_format_tar(c.a);
     archive_read_support_format_zip_streamable(c.a);
+    if (u->is_zip && u->zip_seekable) {
+        archive_read_support_format_zip_seekable(c.a);
+        archive_read_set_seek_callback(c.a, archive_seeker);
+    }
     archive_read_support_filter_zstd(c.a);
     archive_read_support_filter_gzip(c.a);
     archive_read_support_filter_bzip2(c.a);
     archive_read_support_filter_xz(c.a);
+    if (u->zip_aes) {
+        u->res.zip_aes = 1;
+        archive_read_set_passphrase_callback(c.a, u, zip_passphrase);
+    }
     if (archive_read_open(c.a, u, NULL, archive_reader, NULL) != ARCHIVE_OK) {
         s = k == 0 ? fail(u, FUIN_E_HEADER, "empty input: not a package")
                    : u->read_status != FUIN_OK ? archive_failed(&c, "input")
@@ -1030,7 +1167,8 @@ static fuin_status unpack_impl(fuin_unpacker *u, int in_fd)
         goto done;
     if (archive_entry_pathname(ae) != NULL &&
         strcmp(archive_entry_pathname(ae), FUIN_MANIFEST_NAME) == 0 &&
-        (archive_format(c.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR)
+        ((archive_format(c.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR ||
+         (archive_format(c.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP))
         s = run_package(&c, ae);
     else if (u->foreign)
         s = run_foreign(&c, ae);

@@ -22,20 +22,8 @@
 #include "pack_internal.h"
 
 #define PACK_BUF (1u << 20)
-#define PACK_ERR 1024
 
-struct fuin_packer {
-    fuin__pentries ents;
-    fuin__strset keys;
-    fuin_manifest_info info;
-    int have_class;
-    int zstd;
-    fuin_encryptor *enc;
-    fuin_seckey *sk; /* a copy */
-    fuin_sigmeta meta;
-    int have_signer;
-    char err[PACK_ERR];
-};
+
 
 fuin_packer *fuin_packer_new(void)
 {
@@ -389,7 +377,7 @@ typedef struct {
     fuin_status status;
 } hash_job;
 
-static int same_file(const fuin__pentry *e, const struct stat *st)
+int fuin__same_file(const fuin__pentry *e, const struct stat *st)
 {
     return (uint64_t)st->st_dev == e->dev && (uint64_t)st->st_ino == e->ino &&
            (uint64_t)st->st_size == e->pub.size &&
@@ -437,7 +425,7 @@ static void *hash_worker(void *arg)
             break;
         }
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        if (fstat(fd, &st) != 0 || !same_file(e, &st)) {
+        if (fstat(fd, &st) != 0 || !fuin__same_file(e, &st)) {
             close(fd);
             hash_fail(j, FUIN_E_MISMATCH, e->src, "changed while it was being packed");
             break;
@@ -471,7 +459,7 @@ out:
     return NULL;
 }
 
-static fuin_status hash_all(fuin_packer *p)
+fuin_status fuin__packer_hash_all(fuin_packer *p)
 {
     hash_job j;
     int n = fuin__ncpus();
@@ -525,9 +513,8 @@ static la_ssize_t sink_write(struct archive *a, void *arg, const void *buf, size
 /* The manifest (and manifest-sha256.txt) are generated twice, once to
  * learn their size and signature, once to write them, so that no copy of
  * a large manifest is held. */
-typedef int (*line_fn)(void *ctx, const char *line, size_t len);
 
-static fuin_status each_manifest_line(fuin_packer *p, line_fn fn, void *ctx)
+fuin_status fuin__each_manifest_line(fuin_packer *p, fuin__line_fn fn, void *ctx)
 {
     size_t len;
     char *line = fuin__manifest_info_line(&p->info, &len);
@@ -551,7 +538,7 @@ static fuin_status each_manifest_line(fuin_packer *p, line_fn fn, void *ctx)
     return FUIN_OK;
 }
 
-static fuin_status each_bagit_line(fuin_packer *p, line_fn fn, void *ctx)
+fuin_status fuin__each_bagit_line(fuin_packer *p, fuin__line_fn fn, void *ctx)
 {
     for (size_t i = 0; i < p->ents.n; i++) {
         size_t len;
@@ -579,6 +566,57 @@ static int measure_line(void *ctx, const char *line, size_t len)
     measure_ctx *m = ctx;
     m->size += len;
     return m->sg != NULL && fuin_sign_update(m->sg, (const uint8_t *)line, len) != FUIN_OK;
+}
+
+fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size,
+                                 uint64_t *bag_size, char **sig, size_t *siglen)
+{
+    measure_ctx man = {0}, bag = {0};
+    fuin_signer *sg = NULL;
+    char *trusted = NULL;
+    fuin_status s;
+    *sig = NULL;
+    *siglen = 0;
+    p->err[0] = '\0';
+    if (p->ents.n == 0) {
+        fuin__set_msg(p->err, sizeof p->err, "nothing to pack");
+        return FUIN_E_INVALID;
+    }
+    p->info.created = now;
+    p->info.entries = p->ents.n;
+    p->info.bytes = 0;
+    for (size_t i = 0; i < p->ents.n; i++)
+        p->info.bytes += p->ents.v[i].pub.size;
+    if ((s = fuin__packer_hash_all(p)) != FUIN_OK)
+        return s;
+    /* The manifest's size and signature, before anything is written. */
+    if (p->have_signer && (sg = fuin_signer_new(p->sk)) == NULL) {
+        fuin__set_msg(p->err, sizeof p->err, "out of memory");
+        return FUIN_E_NOMEM;
+    }
+    man.sg = sg;
+    if ((s = fuin__each_manifest_line(p, measure_line, &man)) != FUIN_OK ||
+        (s = fuin__each_bagit_line(p, measure_line, &bag)) != FUIN_OK) {
+        fuin__set_msg(p->err, sizeof p->err, "cannot build the manifest: %s",
+                      fuin_strerror(s));
+        fuin_signer_free(sg);
+        return s;
+    }
+    if (sg != NULL) {
+        p->meta.has_label = 1;
+        p->meta.label = p->info.class_label;
+        p->meta.time = now;
+        snprintf(p->meta.file, sizeof p->meta.file, "%s", FUIN_MANIFEST_NAME);
+        if ((s = fuin_sigmeta_format(&p->meta, &trusted)) != FUIN_OK ||
+            (s = fuin_sign_final(sg, NULL, trusted, sig, siglen)) != FUIN_OK)
+            fuin__set_msg(p->err, sizeof p->err, "cannot sign the manifest: %s",
+                          fuin_strerror(s));
+    }
+    fuin_signer_free(sg);
+    free(trusted);
+    *man_size = man.size;
+    *bag_size = bag.size;
+    return s;
 }
 
 static int archive_line(void *ctx, const char *line, size_t len)
@@ -662,7 +700,7 @@ static fuin_status write_file_data(fuin_packer *p, struct archive *a, const sink
     }
     /* Same file, same size, untouched since it was hashed: what the
      * manifest says is what was written. */
-    if (fstat(fd, &st) != 0 || !same_file(e, &st) || total != e->pub.size) {
+    if (fstat(fd, &st) != 0 || !fuin__same_file(e, &st) || total != e->pub.size) {
         close(fd);
         fuin__set_msg(p->err, sizeof p->err, "%.600s: changed while it was being packed",
                       e->src);
@@ -676,8 +714,7 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
 {
     struct archive *a = NULL;
     struct archive_entry *ae = NULL;
-    fuin_signer *sg = NULL;
-    char *trusted = NULL, *sig = NULL;
+    char *sig = NULL;
     size_t siglen = 0;
     uint8_t *buf = NULL;
     measure_ctx man = {0}, bag = {0};
@@ -688,43 +725,8 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
 
     if (p == NULL || (out == NULL && (p == NULL || p->enc == NULL)))
         return FUIN_E_INVALID;
-    p->err[0] = '\0';
-    if (p->ents.n == 0) {
-        fuin__set_msg(p->err, sizeof p->err, "nothing to pack");
-        return FUIN_E_INVALID;
-    }
-    p->info.created = now;
-    p->info.entries = p->ents.n;
-    p->info.bytes = 0;
-    for (size_t i = 0; i < p->ents.n; i++)
-        p->info.bytes += p->ents.v[i].pub.size;
-    if ((s = hash_all(p)) != FUIN_OK)
+    if ((s = fuin__packer_prepare(p, now, &man.size, &bag.size, &sig, &siglen)) != FUIN_OK)
         return s;
-
-    /* The manifest's size and signature, before anything is written. */
-    if (p->have_signer && (sg = fuin_signer_new(p->sk)) == NULL) {
-        fuin__set_msg(p->err, sizeof p->err, "out of memory");
-        return FUIN_E_NOMEM;
-    }
-    man.sg = sg;
-    if ((s = each_manifest_line(p, measure_line, &man)) != FUIN_OK ||
-        (s = each_bagit_line(p, measure_line, &bag)) != FUIN_OK) {
-        fuin__set_msg(p->err, sizeof p->err, "cannot build the manifest: %s",
-                      fuin_strerror(s));
-        goto done;
-    }
-    if (sg != NULL) {
-        p->meta.has_label = 1;
-        p->meta.label = p->info.class_label;
-        p->meta.time = now;
-        snprintf(p->meta.file, sizeof p->meta.file, "%s", FUIN_MANIFEST_NAME);
-        if ((s = fuin_sigmeta_format(&p->meta, &trusted)) != FUIN_OK ||
-            (s = fuin_sign_final(sg, NULL, trusted, &sig, &siglen)) != FUIN_OK) {
-            fuin__set_msg(p->err, sizeof p->err, "cannot sign the manifest: %s",
-                          fuin_strerror(s));
-            goto done;
-        }
-    }
 
     if (p->enc != NULL) {
         fuin_encryptor_set_label(p->enc, &p->info.class_label);
@@ -764,7 +766,7 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
         goto done;
     }
     s = write_member(p, a, &k, ae, FUIN_MANIFEST_NAME, now, AE_IFREG, 0644, man.size);
-    if (s == FUIN_OK && (s = each_manifest_line(p, archive_line, a)) != FUIN_OK)
+    if (s == FUIN_OK && (s = fuin__each_manifest_line(p, archive_line, a)) != FUIN_OK)
         s = archive_fail(p, a, &k, FUIN_MANIFEST_NAME);
     if (s == FUIN_OK && sig != NULL)
         s = write_text_member(p, a, &k, ae, FUIN_MANIFEST_SIG_NAME, now, sig, siglen);
@@ -773,7 +775,7 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
                               strlen(FUIN__BAGIT_TXT));
     if (s == FUIN_OK)
         s = write_member(p, a, &k, ae, "manifest-sha256.txt", now, AE_IFREG, 0644, bag.size);
-    if (s == FUIN_OK && (s = each_bagit_line(p, archive_line, a)) != FUIN_OK)
+    if (s == FUIN_OK && (s = fuin__each_bagit_line(p, archive_line, a)) != FUIN_OK)
         s = archive_fail(p, a, &k, "manifest-sha256.txt");
     if (s == FUIN_OK)
         s = write_member(p, a, &k, ae, "data/", now, AE_IFDIR, 0755, 0);
@@ -808,8 +810,6 @@ done:
     if (a != NULL)
         archive_write_free(a);
     archive_entry_free(ae);
-    fuin_signer_free(sg);
-    free(trusted);
     free(sig);
     free(buf);
     return s;
