@@ -4,6 +4,7 @@
  *             [--max-files N] [--max-file-size BYTES] [--max-size BYTES]
  *             [--max-ratio N] PACKAGE */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,27 @@ static const struct option unpack_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* A signal stops the unpack at its next read, which removes what was
+ * extracted; then the signal does what it would have done. */
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+    caught = sig;
+    fuin_unpack_interrupt();
+}
+
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
 
 /* A count or a size: digits, optionally K, M, G or T (powers of 1024). */
 static int parse_amount(const char *opt, const char *s, uint64_t *out)
@@ -127,9 +149,15 @@ int fuin_cmd_unpack(int argc, char **argv)
     o.identities = ids;
     o.dest = dest ? dest : ".";
     rc = fuin_cli_trust_open(CMD, NULL, trust, store, revocations, 0, &t);
+    catch_signals();
     if (rc == 0)
         rc = fuin_cli_package(CMD, argv[optind], &t, &o, NULL);
     fuin_cli_trust_close(&t);
     free(ids);
+    if (caught) {
+        int sig = caught;
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
     return rc;
 }

@@ -278,5 +278,27 @@ as sato unpack --any -C recv7 --zip-passphrase-file "$T/zp7" zc7.zip
 expect_rc 1 "unpack --any: ZipCrypto refused"
 check "unpack --any: names ZipCrypto" grep -q 'ZipCrypto (traditional PKWARE), which is broken' err
 check "unpack --any: nothing left after the refusal" test -z "$(ls -A recv7)"
+
+# ---- 9. interrupted: nothing is left behind
+mkdir -p big && head -c 3000000 /dev/urandom >big/a.bin && head -c 3000000 /dev/urandom >big/b.bin
+as yamada pack -o big.fuin --store "$YS" --passphrase-file "$T/ypw" big
+expect_rc 0 "pack: a larger C1 package"
+mkfifo slow.fifo
+mkdir recv8
+(head -c 4000000 big.fuin; sleep 30) >slow.fifo &
+feeder=$!
+HOME=$T/sato "$FUIN" unpack -C recv8 --store "$SS" slow.fifo </dev/null >out 2>err &
+up=$!
+for _ in $(seq 50); do ls -A recv8 | grep -q fuin-unpack && break; sleep 0.1; done
+check "unpack: the private directory exists while it works" test -n "$(ls -A recv8)"
+sleep 0.3
+kill -INT "$up"
+wait "$up"
+rc=$?
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
+expect_rc 130 "unpack: SIGINT ends it as SIGINT does"
+check "unpack: after SIGINT nothing is left in DIR" test -z "$(ls -A recv8)"
+check "unpack: says nothing was unpacked" grep -q 'nothing was unpacked' err
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -218,6 +218,11 @@ FUIN_EXPORT fuin_status fuin_unpacker_set_zip_passphrase_cb(fuin_unpacker *u,
  *   FUIN_E_EXISTS, FUIN_E_IO */
 FUIN_EXPORT fuin_status fuin_unpack_fd(fuin_unpacker *u, int in_fd) FUIN_WUR;
 
+/* Async-signal-safe: make a running fuin_unpack_fd() stop at its next
+ * read (FUIN_E_IO, "interrupted"), removing what it extracted; for a
+ * SIGINT/SIGTERM handler.  Every later call fails the same way. */
+FUIN_EXPORT void fuin_unpack_interrupt(void);
+
 typedef struct {
     int is_package;          /* a fuin package (else a foreign archive)  */
     int encrypted;           /* arrived as an age file                   */

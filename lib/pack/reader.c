@@ -5,6 +5,7 @@
  * Extraction goes to a private directory beneath the destination (see
  * extract.c); nothing becomes visible before everything was checked. */
 #include <errno.h>
+#include <signal.h>
 #include <locale.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -207,9 +208,22 @@ static int plain_sink(void *ctx, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* Set by fuin_unpack_interrupt() from a signal handler. */
+static volatile sig_atomic_t interrupted;
+
+void fuin_unpack_interrupt(void)
+{
+    interrupted = 1;
+}
+
 static ssize_t read_raw(fuin_unpacker *u, size_t cap)
 {
     ssize_t r;
+    if (interrupted) {
+        snprintf(u->read_err, sizeof u->read_err, "interrupted");
+        errno = EINTR;
+        return -1;
+    }
     if (u->pending > 0) {
         r = (ssize_t)u->pending;
         u->pending = 0;
@@ -217,9 +231,10 @@ static ssize_t read_raw(fuin_unpacker *u, size_t cap)
     }
     do
         r = read(u->fd, u->inbuf, cap);
-    while (r < 0 && errno == EINTR);
+    while (r < 0 && errno == EINTR && !interrupted);
     if (r < 0)
-        snprintf(u->read_err, sizeof u->read_err, "cannot read: %s", strerror(errno));
+        snprintf(u->read_err, sizeof u->read_err, "%s",
+                 interrupted ? "interrupted" : strerror(errno));
     return r;
 }
 
@@ -340,8 +355,11 @@ static fuin_status read_data(run_ctx *c, const char *name, uint64_t max, chunk_f
 {
     *got = 0;
     for (;;) {
-        la_ssize_t r = archive_read_data(c->a, c->buf, READ_BUF);
+        la_ssize_t r;
         fuin_status s;
+        if (interrupted)
+            return fail(c->u, FUIN_E_IO, "interrupted");
+        r = archive_read_data(c->a, c->buf, READ_BUF);
         if (r < 0)
             return archive_failed(c, name);
         if (r == 0)
