@@ -58,6 +58,9 @@ static void test_names(void **state)
     expect_name("Com7.tar.gz", FUIN_E_UNSAFE, "reserved device name");
     expect_name("LPT9", FUIN_E_UNSAFE, "reserved device name");
     expect_name("COM0", FUIN_OK, NULL);
+    expect_name(".fuin-unpack-aaaaaaaaaaaa/keep.txt", FUIN_E_UNSAFE, "private");
+    expect_name("a/.fuin-unpack-x", FUIN_E_UNSAFE, "private");
+    expect_name(".fuin-unpack", FUIN_OK, NULL);
     expect_name("CONSOLE", FUIN_OK, NULL);
     expect_name("trail.", FUIN_E_UNSAFE, "dot");
     expect_name("trail ", FUIN_E_UNSAFE, "space");
@@ -117,6 +120,23 @@ static void test_label_from_name(void **state)
     assert_int_equal(fuin__label_from_name("plain.txt", &l), 0);
     assert_int_equal(fuin__label_from_name("[draft] notes.txt", &l), -1);
     assert_int_equal(fuin__label_from_name("[unclosed", &l), 0);
+}
+
+static void test_zip_passphrase(void **state)
+{
+    char a[FUIN_ZIP_PASSPHRASE_MAX], b[FUIN_ZIP_PASSPHRASE_MAX];
+    (void)state;
+    assert_int_equal(fuin_zip_passphrase_new(a, sizeof a - 1), FUIN_E_INVALID);
+    assert_int_equal(fuin_zip_passphrase_new(a, sizeof a), FUIN_OK);
+    assert_int_equal(fuin_zip_passphrase_new(b, sizeof b), FUIN_OK);
+    assert_int_equal(strlen(a), 29);
+    assert_string_not_equal(a, b);
+    for (int i = 0; i < 29; i++) {
+        if (i % 5 == 4)
+            assert_int_equal(a[i], '-');
+        else
+            assert_non_null(strchr("23456789ABCDEFGHJKLMNPQRSTUVWXYZ", a[i]));
+    }
 }
 
 static void test_symlink_targets(void **state)
@@ -319,7 +339,7 @@ int main(void)
         cmocka_unit_test(test_names),          cmocka_unit_test(test_collision_keys),
         cmocka_unit_test(test_rename),         cmocka_unit_test(test_label_from_name),
         cmocka_unit_test(test_symlink_targets), cmocka_unit_test(test_manifest_lines),
-        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_zip_passphrase),
     };
     if (fuin_init() != FUIN_OK)
         return 1;
