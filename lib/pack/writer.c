@@ -225,7 +225,7 @@ static fuin_status add_dir(fuin_packer *p, const char *src, const char *rel, int
         s = FUIN_E_IO;
     }
     closedir(d);
-    if (s == FUIN_OK)
+    if (s == FUIN_OK && n > 1)
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; s == FUIN_OK && i < n; i++) {
         size_t sl = strlen(src), rl = strlen(rel), nl = strlen(names[i]);
