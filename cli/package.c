@@ -269,7 +269,8 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
         fuin_unpacker_set_limits(u, &o->limits) != FUIN_OK ||
         fuin_unpacker_set_dest(u, o->dest) != FUIN_OK ||
         fuin_unpacker_set_foreign(u, o->foreign) != FUIN_OK ||
-        fuin_unpacker_set_rename_unsafe(u, o->rename_unsafe) != FUIN_OK) {
+        fuin_unpacker_set_rename_unsafe(u, o->rename_unsafe) != FUIN_OK ||
+        fuin_unpacker_set_require_revocation(u, o->require_rl) != FUIN_OK) {
         fuin_cli_error(cmd, NULL, "out of memory");
         rc = FUIN_EXIT_INTERNAL;
         goto done;
@@ -278,14 +279,7 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
     if (fd < 0)
         goto done;
     s = fuin_unpack_fd(u, fd);
-    if (s == FUIN_OK && t->rl == NULL && o->require_rl && fuin_unpacker_result(u)->signed_) {
-        s = FUIN_E_REVOKED;
-        fuin_cli_error(cmd, in_name,
-                       "FAILED: revocation could not be checked (%s), and "
-                       "--require-revocation-check was given",
-                       t->rl_source);
-        rc = FUIN_EXIT_UNTRUSTED;
-    } else if (s != FUIN_OK) {
+    if (s != FUIN_OK) {
         const char *msg = fuin_unpacker_errmsg(u);
         const fuin_cli_pass *failed = NULL;
         for (size_t i = 0; i <= n_ids && failed == NULL; i++)
@@ -294,18 +288,18 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
         if (failed == NULL && zpass.exit_code != 0)
             failed = &zpass;
         if (failed != NULL) {
-            fuin_cli_error(cmd, in_name, "%s", failed->errmsg);
+            fuin_cli_error(cmd, in_name, "%s%s", failed->errmsg,
+                           o->dest ? "; nothing was unpacked" : "");
             rc = failed->exit_code;
         } else {
-            fuin_cli_error(cmd, in_name, "FAILED: %s%s", fuin_cli_msg(msg, s),
+            fuin_cli_error(cmd, in_name, "FAILED: %s%s%s", fuin_cli_msg(msg, s),
                            s == FUIN_E_NO_MATCH && o->n_identities == 0 && own != NULL &&
                                    !fuin_cli_exists(own)
                                ? " (no -i given and no identity.age in your key directory)"
-                               : "");
+                               : "",
+                           o->dest ? "; nothing was unpacked" : "");
             rc = fuin_cli_package_exit_code(s);
         }
-        if (o->dest != NULL)
-            fprintf(stderr, "fuin: %s: nothing was unpacked\n", cmd);
     } else if (!o->json)
         print_result(in_name, u, t, o);
     if (o->json && json_array != NULL) {

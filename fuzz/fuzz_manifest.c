@@ -1,8 +1,9 @@
 /* libFuzzer target for lib/pack/manifest.c and lib/pack/names.c: the
  * input split at LF into lines.
  *  1. The first line goes to fuin__manifest_parse_info, every further
- *     line to fuin__manifest_parse_entry.  A refusal is FUIN_E_SYNTAX (or
- *     FUIN_E_NOMEM) with a message.  What is accepted survives
+ *     line to fuin__manifest_parse_entry.  A refusal is FUIN_E_SYNTAX (an
+ *     entry: also FUIN_E_UNSAFE, a path not to create; or FUIN_E_NOMEM)
+ *     with a message.  What is accepted survives
  *     the writer: fuin__manifest_info_line / fuin__manifest_entry_line of
  *     the parsed values parses back to the same values (what the packer
  *     writes, the reader reads, and means the same), and an accepted
@@ -80,9 +81,9 @@ static void check_entry(const char *line, size_t len)
     msg[0] = '\0';
     st = fuin__manifest_parse_entry(line, len, &e, msg, sizeof msg);
     if (st != FUIN_OK) {
-        if (st != FUIN_E_SYNTAX && st != FUIN_E_NOMEM)
+        if (st != FUIN_E_SYNTAX && st != FUIN_E_UNSAFE && st != FUIN_E_NOMEM)
             abort();
-        if (st == FUIN_E_SYNTAX && msg[0] == '\0')
+        if (st != FUIN_E_NOMEM && msg[0] == '\0')
             abort();
         free(e.path);
         return;

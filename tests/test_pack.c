@@ -195,10 +195,18 @@ static void test_manifest_lines(void **state)
     free(pe.path);
     free(line);
 
+    /* a well-formed line whose path cannot be created: unsafe, not syntax */
+    {
+        const char *l = "{\"path\":\"../a\",\"type\":\"dir\",\"mode\":\"0755\","
+                        "\"mtime\":\"2026-01-01T00:00:00Z\"}";
+        assert_int_equal(fuin__manifest_parse_entry(l, strlen(l), &pe, msg, sizeof msg),
+                         FUIN_E_UNSAFE);
+        assert_non_null(strstr(msg, "\"..\" component"));
+        free(pe.path);
+    }
     /* strictness: each of these is refused, with a reason */
     static const char *const bad[] = {
         "{\"path\":\"a\",\"type\":\"dir\",\"mode\":\"0755\",\"mtime\":\"2026-01-01T00:00:00Z\",\"x\":1}",
-        "{\"path\":\"../a\",\"type\":\"dir\",\"mode\":\"0755\",\"mtime\":\"2026-01-01T00:00:00Z\"}",
         "{\"path\":\"a\",\"type\":\"link\",\"mode\":\"0755\",\"mtime\":\"2026-01-01T00:00:00Z\"}",
         "{\"path\":\"a\",\"type\":\"dir\",\"mode\":\"4755\",\"mtime\":\"2026-01-01T00:00:00Z\"}",
         "{\"path\":\"a\",\"type\":\"dir\",\"mode\":\"0755\",\"mtime\":\"yesterday\"}",

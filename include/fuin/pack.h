@@ -186,6 +186,9 @@ FUIN_EXPORT fuin_status fuin_unpacker_set_limits(fuin_unpacker *u,
  * replacing anything: FUIN_E_EXISTS names the first clash, and nothing
  * is moved).  On any failure nothing is left in DIR. */
 FUIN_EXPORT fuin_status fuin_unpacker_set_dest(fuin_unpacker *u, const char *dir);
+/* Refuse a signed package when no revocation list was given
+ * (FUIN_E_UNTRUSTED), before anything is extracted. */
+FUIN_EXPORT fuin_status fuin_unpacker_set_require_revocation(fuin_unpacker *u, int on);
 /* Accept an archive that is not a fuin package (any tar or zip): only
  * the safety checks apply, nothing is verified; the result says so.
  * Off by default: a non-package input is FUIN_E_HEADER. */

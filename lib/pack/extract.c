@@ -87,6 +87,9 @@ static void rm_tree(int parent, const char *name, int depth)
     if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
         return;
     fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES &&
+        fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) == 0) /* a 0000 directory */
+        fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || depth > FUIN__EXTRACT_MAX_DEPTH + 2) {
         if (fd >= 0)
             close(fd);
@@ -434,6 +437,24 @@ fuin_status fuin__extract_symlink(fuin__extract *x, const char *path, const char
 
 static fuin_status finish_tree(fuin__extract *x, char *err, size_t cap)
 {
+    /* Links first: a read-only directory gets its mode last. */
+    for (size_t i = 0; i < x->links.n; i++) {
+        const deferred *d = &x->links.v[i];
+        const char *leaf;
+        int pfd;
+        fuin_status s = open_parent(x, d->path, &pfd, &leaf, err, cap);
+        if (s != FUIN_OK)
+            return s;
+        if (symlinkat(d->target, pfd, leaf) != 0) {
+            int e = errno;
+            close(pfd);
+            fuin__set_msg(err, cap, "\"%.600s\": %s", d->path,
+                          e == EEXIST ? "is both a symbolic link and a file or directory"
+                                      : strerror(e));
+            return e == EEXIST ? FUIN_E_UNSAFE : FUIN_E_IO;
+        }
+        close(pfd);
+    }
     /* Deepest first, so that a read-only directory is closed last. */
     for (size_t i = x->dirs.n; i-- > 0;) {
         const deferred *d = &x->dirs.v[i];
@@ -458,23 +479,6 @@ static fuin_status finish_tree(fuin__extract *x, char *err, size_t cap)
             return FUIN_E_IO;
         }
         close(fd);
-    }
-    for (size_t i = 0; i < x->links.n; i++) {
-        const deferred *d = &x->links.v[i];
-        const char *leaf;
-        int pfd;
-        fuin_status s = open_parent(x, d->path, &pfd, &leaf, err, cap);
-        if (s != FUIN_OK)
-            return s;
-        if (symlinkat(d->target, pfd, leaf) != 0) {
-            int e = errno;
-            close(pfd);
-            fuin__set_msg(err, cap, "\"%.600s\": %s", d->path,
-                          e == EEXIST ? "is both a symbolic link and a file or directory"
-                                      : strerror(e));
-            return e == EEXIST ? FUIN_E_UNSAFE : FUIN_E_IO;
-        }
-        close(pfd);
     }
     return FUIN_OK;
 }

@@ -427,7 +427,8 @@ fuin_status fuin__manifest_parse_entry(const char *line, size_t len, fuin__pentr
     mode = get_str(o, "mode", 1, msg, cap, &bad);
     if (!bad && fuin_entry_name_check(path, strlen(path), why, sizeof why) != FUIN_OK) {
         fuin__set_msg(msg, cap, "\"path\": %s", why);
-        bad = 1;
+        json_decref(o);
+        return FUIN_E_UNSAFE; /* well-formed, but not a name to create */
     }
     if (!bad && (path[strlen(path) - 1] == '/' || strncmp(path, "./", 2) == 0)) {
         fuin__set_msg(msg, cap, "\"path\" is not in canonical form");

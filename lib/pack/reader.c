@@ -35,7 +35,7 @@ struct fuin_unpacker {
     fuin_policy *own_pol;
     fuin_unpack_limits lim;
     char *dest;
-    int foreign, rename_unsafe;
+    int foreign, rename_unsafe, require_rl;
     fuin_passphrase_fn zip_cb;
     void *zip_ctx;
 
@@ -153,6 +153,14 @@ fuin_status fuin_unpacker_set_foreign(fuin_unpacker *u, int allow)
     if (u == NULL)
         return FUIN_E_INVALID;
     u->foreign = allow != 0;
+    return FUIN_OK;
+}
+
+fuin_status fuin_unpacker_set_require_revocation(fuin_unpacker *u, int on)
+{
+    if (u == NULL)
+        return FUIN_E_INVALID;
+    u->require_rl = on != 0;
     return FUIN_OK;
 }
 
@@ -384,6 +392,7 @@ typedef struct {
     unsigned lineno;
     fuin__strset dirs;       /* directories listed so far (exact paths) */
     uint64_t files_bytes;
+    char above[1024];        /* the first entry labelled above the class */
 } manifest_ctx;
 
 static fuin_status manifest_line(manifest_ctx *m)
@@ -445,14 +454,17 @@ static fuin_status manifest_line(manifest_ctx *m)
                 return fail(u, FUIN_E_NOMEM, "out of memory");
         }
     }
-    if (e->pub.has_label && !fuin__label_within(&e->pub.label, &u->res.info.class_label)) {
+    /* Judged after the signature: a manifest edited to say so is first of
+     * all a manifest whose signature fails. */
+    if (e->pub.has_label && !fuin__label_within(&e->pub.label, &u->res.info.class_label) &&
+        m->above[0] == '\0') {
         char a[256], b[256];
         fuin_label_format(&e->pub.label, a, sizeof a);
         fuin_label_format(&u->res.info.class_label, b, sizeof b);
-        return fail(u, FUIN_E_POLICY,
-                    "%s is labelled %s, above the package class %s (a package takes the "
-                    "highest class of anything inside)",
-                    e->path, a, b);
+        snprintf(m->above, sizeof m->above,
+                 "%.600s is labelled %.100s, above the package class %.100s (a package takes the "
+                 "highest class of anything inside)",
+                 e->path, a, b);
     }
     m->files_bytes += e->pub.size;
     return FUIN_OK;
@@ -549,6 +561,10 @@ static fuin_status check_signature(run_ctx *c, manifest_ctx *m, const membuf *si
     u->res.revocation_checked = u->rl != NULL;
     if (s != FUIN_OK)
         return fail(u, s, "manifest signature: %s", r->reason);
+    if (u->rl == NULL && u->require_rl)
+        return fail(u, FUIN_E_UNTRUSTED,
+                    "revocation could not be checked (no revocation list), and it is "
+                    "required");
     if (!r->has_meta || !r->meta.has_label ||
         memcmp(&r->meta.label, &u->res.info.class_label, sizeof r->meta.label) != 0 ||
         strcmp(r->meta.file, FUIN_MANIFEST_NAME) != 0) {
@@ -770,6 +786,8 @@ static fuin_status run_package(run_ctx *c, struct archive_entry *ae)
             return r == ARCHIVE_EOF ? fail(u, FUIN_E_MISMATCH, "the package ends early")
                                     : archive_failed(c, "package");
     }
+    if (m.above[0] != '\0')
+        return fail(u, FUIN_E_POLICY, "%s", m.above);
     if ((s = check_policy(u)) != FUIN_OK)
         return s;
     /* Nothing is created before here.  Clashes in DIR are known now. */
