@@ -128,8 +128,8 @@ static int parse_args(int argc, char **argv, pack_args *a, int *help)
     if (a->zstd_set) {
         char *end;
         long l = a->zstd_text ? strtol(a->zstd_text, &end, 10) : 3;
-        if (a->zstd_text != NULL && (*end != '\0' || l < 1 || l > 19))
-            return fuin_cli_usage(CMD, "--zstd=LEVEL: LEVEL is 1 to 19");
+        if (a->zstd_text != NULL && (*end != '\0' || l < 1 || l > 9))
+            return fuin_cli_usage(CMD, "--zstd=LEVEL: LEVEL is 1 to 9");
         a->zstd = (int)l;
     }
     if (a->zip && (a->passphrase || a->pkg_passfile || a->n_recipients || a->n_files ||

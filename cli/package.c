@@ -287,7 +287,13 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
                 failed = &pass[i];
         if (failed == NULL && zpass.exit_code != 0)
             failed = &zpass;
-        if (failed != NULL) {
+        if (failed == &zpass && zpass.file == NULL) {
+            fuin_cli_error(cmd, in_name,
+                           "FAILED: the zip is AES-encrypted and its passphrase could not be "
+                           "asked for (%s): give --zip-passphrase-file FILE%s",
+                           zpass.errmsg, o->dest ? "; nothing was unpacked" : "");
+            rc = zpass.exit_code;
+        } else if (failed != NULL) {
             fuin_cli_error(cmd, in_name, "%s%s", failed->errmsg,
                            o->dest ? "; nothing was unpacked" : "");
             rc = failed->exit_code;

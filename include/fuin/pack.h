@@ -115,7 +115,8 @@ FUIN_EXPORT void fuin_packer_min_class(const fuin_packer *p, fuin_label *out);
 FUIN_EXPORT fuin_status fuin_packer_set_class(fuin_packer *p, const fuin_label *l) FUIN_WUR;
 FUIN_EXPORT fuin_status fuin_packer_set_creator(fuin_packer *p, const char *name);
 FUIN_EXPORT fuin_status fuin_packer_set_approval(fuin_packer *p, const char *id);
-/* zstd level 1..19 (0 = none, the default), on every CPU. */
+/* zstd level 1..9 (0 = none, the default).  Levels above 9 need more
+ * than the 64 MiB fuin stays within and are not offered. */
 FUIN_EXPORT fuin_status fuin_packer_set_zstd(fuin_packer *p, int level);
 /* Seal: `e` (configured with recipients or a passphrase, not begun) gets
  * the package class as its label; the packer does not own it.  Recipient

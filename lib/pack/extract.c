@@ -435,8 +435,69 @@ fuin_status fuin__extract_symlink(fuin__extract *x, const char *path, const char
     return FUIN_OK;
 }
 
+/* Each link was checked on its own when it came (lexically beneath the
+ * root); together they could still lead out: "a -> ." and "b ->
+ * a/../x" make b climb above the root through a.  So no link's target may
+ * pass through another link of this archive. */
+static fuin_status links_check(fuin__extract *x, char *err, size_t cap)
+{
+    fuin__strset set = {0};
+    fuin_status s = FUIN_OK;
+    for (size_t i = 0; i < x->links.n; i++)
+        if (fuin__strset_add(&set, strdup(x->links.v[i].path)) < 0) {
+            fuin__strset_clear(&set);
+            fuin__set_msg(err, cap, "out of memory");
+            return FUIN_E_NOMEM;
+        }
+    for (size_t i = 0; s == FUIN_OK && i < x->links.n; i++) {
+        const deferred *d = &x->links.v[i];
+        char cur[2 * FUIN_ENTRY_PATH_MAX + 2];
+        size_t len;
+        const char *slash = strrchr(d->path, '/'), *p = d->target;
+        len = slash ? (size_t)(slash - d->path) : 0;
+        memcpy(cur, d->path, len);
+        cur[len] = '\0';
+        while (*p != '\0' && s == FUIN_OK) {
+            const char *e = strchr(p, '/');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            int last = e == NULL || e[1] == '\0';
+            if (n == 2 && p[0] == '.' && p[1] == '.') {
+                char *up = strrchr(cur, '/');
+                len = up ? (size_t)(up - cur) : 0;
+                cur[len] = '\0';
+            } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+                if (len + 1 + n >= sizeof cur) {
+                    s = FUIN_E_UNSAFE;
+                    break;
+                }
+                if (len > 0)
+                    cur[len++] = '/';
+                memcpy(cur + len, p, n);
+                len += n;
+                cur[len] = '\0';
+                if (!last && fuin__strset_has(&set, cur))
+                    s = FUIN_E_UNSAFE;
+            }
+            p += n;
+            if (*p == '/')
+                p++;
+        }
+        if (s != FUIN_OK)
+            fuin__set_msg(err, cap,
+                          "\"%.600s\": symbolic link to \"%.600s\" goes through another "
+                          "symbolic link of the archive (\"%.600s\"), which could lead "
+                          "outside the destination",
+                          d->path, d->target, cur);
+    }
+    fuin__strset_clear(&set);
+    return s;
+}
+
 static fuin_status finish_tree(fuin__extract *x, char *err, size_t cap)
 {
+    fuin_status ls = links_check(x, err, cap);
+    if (ls != FUIN_OK)
+        return ls;
     /* Links first: a read-only directory gets its mode last. */
     for (size_t i = 0; i < x->links.n; i++) {
         const deferred *d = &x->links.v[i];
@@ -460,7 +521,10 @@ static fuin_status finish_tree(fuin__extract *x, char *err, size_t cap)
         const deferred *d = &x->dirs.v[i];
         const char *leaf;
         int pfd, fd;
-        fuin_status s = open_parent(x, d->path, &pfd, &leaf, err, cap);
+        fuin_status s;
+        if (strchr(d->path, '/') == NULL)
+            continue; /* after the move: moving a directory needs write access to it */
+        s = open_parent(x, d->path, &pfd, &leaf, err, cap);
         if (s != FUIN_OK)
             return s;
         fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -544,6 +608,21 @@ fuin_status fuin__extract_commit(fuin__extract *x, char *err, size_t cap)
     if (s != FUIN_OK)
         return s;
     x->committed = 1;
+    for (size_t i = 0; i < x->dirs.n; i++) {
+        const deferred *td = &x->dirs.v[i];
+        int tfd;
+        if (strchr(td->path, '/') != NULL)
+            continue;
+        tfd = openat(x->dirfd, td->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (tfd < 0)
+            continue;
+        if (td->mtime >= 0) {
+            struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)td->mtime}};
+            (void)futimens(tfd, ts);
+        }
+        (void)fchmod(tfd, (td->mode & 0777u) & ~x->umask);
+        close(tfd);
+    }
     (void)unlinkat(x->dirfd, x->tmpname, AT_REMOVEDIR);
     if (fsync(x->dirfd) != 0) {
         fuin__set_msg(err, cap, "%.600s: cannot flush the directory: %s", x->dest,

@@ -5,6 +5,7 @@
  * Extraction goes to a private directory beneath the destination (see
  * extract.c); nothing becomes visible before everything was checked. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <locale.h>
 #include <fcntl.h>
@@ -292,6 +293,121 @@ static la_int64_t archive_seeker(struct archive *a, void *arg, la_int64_t off, i
     return (la_int64_t)lseek(u->fd, (off_t)off, whence);
 }
 
+/* ---- SHA-256 on its own thread -------------------------------------------
+ * The main thread parses, decrypts (on the pool) and writes; hashing the
+ * files beside it keeps unpack and verify near the speed of reading.  A
+ * ring of HASH_SLOTS copies of libarchive's blocks feeds the thread. */
+#define HASH_SLOTS 4
+enum { H_DATA, H_INIT, H_FINAL, H_STOP };
+typedef struct {
+    int kind;
+    size_t len;
+    uint8_t *data;
+} hslot;
+typedef struct {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    hslot slot[HASH_SLOTS];
+    unsigned head, tail;   /* head: next to fill, tail: next to hash */
+    unsigned finals;       /* H_FINAL done */
+    uint8_t out[32];
+    EVP_MD_CTX *md;
+    int started;
+} hasher;
+
+static void *hasher_main(void *arg)
+{
+    hasher *h = arg;
+    for (;;) {
+        hslot *sl;
+        pthread_mutex_lock(&h->mu);
+        while (h->tail == h->head)
+            pthread_cond_wait(&h->cv, &h->mu);
+        sl = &h->slot[h->tail % HASH_SLOTS];
+        pthread_mutex_unlock(&h->mu);
+        if (sl->kind == H_STOP)
+            return NULL;
+        if (sl->kind == H_INIT)
+            EVP_DigestInit_ex(h->md, EVP_sha256(), NULL);
+        else if (sl->kind == H_DATA)
+            EVP_DigestUpdate(h->md, sl->data, sl->len);
+        pthread_mutex_lock(&h->mu);
+        if (sl->kind == H_FINAL) {
+            EVP_DigestFinal_ex(h->md, h->out, NULL);
+            h->finals++;
+        }
+        h->tail++;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
+}
+
+static void hasher_put(hasher *h, int kind, const uint8_t *p, size_t n)
+{
+    hslot *sl;
+    pthread_mutex_lock(&h->mu);
+    while (h->head - h->tail == HASH_SLOTS)
+        pthread_cond_wait(&h->cv, &h->mu);
+    sl = &h->slot[h->head % HASH_SLOTS];
+    pthread_mutex_unlock(&h->mu);
+    sl->kind = kind;
+    sl->len = n;
+    if (n > 0)
+        memcpy(sl->data, p, n);
+    pthread_mutex_lock(&h->mu);
+    h->head++;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void hasher_final(hasher *h, uint8_t out[32])
+{
+    unsigned want;
+    pthread_mutex_lock(&h->mu);
+    want = h->finals + 1;
+    pthread_mutex_unlock(&h->mu);
+    hasher_put(h, H_FINAL, NULL, 0);
+    pthread_mutex_lock(&h->mu);
+    while (h->finals < want)
+        pthread_cond_wait(&h->cv, &h->mu);
+    memcpy(out, h->out, 32);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static int hasher_start(hasher *h)
+{
+    memset(h, 0, sizeof *h);
+    if ((h->md = EVP_MD_CTX_new()) == NULL)
+        return -1;
+    for (int i = 0; i < HASH_SLOTS; i++)
+        if ((h->slot[i].data = malloc(READ_BUF)) == NULL)
+            return -1;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        return -1;
+    }
+    h->started = 1;
+    return 0;
+}
+
+static void hasher_stop(hasher *h)
+{
+    if (h->started) {
+        hasher_put(h, H_STOP, NULL, 0);
+        pthread_join(h->th, NULL);
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+    }
+    for (int i = 0; i < HASH_SLOTS; i++)
+        free(h->slot[i].data);
+    EVP_MD_CTX_free(h->md);
+    memset(h, 0, sizeof *h);
+}
+
 /* ---- the run ------------------------------------------------------------ */
 typedef struct {
     fuin_unpacker *u;
@@ -299,6 +415,9 @@ typedef struct {
     fuin__extract *x;          /* NULL: verify only */
     uint8_t *buf;
     EVP_MD_CTX *md;
+    hasher hs;                 /* SHA-256 of file members */
+    uint64_t fill_to;          /* foreign: a sparse file's size (a hole at its end) */
+    int use_hasher;            /* while a file member is read */
     uint64_t total;
 } run_ctx;
 
@@ -341,7 +460,7 @@ static fuin_status limits_check(run_ctx *c, uint64_t add)
     uint64_t raw = (uint64_t)archive_filter_bytes(c->a, -1);
     c->total += add;
     if (c->total > u->lim.max_total_bytes)
-        return fail(u, FUIN_E_LIMIT, "more than %llu bytes in all (--max-total)",
+        return fail(u, FUIN_E_LIMIT, "more than %llu bytes in all (--max-size)",
                     (unsigned long long)u->lim.max_total_bytes);
     if (raw < (1u << 20))
         raw = 1u << 20;
@@ -363,22 +482,46 @@ static fuin_status read_data(run_ctx *c, const char *name, uint64_t max, chunk_f
 {
     *got = 0;
     for (;;) {
-        la_ssize_t r;
+        const void *blk;
+        size_t n;
+        la_int64_t off;
         fuin_status s;
+        int r;
         if (interrupted)
             return fail(c->u, FUIN_E_IO, "interrupted");
-        r = archive_read_data(c->a, c->buf, READ_BUF);
-        if (r < 0)
-            return archive_failed(c, name);
-        if (r == 0)
+        /* libarchive's own buffer: no copy */
+        r = archive_read_data_block(c->a, &blk, &n, &off);
+        if (r == ARCHIVE_EOF && c->fill_to > *got && c->fill_to <= max) {
+            off = (la_int64_t)c->fill_to; /* the final hole */
+            n = 0;
+            r = ARCHIVE_OK;
+        } else if (r == ARCHIVE_EOF)
             return FUIN_OK;
-        *got += (uint64_t)r;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+            return archive_failed(c, name);
+        /* a hole of a sparse file: zeros */
+        while (off >= 0 && (uint64_t)off > *got) {
+            uint64_t gap = (uint64_t)off - *got;
+            size_t z = gap > READ_BUF ? READ_BUF : (size_t)gap;
+            memset(c->buf, 0, z);
+            *got += z;
+            if (*got > max)
+                return fail(c->u, FUIN_E_LIMIT, "%s: larger than %llu bytes (--max-file-size)",
+                            name, (unsigned long long)max);
+            if ((s = limits_check(c, z)) != FUIN_OK)
+                return s;
+            if (fn != NULL && (s = fn(ctx, c->buf, z)) != FUIN_OK)
+                return s;
+        }
+        if (n == 0)
+            continue;
+        *got += n;
         if (*got > max)
-            return fail(c->u, FUIN_E_LIMIT, "%s: larger than %llu bytes (--max-file)", name,
+            return fail(c->u, FUIN_E_LIMIT, "%s: larger than %llu bytes (--max-file-size)", name,
                         (unsigned long long)max);
-        if ((s = limits_check(c, (uint64_t)r)) != FUIN_OK)
+        if ((s = limits_check(c, n)) != FUIN_OK)
             return s;
-        if (fn != NULL && (s = fn(ctx, c->buf, (size_t)r)) != FUIN_OK)
+        if (fn != NULL && (s = fn(ctx, blk, n)) != FUIN_OK)
             return s;
     }
 }
@@ -618,11 +761,31 @@ typedef struct {
 static fuin_status to_file(void *ctx, const uint8_t *p, size_t n)
 {
     data_ctx *d = ctx;
-    if (d->c->md != NULL)
+    if (d->c->use_hasher)
+        hasher_put(&d->c->hs, H_DATA, p, n);
+    else if (d->c->md != NULL)
         EVP_DigestUpdate(d->c->md, p, n);
     if (d->fd >= 0 && fuin__write_all(d->fd, p, n) != 0)
         return fail(d->c->u, FUIN_E_IO, "cannot write: %s", strerror(errno));
     return FUIN_OK;
+}
+
+static void file_hash_begin(run_ctx *c)
+{
+    if (c->hs.started) {
+        c->use_hasher = 1;
+        hasher_put(&c->hs, H_INIT, NULL, 0);
+    } else
+        EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+}
+
+static void file_hash_end(run_ctx *c, uint8_t out[32])
+{
+    if (c->use_hasher)
+        hasher_final(&c->hs, out);
+    else
+        EVP_DigestFinal_ex(c->md, out, NULL);
+    c->use_hasher = 0;
 }
 
 static fuin_status expect_text(run_ctx *c, struct archive_entry *ae, const char *name,
@@ -675,12 +838,12 @@ static fuin_status package_member(run_ctx *c, struct archive_entry *ae, size_t i
     fuin_status s;
     if (raw == NULL)
         raw = archive_entry_pathname(ae);
-    if (raw == NULL || strncmp(raw, FUIN_PACKAGE_DATA_DIR, 5) != 0)
-        return fail(u, FUIN_E_MISMATCH, "\"%s\" is not in the manifest (added)",
-                    raw ? raw : "");
-    if (idx >= u->ents.n)
-        return fail(u, FUIN_E_MISMATCH, "\"%s\" is not in the manifest (added)",
-                    raw + 5);
+    if (raw == NULL || strncmp(raw, FUIN_PACKAGE_DATA_DIR, 5) != 0 || idx >= u->ents.n)
+        return fail(u, FUIN_E_MISMATCH, "\"%s\" is not in the manifest (added)%s",
+                    raw == NULL                                    ? ""
+                    : strncmp(raw, FUIN_PACKAGE_DATA_DIR, 5) == 0 ? raw + 5
+                                                                   : raw,
+                    idx >= u->ents.n ? ": data after the end of the package" : "");
     e = &u->ents.v[idx];
     n = strlen(raw + 5);
     path = strndup(raw + 5, n > 0 && raw[5 + n - 1] == '/' ? n - 1 : n);
@@ -731,9 +894,9 @@ static fuin_status package_member(run_ctx *c, struct archive_entry *ae, size_t i
             (s = fuin__extract_file_open(c->x, e->path, &d.fd, u->err, sizeof u->err)) !=
                 FUIN_OK)
             return s;
-        EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+        file_hash_begin(c);
         s = read_data(c, e->path, u->lim.max_file_bytes, to_file, &d, &got);
-        EVP_DigestFinal_ex(c->md, h, NULL);
+        file_hash_end(c, h);
         if (s == FUIN_OK && (got != e->pub.size || memcmp(h, e->pub.sha256, 32) != 0))
             s = fail(u, FUIN_E_MISMATCH, "\"%s\" differs from the manifest (SHA-256%s)",
                      e->path, got != e->pub.size ? ", size" : "");
@@ -865,7 +1028,8 @@ static fuin_status foreign_member(run_ctx *c, struct archive_entry *ae)
         if (!u->rename_unsafe || raw[0] == '/' ||
             (fixed = fuin__entry_name_rename(raw, n)) == NULL)
             return fail(u, FUIN_E_UNSAFE, "\"%s\": %s%s", raw, why,
-                        u->rename_unsafe ? "" : " (--rename-unsafe renames it)");
+                        u->rename_unsafe || raw[0] == '/' ? ""
+                                                          : " (--rename-unsafe renames it)");
         u->res.renamed++;
         path = fixed;
     } else if ((path = strndup(raw, n)) == NULL)
@@ -939,9 +1103,13 @@ static fuin_status foreign_member(run_ctx *c, struct archive_entry *ae)
             (s = fuin__extract_file_open(c->x, path, &d.fd, u->err, sizeof u->err)) !=
                 FUIN_OK)
             return s;
-        EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+        file_hash_begin(c);
+        c->fill_to = archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0
+                         ? (uint64_t)archive_entry_size(ae)
+                         : 0;
         s = read_data(c, path, u->lim.max_file_bytes, to_file, &d, &got);
-        EVP_DigestFinal_ex(c->md, e->pub.sha256, NULL);
+        c->fill_to = 0;
+        file_hash_end(c, e->pub.sha256);
         e->pub.size = got;
         if (c->x != NULL)
             s = fuin__extract_file_close(c->x, d.fd, s, e->pub.mode, e->pub.mtime,
@@ -1004,9 +1172,12 @@ static fuin_status zip_prescan(fuin_unpacker *u, int fd, size_t sniffed)
         zip_error_t ze;
         close(dfd);
         zip_error_init_with_code(&ze, err);
-        fail(u, FUIN_E_HEADER, "not a valid zip file: %s", zip_error_strerror(&ze));
+        if (err == ZIP_ER_EXISTS) /* libzip's word for a name that comes twice */
+            fail(u, FUIN_E_UNSAFE, "a name comes twice in the zip's directory");
+        else
+            fail(u, FUIN_E_HEADER, "not a valid zip file: %s", zip_error_strerror(&ze));
         zip_error_fini(&ze);
-        return FUIN_E_HEADER;
+        return err == ZIP_ER_EXISTS ? FUIN_E_UNSAFE : FUIN_E_HEADER;
     }
     n = zip_get_num_entries(z, 0);
     for (zip_int64_t i = 0; i < n; i++) {
@@ -1162,12 +1333,18 @@ static fuin_status unpack_impl(fuin_unpacker *u, int in_fd)
     }
     c.a = archive_read_new();
     c.buf = malloc(READ_BUF);
+    /* without a second CPU the thread would only cost a copy */
+    if (fuin__ncpus() > 1 && hasher_start(&c.hs) != 0)
+        hasher_stop(&c.hs);
     c.md = EVP_MD_CTX_new();
     if (c.a == NULL || c.buf == NULL || c.md == NULL) {
         s = fail(u, FUIN_E_NOMEM, "out of memory");
         goto done;
     }
     archive_read_support_format_tar(c.a);
+    /* read on past the end-of-archive blocks, so that a member appended
+     * after them is seen (and refused) rather than silently ignored */
+    (void)archive_read_set_format_option(c.a, "tar", "read_concatenated_archives", "1");
     archive_read_support_format_zip_streamable(c.a);
     if (u->is_zip && u->zip_seekable) {
         archive_read_support_format_zip_seekable(c.a);
@@ -1232,6 +1409,7 @@ done:
         fuin__extract_abort(c.x);
     if (c.a != NULL)
         archive_read_free(c.a);
+    hasher_stop(&c.hs);
     EVP_MD_CTX_free(c.md);
     free(c.buf);
     if (u->pol == u->own_pol)

@@ -120,7 +120,7 @@ fuin_status fuin_packer_set_approval(fuin_packer *p, const char *id)
 
 fuin_status fuin_packer_set_zstd(fuin_packer *p, int level)
 {
-    if (p == NULL || level < 0 || level > 19)
+    if (p == NULL || level < 0 || level > 9)
         return FUIN_E_INVALID;
     p->zstd = level;
     return FUIN_OK;
@@ -751,7 +751,10 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
     if (p->zstd > 0) {
         char level[16], threads[16];
         snprintf(level, sizeof level, "%d", p->zstd);
-        snprintf(threads, sizeof threads, "%d", fuin__ncpus());
+        /* zstd in this thread, no worker pool: its jobs' buffers
+         * would take 120 MiB at level 3, and the other CPUs are busy
+         * encrypting anyway */
+        snprintf(threads, sizeof threads, "%d", 0);
         if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
             archive_write_set_filter_option(a, "zstd", "compression-level", level) !=
                 ARCHIVE_OK ||
