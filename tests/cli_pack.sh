@@ -300,5 +300,26 @@ wait "$feeder" 2>/dev/null
 expect_rc 130 "unpack: SIGINT ends it as SIGINT does"
 check "unpack: after SIGINT nothing is left in DIR" test -z "$(ls -A recv8)"
 check "unpack: says nothing was unpacked" grep -q 'nothing was unpacked' err
+
+# ---- 10. the stale sweep removes only fuin's own private directories
+mkdir -p recv9/.fuin-unpack-0123456789ab && printf 'mine\n' >recv9/.fuin-unpack-0123456789ab/keep.txt
+as sato unpack -C recv9 --store "$SS" hand.tar
+expect_rc 0 "unpack beside a look-alike private directory"
+check "the sweep leaves a directory without fuin's marker alone" \
+    test "$(cat recv9/.fuin-unpack-0123456789ab/keep.txt 2>/dev/null)" = mine
+check "no marker or private directory of this run is left" \
+    test "$(ls -A recv9 | sort | tr '\n' ' ')" = ".fuin-unpack-0123456789ab b.txt docs "
+# links that lead out together, also when only the case differs
+python3 - <<'PY'
+import io, tarfile
+def link(t, name, target):
+    i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)
+with tarfile.open('chain.tar', 'w') as t:
+    link(t, 'A', '.'); link(t, 'b', 'a/../outside')
+PY
+mkdir recv10
+as sato unpack --any -C recv10 chain.tar
+expect_rc 11 "unpack --any: a link through a link that differs only in case"
+check "unpack --any: nothing left after the link chain" test -z "$(ls -A recv10)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

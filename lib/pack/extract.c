@@ -110,7 +110,32 @@ static void rm_tree(int parent, const char *name, int depth)
     (void)unlinkat(parent, name, AT_REMOVEDIR);
 }
 
-/* Private directories left by a killed run are unlocked: remove them. */
+/* Remove everything inside the directory open as fd (fd stays open). */
+static void empty_dir(int fd)
+{
+    int d2 = dup(fd);
+    DIR *d;
+    struct dirent *e;
+    if (d2 < 0 || (d = fdopendir(d2)) == NULL) {
+        if (d2 >= 0)
+            close(d2);
+        return;
+    }
+    rewinddir(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        rm_tree(fd, e->d_name, 1);
+    }
+    closedir(d);
+}
+
+#define MARKER ".fuin-private"
+
+/* Private directories left by a killed run are unlocked: remove them, but
+ * only what is certainly one of ours (owned by us, with the marker fuin
+ * puts in each), emptied through the locked descriptor, never by name: a
+ * directory renamed to look like one is left alone. */
 static void sweep(int dirfd)
 {
     int fd = dup(dirfd);
@@ -128,8 +153,15 @@ static void sweep(int dirfd)
         t = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (t < 0)
             continue;
-        if (flock(t, LOCK_EX | LOCK_NB) == 0)
-            rm_tree(dirfd, e->d_name, 0);
+        if (flock(t, LOCK_EX | LOCK_NB) == 0) {
+            struct stat st, ms;
+            if (fstat(t, &st) == 0 && st.st_uid == geteuid() &&
+                fstatat(t, MARKER, &ms, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(ms.st_mode) &&
+                ms.st_uid == geteuid()) {
+                empty_dir(t);
+                (void)unlinkat(dirfd, e->d_name, AT_REMOVEDIR); /* only if empty */
+            }
+        }
         close(t);
     }
     closedir(d);
@@ -138,6 +170,7 @@ static void sweep(int dirfd)
 fuin_status fuin__extract_begin(const char *dest, fuin__extract **out, char *err, size_t cap)
 {
     fuin__extract *x = calloc(1, sizeof *x);
+    int mfd = -1;
     *out = NULL;
     if (x == NULL || (x->dest = strdup(dest)) == NULL) {
         free(x);
@@ -154,13 +187,17 @@ fuin_status fuin__extract_begin(const char *dest, fuin__extract **out, char *err
         return FUIN_E_IO;
     }
     sweep(x->dirfd);
-    for (int tries = 0; tries < 16; tries++) {
+    {
+        int made = 0;
+    for (int tries = 0; tries < 16 && !made; tries++) {
         uint8_t r[6];
         randombytes_buf(r, sizeof r);
         snprintf(x->tmpname, sizeof x->tmpname, TMP_PREFIX "%02x%02x%02x%02x%02x%02x", r[0],
                  r[1], r[2], r[3], r[4], r[5]);
-        if (mkdirat(x->dirfd, x->tmpname, 0700) == 0)
+        if (mkdirat(x->dirfd, x->tmpname, 0700) == 0) {
+            made = 1;
             break;
+        }
         if (errno != EEXIST) {
             fuin__set_msg(err, cap, "%.600s: cannot create a directory in it: %s", dest,
                           strerror(errno));
@@ -169,13 +206,21 @@ fuin_status fuin__extract_begin(const char *dest, fuin__extract **out, char *err
             return FUIN_E_IO;
         }
     }
-    x->tmpfd = openat(x->dirfd, x->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (x->tmpfd < 0 || flock(x->tmpfd, LOCK_EX | LOCK_NB) != 0) {
+    if (!made)
+        x->tmpname[0] = '\0';
+    }
+    if (x->tmpname[0] == '\0' ||
+        (x->tmpfd = openat(x->dirfd, x->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                     O_CLOEXEC)) < 0 ||
+        flock(x->tmpfd, LOCK_EX | LOCK_NB) != 0 ||
+        (mfd = openat(x->tmpfd, MARKER, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0600)) < 0) {
         fuin__set_msg(err, cap, "%.600s: cannot use its private directory: %s", dest,
                       strerror(errno));
         fuin__extract_abort(x);
         return FUIN_E_IO;
     }
+    close(mfd);
     x->umask = umask(022);
     umask(x->umask);
     *out = x;
@@ -324,6 +369,8 @@ fuin_status fuin__extract_file_open(fuin__extract *x, const char *path, int *fd,
     }
     close(pfd);
     if (fuin__strset_add(&x->files, strdup(path)) < 0) {
+        close(*fd);
+        *fd = -1;
         fuin__set_msg(err, cap, "out of memory");
         return FUIN_E_NOMEM;
     }
@@ -444,7 +491,8 @@ static fuin_status links_check(fuin__extract *x, char *err, size_t cap)
     fuin__strset set = {0};
     fuin_status s = FUIN_OK;
     for (size_t i = 0; i < x->links.n; i++)
-        if (fuin__strset_add(&set, strdup(x->links.v[i].path)) < 0) {
+        if (fuin__strset_add(&set, fuin_entry_collision_key(x->links.v[i].path,
+                                                            strlen(x->links.v[i].path))) < 0) {
             fuin__strset_clear(&set);
             fuin__set_msg(err, cap, "out of memory");
             return FUIN_E_NOMEM;
@@ -475,8 +523,14 @@ static fuin_status links_check(fuin__extract *x, char *err, size_t cap)
                 memcpy(cur + len, p, n);
                 len += n;
                 cur[len] = '\0';
-                if (!last && fuin__strset_has(&set, cur))
-                    s = FUIN_E_UNSAFE;
+                if (!last) {
+                    /* by collision key: on a case-folding file system "a"
+                     * goes through the link "A" */
+                    char *k = fuin_entry_collision_key(cur, len);
+                    if (k == NULL || fuin__strset_has(&set, k))
+                        s = FUIN_E_UNSAFE;
+                    free(k);
+                }
             }
             p += n;
             if (*p == '/')
@@ -547,9 +601,19 @@ static fuin_status finish_tree(fuin__extract *x, char *err, size_t cap)
     return FUIN_OK;
 }
 
+/* One top-level name to move: its identity, so that a rollback moves back
+ * only what was moved, and (directories) a descriptor for its mode. */
+typedef struct {
+    char *name;
+    dev_t dev;
+    ino_t ino;
+    int dirfd;          /* a top-level directory, opened before the move */
+    const deferred *d;  /* its mode and time */
+} topname;
+
 fuin_status fuin__extract_commit(fuin__extract *x, char *err, size_t cap)
 {
-    char **names = NULL;
+    topname *names = NULL;
     size_t n = 0, ncap = 0, moved = 0;
     fuin_status s;
     DIR *d;
@@ -570,16 +634,30 @@ fuin_status fuin__extract_commit(fuin__extract *x, char *err, size_t cap)
     }
     rewinddir(d);
     while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        struct stat st;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, MARKER) == 0)
             continue;
         if (n == ncap) {
-            char **v = realloc(names, (ncap = ncap ? ncap * 2 : 16) * sizeof *v);
+            topname *v = realloc(names, (ncap = ncap ? ncap * 2 : 16) * sizeof *v);
             if (v == NULL)
                 break;
             names = v;
         }
-        if ((names[n] = strdup(e->d_name)) == NULL)
+        memset(&names[n], 0, sizeof names[n]);
+        names[n].dirfd = -1;
+        if ((names[n].name = strdup(e->d_name)) == NULL)
             break;
+        if (fstatat(x->tmpfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            names[n].dev = st.st_dev;
+            names[n].ino = st.st_ino;
+            if (S_ISDIR(st.st_mode))
+                names[n].dirfd = openat(x->tmpfd, e->d_name,
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        for (size_t i = 0; i < x->dirs.n; i++)
+            if (strcmp(x->dirs.v[i].path, e->d_name) == 0)
+                names[n].d = &x->dirs.v[i]; /* the last one counts */
         n++;
     }
     closedir(d);
@@ -587,46 +665,58 @@ fuin_status fuin__extract_commit(fuin__extract *x, char *err, size_t cap)
         s = FUIN_E_NOMEM;
         fuin__set_msg(err, cap, "out of memory");
     }
-    /* All or nothing: a clash puts back what was moved. */
+    /* All or nothing: a clash puts back what was moved, and only what is
+     * still the very entry that was moved. */
     for (size_t i = 0; s == FUIN_OK && i < n; i++) {
-        if (renameat2(x->tmpfd, names[i], x->dirfd, names[i], RENAME_NOREPLACE) != 0) {
+        if (renameat2(x->tmpfd, names[i].name, x->dirfd, names[i].name, RENAME_NOREPLACE) !=
+            0) {
             int er = errno;
             fuin__set_msg(err, cap, er == EEXIST
                                         ? "%.600s/%.600s exists: nothing was unpacked"
                                         : "%.600s/%.600s: cannot move into place: %s",
-                          x->dest, names[i], strerror(er));
+                          x->dest, names[i].name, strerror(er));
             s = er == EEXIST ? FUIN_E_EXISTS : FUIN_E_IO;
-            for (size_t j = 0; j < moved; j++)
-                (void)renameat2(x->dirfd, names[j], x->tmpfd, names[j], RENAME_NOREPLACE);
+            for (size_t j = 0; j < moved; j++) {
+                struct stat st;
+                if (fstatat(x->dirfd, names[j].name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    st.st_dev == names[j].dev && st.st_ino == names[j].ino)
+                    (void)renameat2(x->dirfd, names[j].name, x->tmpfd, names[j].name,
+                                    RENAME_NOREPLACE);
+            }
             break;
         }
         moved++;
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
+    if (s == FUIN_OK) {
+        x->committed = 1;
+        /* Top-level directories get their mode now, through the
+         * descriptor opened before the move (never by name). */
+        for (size_t i = 0; i < n; i++)
+            if (names[i].dirfd >= 0 && names[i].d != NULL) {
+                const deferred *td = names[i].d;
+                if (td->mtime >= 0) {
+                    struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
+                                             {.tv_sec = (time_t)td->mtime}};
+                    (void)futimens(names[i].dirfd, ts);
+                }
+                (void)fchmod(names[i].dirfd, (td->mode & 0777u) & ~x->umask);
+            }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (names[i].dirfd >= 0)
+            close(names[i].dirfd);
+        free(names[i].name);
+    }
     free(names);
     if (s != FUIN_OK)
         return s;
-    x->committed = 1;
-    for (size_t i = 0; i < x->dirs.n; i++) {
-        const deferred *td = &x->dirs.v[i];
-        int tfd;
-        if (strchr(td->path, '/') != NULL)
-            continue;
-        tfd = openat(x->dirfd, td->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (tfd < 0)
-            continue;
-        if (td->mtime >= 0) {
-            struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)td->mtime}};
-            (void)futimens(tfd, ts);
-        }
-        (void)fchmod(tfd, (td->mode & 0777u) & ~x->umask);
-        close(tfd);
-    }
+    (void)unlinkat(x->tmpfd, MARKER, 0);
     (void)unlinkat(x->dirfd, x->tmpname, AT_REMOVEDIR);
     if (fsync(x->dirfd) != 0) {
-        fuin__set_msg(err, cap, "%.600s: cannot flush the directory: %s", x->dest,
-                      strerror(errno));
+        /* the files are in place; only their directory entry's flush failed */
+        fuin__set_msg(err, cap, "%.600s: unpacked, but the directory could not be flushed to "
+                                "disk: %s",
+                      x->dest, strerror(errno));
         return FUIN_E_IO;
     }
     return FUIN_OK;
@@ -636,8 +726,13 @@ void fuin__extract_abort(fuin__extract *x)
 {
     if (x == NULL)
         return;
-    if (!x->committed && x->tmpname[0] != '\0' && x->dirfd >= 0)
-        rm_tree(x->dirfd, x->tmpname, 0);
+    if (!x->committed && x->tmpname[0] != '\0' && x->dirfd >= 0) {
+        if (x->tmpfd >= 0) {
+            (void)fchmod(x->tmpfd, 0700);
+            empty_dir(x->tmpfd);
+        }
+        (void)unlinkat(x->dirfd, x->tmpname, AT_REMOVEDIR); /* only if empty */
+    }
     if (x->tmpfd >= 0)
         close(x->tmpfd);
     if (x->dirfd >= 0)

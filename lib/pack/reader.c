@@ -762,7 +762,8 @@ static fuin_status to_file(void *ctx, const uint8_t *p, size_t n)
 {
     data_ctx *d = ctx;
     if (d->c->use_hasher)
-        hasher_put(&d->c->hs, H_DATA, p, n);
+        for (size_t off = 0; off < n; off += READ_BUF) /* a slot holds READ_BUF */
+            hasher_put(&d->c->hs, H_DATA, p + off, n - off < READ_BUF ? n - off : READ_BUF);
     else if (d->c->md != NULL)
         EVP_DigestUpdate(d->c->md, p, n);
     if (d->fd >= 0 && fuin__write_all(d->fd, p, n) != 0)
@@ -972,7 +973,7 @@ static fuin_status run_package(run_ctx *c, struct archive_entry *ae)
         return s;
     r = archive_read_next_header(c->a, &ae);
     if (r != ARCHIVE_OK || archive_entry_filetype(ae) != AE_IFDIR ||
-        strcmp(archive_entry_pathname(ae), "data/") != 0)
+        archive_entry_pathname(ae) == NULL || strcmp(archive_entry_pathname(ae), "data/") != 0)
         return r == ARCHIVE_OK || r == ARCHIVE_EOF
                    ? fail(u, FUIN_E_MISMATCH, "the package has no data/ directory")
                    : archive_failed(c, "package");
