@@ -321,5 +321,15 @@ mkdir recv10
 as sato unpack --any -C recv10 chain.tar
 expect_rc 11 "unpack --any: a link through a link that differs only in case"
 check "unpack --any: nothing left after the link chain" test -z "$(ls -A recv10)"
+# ".." out of a name the archive did not create (DEST's own x may be a link)
+mkdir recv11 && ln -s / recv11/x
+python3 - <<'PY'
+import tarfile
+with tarfile.open('dotdot.tar', 'w') as t:
+    i = tarfile.TarInfo('l'); i.type = tarfile.SYMTYPE; i.linkname = 'x/../y'; t.addfile(i)
+PY
+as sato unpack --any -C recv11 dotdot.tar
+expect_rc 11 "unpack --any: a link climbing out of a name the archive did not make"
+check "unpack --any: DEST's own link untouched, nothing added" test "$(ls -A recv11)" = x
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -332,7 +332,7 @@ hostile symlink-through-rel 11 '"link": symbolic link to "\.\./\.\./\.\./outside
     "$C/symlink-through-rel.tar" --any
 hostile symlink-through-inside 11 '"link": is both a symbolic link and a file or directory' \
     "$C/symlink-through-inside.tar" --any
-hostile symlink-via-self 11 '"a/b": goes through a symbolic link' "$C/symlink-via-self.tar" --any
+hostile symlink-via-self 11 '"a/b": (goes through a symbolic link|symbolic link to "\.\." goes through)' "$C/symlink-via-self.tar" --any
 # each link stays inside on its own; together they lead out:
 #   a -> .   b -> a/../canary   (b is DIR/../canary)
 hostile symlink-chain 11 'symbolic link' "$C/symlink-chain.tar" --any

@@ -488,12 +488,20 @@ fuin_status fuin__extract_symlink(fuin__extract *x, const char *path, const char
  * pass through another link of this archive. */
 static fuin_status links_check(fuin__extract *x, char *err, size_t cap)
 {
-    fuin__strset set = {0};
+    fuin__strset set = {0}, dirs = {0};
     fuin_status s = FUIN_OK;
     for (size_t i = 0; i < x->links.n; i++)
         if (fuin__strset_add(&set, fuin_entry_collision_key(x->links.v[i].path,
                                                             strlen(x->links.v[i].path))) < 0) {
             fuin__strset_clear(&set);
+            fuin__set_msg(err, cap, "out of memory");
+            return FUIN_E_NOMEM;
+        }
+    for (size_t i = 0; i < x->dirs.n; i++)
+        if (fuin__strset_add(&dirs, fuin_entry_collision_key(x->dirs.v[i].path,
+                                                             strlen(x->dirs.v[i].path))) < 0) {
+            fuin__strset_clear(&set);
+            fuin__strset_clear(&dirs);
             fuin__set_msg(err, cap, "out of memory");
             return FUIN_E_NOMEM;
         }
@@ -511,6 +519,17 @@ static fuin_status links_check(fuin__extract *x, char *err, size_t cap)
             int last = e == NULL || e[1] == '\0';
             if (n == 2 && p[0] == '.' && p[1] == '.') {
                 char *up = strrchr(cur, '/');
+                /* ".." out of a name the archive did not make a directory
+                 * (one already in DEST may be a link to anywhere) */
+                if (len > 0) {
+                    char *k = fuin_entry_collision_key(cur, len);
+                    int ok = k != NULL && fuin__strset_has(&dirs, k);
+                    free(k);
+                    if (!ok) {
+                        s = FUIN_E_UNSAFE;
+                        break;
+                    }
+                }
                 len = up ? (size_t)(up - cur) : 0;
                 cur[len] = '\0';
             } else if (n > 0 && !(n == 1 && p[0] == '.')) {
@@ -538,12 +557,14 @@ static fuin_status links_check(fuin__extract *x, char *err, size_t cap)
         }
         if (s != FUIN_OK)
             fuin__set_msg(err, cap,
-                          "\"%.600s\": symbolic link to \"%.600s\" goes through another "
-                          "symbolic link of the archive (\"%.600s\"), which could lead "
-                          "outside the destination",
+                          "\"%.600s\": symbolic link to \"%.600s\" goes through "
+                          "\"%.600s\", another symbolic link of the archive or a name it "
+                          "did not make a directory, which could lead outside the "
+                          "destination",
                           d->path, d->target, cur);
     }
     fuin__strset_clear(&set);
+    fuin__strset_clear(&dirs);
     return s;
 }
 
