@@ -185,7 +185,7 @@ static zip_int64_t add_text(fuin_packer *p, zip_t *za, const char *name, const c
 fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path, const char *pass,
                                   unsigned flags)
 {
-    char *tmp = NULL, *sig = NULL;
+    char *tmp = NULL, *tmpdir = NULL, *sig = NULL;
     size_t siglen = 0;
     uint64_t man_size, bag_size;
     textbuf man = {0}, bag = {0};
@@ -208,20 +208,27 @@ fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path, const char *
         fuin__set_msg(p->err, sizeof p->err, "out of memory");
         goto out;
     }
-    /* libzip writes DIR/.fuin-zip-XXXXXX (through its own temporary);
-     * it is flushed and moved into place here. */
+    /* libzip writes DIR/.fuin-zip-XXXXXX/z (through its own temporary
+     * beside it) in a private 0700 directory, so that nobody else can put
+     * another file under that name; it is flushed and moved into place. */
     {
         const char *slash = strrchr(path, '/');
         size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
-        uint8_t r[6];
-        if ((tmp = malloc(dl + 32)) == NULL) {
+        if ((tmpdir = malloc(dl + 32)) == NULL || (tmp = malloc(dl + 40)) == NULL) {
             s = FUIN_E_NOMEM;
             goto out;
         }
-        randombytes_buf(r, sizeof r);
-        memcpy(tmp, path, dl);
-        snprintf(tmp + dl, 32, ".fuin-zip-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
-                 r[4], r[5]);
+        memcpy(tmpdir, path, dl);
+        memcpy(tmpdir + dl, ".fuin-zip-XXXXXX", sizeof ".fuin-zip-XXXXXX");
+        if (mkdtemp(tmpdir) == NULL) {
+            fuin__set_msg(p->err, sizeof p->err, "cannot create a directory beside it: %s",
+                          strerror(errno));
+            free(tmpdir);
+            tmpdir = NULL;
+            s = FUIN_E_IO;
+            goto out;
+        }
+        snprintf(tmp, dl + 40, "%s/z", tmpdir);
     }
     if (!(flags & FUIN_F_FORCE) && access(path, F_OK) == 0) {
         fuin__set_msg(p->err, sizeof p->err, "file exists");
@@ -341,7 +348,10 @@ out:
         zip_discard(za);
     if (!done && tmp != NULL)
         (void)unlink(tmp);
+    if (tmpdir != NULL)
+        (void)rmdir(tmpdir); /* libzip removed its own temporary on discard */
     free(tmp);
+    free(tmpdir);
     free(sig);
     free(man.text);
     free(bag.text);
