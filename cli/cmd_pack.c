@@ -157,17 +157,6 @@ static int stdout_out(void *ctx, const uint8_t *buf, size_t len)
     return fuin_cli_write_all(STDOUT_FILENO, buf, len);
 }
 
-static void human_size(uint64_t n, char *buf, size_t cap)
-{
-    if (n < 1024)
-        snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
-    else if (n < 1024 * 1024)
-        snprintf(buf, cap, "%.1f KiB", (double)n / 1024);
-    else if (n < 1024ull * 1024 * 1024)
-        snprintf(buf, cap, "%.1f MiB", (double)n / (1024.0 * 1024));
-    else
-        snprintf(buf, cap, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
-}
 
 static int run(pack_args *a)
 {
@@ -409,7 +398,7 @@ summary: {
             files += pe->type == FUIN_ENTRY_FILE;
             bytes += pe->size;
         }
-        human_size(bytes, size, sizeof size);
+        fuin_cli_human_size(bytes, size, sizeof size);
         fprintf(stderr, "fuin: %s: %s: %llu file%s, %s, class %s, %s, %s\n", CMD,
                 fuin_cli_safe(a->output ? a->output : FUIN_CLI_STDOUT_NAME),
                 (unsigned long long)files, files == 1 ? "" : "s", size, text,

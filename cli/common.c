@@ -1621,3 +1621,15 @@ int fuin_cli_disposal_begin(const char *cmd, const char *class_text,
     }
     return 0;
 }
+
+void fuin_cli_human_size(uint64_t n, char *buf, size_t cap)
+{
+    if (n < 1024)
+        snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(buf, cap, "%.1f KiB", (double)n / 1024);
+    else if (n < 1024ull * 1024 * 1024)
+        snprintf(buf, cap, "%.1f MiB", (double)n / (1024.0 * 1024));
+    else
+        snprintf(buf, cap, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
+}

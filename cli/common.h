@@ -314,6 +314,9 @@ int fuin_cli_trust_open(const char *cmd, const char *pubkey, const char *trust,
                         fuin_cli_trust *t);
 void fuin_cli_trust_close(fuin_cli_trust *t);
 
+/* "12 bytes", "3.4 KiB", "1.2 MiB", "2.00 GiB" (common.c). */
+void fuin_cli_human_size(uint64_t n, char *buf, size_t cap);
+
 /* ---- packages (package.c) ---- */
 /* One identity file for a decryptor: plain, or passphrase-protected
  * (`pass` is asked only if a header needs it; it and `prompt` must live as

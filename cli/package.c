@@ -60,17 +60,6 @@ int fuin_cli_is_package(const char *path)
     return 0;
 }
 
-static void fmt_size(uint64_t n, char *buf, size_t cap)
-{
-    if (n < 1024)
-        snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
-    else if (n < 1024 * 1024)
-        snprintf(buf, cap, "%.1f KiB", (double)n / 1024);
-    else if (n < 1024ull * 1024 * 1024)
-        snprintf(buf, cap, "%.1f MiB", (double)n / (1024.0 * 1024));
-    else
-        snprintf(buf, cap, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
-}
 
 static const char *word(fuin_status s)
 {
@@ -163,7 +152,7 @@ static void print_result(const char *file, const fuin_unpacker *u,
     const fuin_unpack_result *r = fuin_unpacker_result(u);
     char l[256], size[64], when[FUIN_TIME_MAX];
     FILE *out = o->dest ? stderr : stdout;
-    fmt_size(r->bytes, size, sizeof size);
+    fuin_cli_human_size(r->bytes, size, sizeof size);
     if (!r->is_package) {
         fprintf(out, "%s: OK: not a fuin package: %llu file%s, %s %s; NOTHING was "
                      "verified (no manifest, no signature), only made safe\n",
