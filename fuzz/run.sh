@@ -53,7 +53,10 @@ else
 fi
 mkdir -p "$seeds/ledger" "$seeds/policy" "$seeds/sanitize" fuzz/artifacts
 # signed ledgers, so the fuzzer gets past the signature into the chain
-FUIN_FUZZ_MAKE_SEEDS="$seeds/ledger" build-fuzz/fuzz/fuzz_ledger
+# (only fuzz_ledger can make them, and only the chosen targets are built)
+case " $targets " in *" ledger "*)
+  FUIN_FUZZ_MAKE_SEEDS="$seeds/ledger" build-fuzz/fuzz/fuzz_ledger ;;
+esac
 # manifests written by the library, and packages and tar/zip archives
 for t in manifest unpack; do
   case " $targets " in *" $t "*)

@@ -316,6 +316,9 @@ static fuin_status write_batch(fuin_encryptor *e, fuin__batch *b)
     size_t total;
     fuin__pool_wait(e->pool, &b->job);
     b->busy = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ok[i] != 1)
+            return fail(e, FUIN_E_NOMEM, "the cipher failed (out of memory?)");
     total = (b->n - 1) * FUIN__ENC_CHUNK + b->len[b->n - 1] + FUIN__TAG;
     return emit(e, b->buf, total);
 }

@@ -169,6 +169,9 @@ typedef struct {
     int last_final;        /* last chunk of the batch is the final chunk  */
     int decrypt;
     const uint8_t *key;    /* payload key (owned by the handle)           */
+    /* OpenSSL's ChaCha20-Poly1305, one context per chunk slot (a slot is
+     * worked on by one thread at a time), keyed once */
+    struct evp_cipher_ctx_st *ctx[FUIN__BATCH];
     fuin__job job;
     int busy;
 } fuin__batch;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "internal.h"
@@ -22,15 +23,53 @@ int fuin__batch_init(fuin__batch *b, int decrypt, const uint8_t *key)
         b->out = fuin__secure_alloc(BATCH_BYTES);
     b->decrypt = decrypt;
     b->key = key;
-    return (b->buf && (!decrypt || b->out)) ? 0 : -1;
+    if (b->buf == NULL || (decrypt && b->out == NULL))
+        return -1;
+    /* The cipher is OpenSSL's: on x86-64 about 1.7 times libsodium's speed
+     * for 64 KiB chunks (bench/README.md); the bytes are the same, as the
+     * C2SP testkit and the stock-age tests check.  Each chunk sets the key
+     * (the encryptor derives it only after this, and setting a ChaCha20
+     * key is a copy) and its nonce; OpenSSL cleanses its copy when the
+     * context is freed. */
+    for (size_t i = 0; i < FUIN__BATCH; i++)
+        if ((b->ctx[i] = EVP_CIPHER_CTX_new()) == NULL ||
+            EVP_CipherInit_ex(b->ctx[i], EVP_chacha20_poly1305(), NULL, NULL, NULL,
+                              decrypt ? 0 : 1) != 1)
+            return -1;
+    return 0;
 }
 
 void fuin__batch_free(fuin__batch *b)
 {
     fuin__secure_free(b->buf, BATCH_BYTES);
     fuin__secure_free(b->out, BATCH_BYTES);
+    for (size_t i = 0; i < FUIN__BATCH; i++)
+        EVP_CIPHER_CTX_free(b->ctx[i]);
+    memset(b->ctx, 0, sizeof b->ctx);
     b->buf = NULL;
     b->out = NULL;
+}
+
+/* Seal p[0..len) in place and put the tag at p + len. */
+static int seal(EVP_CIPHER_CTX *c, const uint8_t *key, const uint8_t nonce[12], uint8_t *p,
+                size_t len)
+{
+    int l;
+    return EVP_CipherInit_ex(c, NULL, NULL, key, nonce, 1) == 1 &&
+           (len == 0 || EVP_CipherUpdate(c, p, &l, p, (int)len) == 1) &&
+           EVP_CipherFinal_ex(c, p + len, &l) == 1 &&
+           EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, FUIN__TAG, p + len) == 1;
+}
+
+/* Open in[0..m) with its tag into o; 1 when it authenticates. */
+static int open_chunk(EVP_CIPHER_CTX *c, const uint8_t *key, const uint8_t nonce[12],
+                      uint8_t *o, const uint8_t *in, size_t m)
+{
+    int l;
+    return EVP_CipherInit_ex(c, NULL, NULL, key, nonce, 0) == 1 &&
+           (m == 0 || EVP_CipherUpdate(c, o, &l, in, (int)m) == 1) &&
+           EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, FUIN__TAG, (void *)(in + m)) == 1 &&
+           EVP_CipherFinal_ex(c, o + m, &l) == 1;
 }
 
 static void chunk_task(void *ctx, size_t i)
@@ -44,23 +83,21 @@ static void chunk_task(void *ctx, size_t i)
         nonce[10 - k] = (uint8_t)(c >> (8 * k));
     nonce[11] = (b->last_final && i + 1 == b->n) ? 1 : 0;
     if (!b->decrypt) {
-        crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-            p, p + b->len[i], NULL, p, b->len[i], NULL, 0, NULL, nonce, b->key);
-        b->ok[i] = 1;
+        /* cannot fail with a valid context; if it did, the chunk would not
+         * authenticate, which the tests of every encryption would see */
+        b->ok[i] = seal(b->ctx[i], b->key, nonce, p, b->len[i]);
     } else if (b->len[i] < FUIN__TAG) {
         b->ok[i] = 0;
     } else {
         size_t m = b->len[i] - FUIN__TAG;
         uint8_t *o = b->out + i * FUIN__ENC_CHUNK;
-        b->ok[i] = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-                       o, NULL, p, m, p + m, NULL, 0, nonce, b->key) == 0;
+        b->ok[i] = open_chunk(b->ctx[i], b->key, nonce, o, p, m);
         /* Tell "final chunk followed by trailing data" and "full chunk
          * where the final one is missing" apart from tampering, and
          * release what did authenticate, as the age reference does. */
         if (!b->ok[i] && (nonce[11] == 0 || b->len[i] == FUIN__ENC_CHUNK)) {
             nonce[11] ^= 1;
-            if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-                    o, NULL, p, m, p + m, NULL, 0, nonce, b->key) == 0)
+            if (open_chunk(b->ctx[i], b->key, nonce, o, p, m))
                 b->ok[i] = 2;
         }
     }

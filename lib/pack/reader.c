@@ -761,13 +761,14 @@ typedef struct {
 static fuin_status to_file(void *ctx, const uint8_t *p, size_t n)
 {
     data_ctx *d = ctx;
+    int err;
     if (d->c->use_hasher)
         for (size_t off = 0; off < n; off += READ_BUF) /* a slot holds READ_BUF */
             hasher_put(&d->c->hs, H_DATA, p + off, n - off < READ_BUF ? n - off : READ_BUF);
     else if (d->c->md != NULL)
         EVP_DigestUpdate(d->c->md, p, n);
-    if (d->fd >= 0 && fuin__write_all(d->fd, p, n) != 0)
-        return fail(d->c->u, FUIN_E_IO, "cannot write: %s", strerror(errno));
+    if (d->fd >= 0 && (err = fuin__write_all(d->fd, p, n)) != 0)
+        return fail(d->c->u, FUIN_E_IO, "cannot write: %s", strerror(err));
     return FUIN_OK;
 }
 
