@@ -11,7 +11,7 @@
 # ${TMPDIR:-/tmp}/fuin-bench-pack-results), BENCH_RUNS (default 3),
 # BENCH_DIR (where the data goes, default /dev/shm), BENCH_NFILES (files of
 # 1 MiB, default 1000), BENCH_NSMALL (files of 100 bytes, default 100000).
-# Needs tar, zstd, age, minisign, hyperfine, python3, and GNU time
+# Needs tar, zstd, age, minisign, 7zz (Debian package 7zip), hyperfine, python3, and GNU time
 # (/usr/bin/time, Debian package "time") for the memory figures.  Needs
 # about 6.5 GiB free in BENCH_DIR (the files, four packages of them, one
 # extracted copy); everything is removed on exit.
@@ -46,7 +46,7 @@ die() {
 [ -x "$FUIN" ] || die "no fuin program at '$FUIN' (build it, or pass its path)"
 FUIN=$(cd "$(dirname "$FUIN")" && pwd)/$(basename "$FUIN")
 "$FUIN" --version >/dev/null 2>&1 || die "'$FUIN' does not run"
-for tool in tar zstd age minisign hyperfine python3; do
+for tool in tar zstd age minisign 7zz hyperfine python3; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 TIME=/usr/bin/time
@@ -131,6 +131,10 @@ PACK="HOME='$W/signer' '$FUIN' pack -o out.fuin -r $R --class $CLASS --store sto
 PACKZ="HOME='$W/signer' '$FUIN' pack --zstd -o outz.fuin -r $R --class $CLASS --store store --passphrase-file spw src 2>/dev/null"
 PEERZ="tar -cf - src | zstd -q -T2 | age -r $R >out.tar.zst.age && minisign -S -s mk.key -m out.tar.zst.age >/dev/null"
 PEER="tar -cf - src | age -r $R >out.tar.age && minisign -S -s mk.key -m out.tar.age >/dev/null"
+# --zip against 7-Zip's AES-256 zip, stored (7zz takes its password on the
+# command line; this one is only for the benchmark)
+PACKZIP="HOME='$W/signer' '$FUIN' pack --zip -o out.zip --class $CLASS --store store --passphrase-file spw src 2>/dev/null"
+PEERZIP="7zz a -tzip -mem=AES256 -mx0 -pbench-zip-password-1234 out7.zip src >/dev/null"
 # (fuin verify takes out.fuin for a package only while no out.fuin.minisig
 # lies beside it; with one it checks that detached signature instead.)
 VERIFY="HOME='$W/recv' '$FUIN' verify --store store -i plain.key out.fuin >/dev/null"
@@ -148,6 +152,12 @@ sh_run "$PACK" || die "fuin pack failed: $PACK"
 sh_run "$PACKZ" || die "fuin pack --zstd failed"
 sh_run "$PEERZ" || die "the tar | zstd | age pipeline failed"
 sh_run "$PEER" || die "the tar | age pipeline failed"
+sh_run "$PACKZIP" || die "fuin pack --zip failed"
+sh_run "$PEERZIP" || die "7zz a -tzip -mem=AES256 failed"
+7zz t -pbench-zip-password-1234 out7.zip >/dev/null || die "7zz cannot test its own zip"
+[ "$(7zz l -slt out.zip | grep -c "^Method = AES-256 Store")" -eq "$NFILES" ] ||
+    die "7zz does not list every file of out.zip as AES-256 Store"
+rm -f out.zip out7.zip
 [ "$(head -c 21 out.fuin)" = age-encryption.org/v1 ] || die "out.fuin is not an age file"
 grep -aq "^-> fuin-label $CLASS" <(head -c 4096 out.fuin) || die "out.fuin's age header has no $CLASS label"
 members=$(age -d -i plain.key out.fuin | tar -tf - | grep -c '^data/src/f.*\.bin$')
@@ -202,6 +212,10 @@ bench pack \
     "rm -f outz.fuin" "fuin pack --zstd" "$PACKZ" \
     "rm -f out.tar.zst.age out.tar.zst.age.minisig" "tar | zstd -T2 | age + minisign -S" "$PEERZ" \
     "rm -f out.tar.age out.tar.age.minisig" "tar | age + minisign -S" "$PEER"
+bench zip \
+    "rm -f out.zip" "fuin pack --zip" "$PACKZIP" \
+    "rm -f out7.zip" "7zz a -tzip -mem=AES256 -mx0" "$PEERZIP"
+rm -f out.zip out7.zip
 bench open \
     "true" "fuin verify" "$VERIFY" \
     "rm -rf dest && mkdir dest" "fuin unpack" "$UNPACK" \
@@ -251,8 +265,9 @@ def load(name):
     with open(os.path.join(out, name + ".json")) as f:
         return {r["command"]: r for r in json.load(f)["results"]}
 
-pack, opn = load("pack"), load("open")
+pack, opn, zp = load("pack"), load("open"), load("zip")
 res = dict(pack, **opn)
+res.update(zp)
 
 def md(name):
     """A command name as a table cell: in a code span, its pipes escaped."""
@@ -267,9 +282,11 @@ rows = [
     ("fuin pack", "tar | zstd -T2 | age + minisign -S", 2.0),
     ("fuin pack", "tar | age + minisign -S", None),
     ("fuin pack --zstd", "tar | zstd -T2 | age + minisign -S", None),
-    ("fuin verify", "minisign -V && age -d | zstd -d | tar -x", 2.0),
-    ("fuin unpack", "minisign -V && age -d | zstd -d | tar -x", 2.0),
-    ("fuin unpack", "minisign -V && age -d | tar -x", None),
+    ("fuin pack --zip", "7zz a -tzip -mem=AES256 -mx0", 1.0),
+    ("fuin verify", "minisign -V && age -d | tar -x", 2.0),
+    ("fuin verify", "minisign -V && age -d | zstd -d | tar -x", None),
+    ("fuin unpack", "minisign -V && age -d | tar -x", 2.0),
+    ("fuin unpack", "minisign -V && age -d | zstd -d | tar -x", None),
     ("fuin unpack (--zstd package)", "minisign -V && age -d | zstd -d | tar -x", None),
     ("fuin verify", "minisign -V alone", None),
 ]
@@ -283,7 +300,7 @@ for f, p, want in rows:
     met = "" if want is None else ("yes" if ratio >= want else "**no**")
     print("| %s | %s | %s | %s | %.2f× | %s | %s |"
           % (md(f), fmt(res[f]), md(p), fmt(res[p]), ratio,
-             "(information)" if want is None else "≥ %.0f×" % want, met))
+             "(information)" if want is None else "≥ %g×" % want, met))
 print()
 print("CPU time per run (mean user + system, from hyperfine):")
 print()
