@@ -144,19 +144,25 @@ static int parse_args(int argc, char **argv, pack_args *a, int *help)
     return 0;
 }
 
+/* Where the package goes, and why writing it failed (the library only
+ * knows that the callback failed). */
+typedef struct {
+    fuin_outfile *of; /* NULL: standard output */
+    char err[320];
+} out_ctx;
+
 static int write_out(void *ctx, const uint8_t *buf, size_t len)
 {
-    char err[256];
-    fuin_outfile *of = ctx;
-    return fuin_outfile_write(of, buf, len, err, sizeof err) != FUIN_OK;
+    out_ctx *o = ctx;
+    if (o->of != NULL)
+        return fuin_outfile_write(o->of, buf, len, o->err, sizeof o->err) != FUIN_OK;
+    if (fuin_cli_write_all(STDOUT_FILENO, buf, len) != 0) {
+        snprintf(o->err, sizeof o->err, "cannot write to standard output: %s",
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
 }
-
-static int stdout_out(void *ctx, const uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    return fuin_cli_write_all(STDOUT_FILENO, buf, len);
-}
-
 
 static int run(pack_args *a)
 {
@@ -168,6 +174,7 @@ static int run(pack_args *a)
     fuin_cli_signer si;
     fuin_cli_recipients seen = {NULL, 0, 0};
     fuin_outfile *of = NULL;
+    out_ctx oc = {NULL, ""};
     fuin_label cls, min;
     char *dir = NULL, *key_path = NULL, text[256], msg[1024], err[512];
     const char *store_dir = a->store;
@@ -371,11 +378,12 @@ static int run(pack_args *a)
             goto done;
         }
     }
-    s = fuin_packer_write(pk, of ? write_out : stdout_out, of);
+    oc.of = of;
+    s = fuin_packer_write(pk, write_out, &oc);
     if (s != FUIN_OK) {
         const char *m = fuin_packer_errmsg(pk);
-        if (s == FUIN_E_IO && strcmp(m, "cannot write the package") == 0 && a->output)
-            fuin_cli_error(CMD, a->output, "cannot write: %s", strerror(errno));
+        if (s == FUIN_E_IO && strcmp(m, "cannot write the package") == 0 && oc.err[0])
+            fuin_cli_error(CMD, of ? a->output : NULL, "%s", oc.err);
         else
             fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(m, s));
         rc = fuin_cli_exit_code(s, 0);

@@ -58,6 +58,8 @@ full_stdout "verify --json" verify -p me/sign.pub --json f.txt
 full_stdout "policy show" policy show
 full_stdout "policy check" policy check --class C2
 full_stdout "store show" store show --store S
+full_stdout "pack -o -" pack -o - --class C1-I1-A1 --unsigned f.txt
+check "(a) pack -o -: names standard output" grep -q "cannot write to standard output" err
 full_stdout "store show --json" store show --json --store S
 full_stdout "store add (already there)" store add me/card.cert --store S
 full_stdout "ledger verify" ledger verify --dir me L
