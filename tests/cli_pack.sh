@@ -226,6 +226,28 @@ mkdir recv5
 as sato unpack -C recv5 --store "$SS" --zip-passphrase-file "$T/zp" out.zip
 expect_rc 0 "unpack: fuin's zip package"
 check "unpack: zip package, same bytes" diff -r src recv5/src
+# fuin encrypts the files itself (AE-2 around deflate level 0): sizes at
+# the edges of AES blocks, of zlib's stored blocks (65,535) and of fuin's
+# reads (262,144), read back by 7-Zip, bsdtar and fuin
+mkdir edges
+for n in 0 1 15 16 17 65535 65536 65537 262143 262144 262145 1048577; do
+    head -c "$n" /dev/urandom >"edges/e$n.bin"
+done
+as yamada pack --zip -o edges.zip --store "$YS" --passphrase-file "$T/ypw" edges
+expect_rc 0 "pack --zip: files of edge sizes"
+EZP=$(sed -n 's/^    \([0-9A-Z-]*\)$/\1/p' err)
+7zz l -slt edges.zip >out 2>&1
+check "7zz: every edge file is AES-256 deflate (level 0)" \
+    test "$(grep -c '^Method = AES-256 Deflate$' out)" -eq 12
+mkdir xe && 7zz x -p"$EZP" -oxe edges.zip >/dev/null 2>&1
+check "7zz x: edge sizes, same bytes" diff -r edges xe/data/edges
+mkdir xb && bsdtar -xf edges.zip --passphrase "$EZP" -C xb 2>/dev/null
+check "bsdtar -x: edge sizes, same bytes" diff -r edges xb/data/edges
+printf '%s\n' "$EZP" >ezp
+mkdir recv_edges
+as sato unpack -C recv_edges --store "$SS" --zip-passphrase-file "$T/ezp" edges.zip
+expect_rc 0 "unpack: the zip of edge sizes"
+check "unpack: edge sizes, same bytes" diff -r edges recv_edges/edges
 as yamada pack --zip -o c3.zip --class C3 --store "$YS" --passphrase-file "$T/ypw" src
 expect_rc 1 "pack --zip: refused for 機密性3"
 check "pack --zip: the refusal names the rule" grep -q '\[class.C3\] zip = forbidden' err
