@@ -21,14 +21,6 @@ printf 'root passphrase long enough 2718\n' >rpw
 printf 'yamada passphrase long enough 1414\n' >ypw
 printf 'sato passphrase long enough 1732\n' >spw
 printf 'kanri passphrase long enough 2236\n' >kpw
-
-# as PERSON CMD...: run fuin as that person (their HOME); out/err/rc as run()
-as() {
-    local who=$1
-    shift
-    HOME=$T/$who "$FUIN" "$@" </dev/null >out 2>err
-    rc=$?
-}
 for who in ciso yamada sato kanri citizen; do mkdir -p "$T/$who"; done
 
 # ---- 1. the CISO's root key; root.pub and its fingerprint are published

@@ -37,6 +37,12 @@ run() { # run ARGS...: stdout ./out, stderr ./err, status $rc
     "$FUIN" "$@" </dev/null >out 2>err
     rc=$?
 }
+as() { # as PERSON ARGS...: run fuin as that person (HOME=$T/PERSON), as run()
+    local who=$1
+    shift
+    HOME=$T/$who "$FUIN" "$@" </dev/null >out 2>err
+    rc=$?
+}
 expect_rc() { # expect_rc N DESCRIPTION
     if [ "$rc" -eq "$1" ]; then ok; else bad "$2: exit $rc, expected $1"; fi
 }

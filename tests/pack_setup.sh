@@ -1,17 +1,11 @@
 # The setup of the package tests (sourced after harness.sh and sandbox):
 # a CISO root, two certified staff keys (山田, 佐藤) and their trust stores.
-# Sets ROOT, YS, SS and as() (run fuin as a person: their HOME).
+# Sets ROOT, YS and SS (as(), from harness.sh, runs fuin as a person).
 # shellcheck shell=bash
 ORG='〇〇事務組合'
 printf 'root passphrase long enough 2718\n' >rpw
 printf 'yamada passphrase long enough 1414\n' >ypw
 printf 'sato passphrase long enough 1732\n' >spw
-as() {
-    local who=$1
-    shift
-    HOME=$T/$who "$FUIN" "$@" </dev/null >out 2>err
-    rc=$?
-}
 for who in ciso yamada sato citizen; do mkdir -p "$T/$who"; done
 as ciso ciso init --org "$ORG" --passphrase-file "$T/rpw"
 expect_rc 0 "ciso init"
