@@ -110,18 +110,31 @@ static void rm_tree(int parent, const char *name, int depth)
     (void)unlinkat(parent, name, AT_REMOVEDIR);
 }
 
-/* Remove everything inside the directory open as fd (fd stays open). */
-static void empty_dir(int fd)
+/* A directory stream over the directory open as fd, from its start; fd
+ * stays open and usable.  NULL with errno on failure. */
+static DIR *dir_stream(int fd)
 {
     int d2 = dup(fd);
     DIR *d;
-    struct dirent *e;
-    if (d2 < 0 || (d = fdopendir(d2)) == NULL) {
-        if (d2 >= 0)
-            close(d2);
-        return;
+    if (d2 < 0)
+        return NULL;
+    if ((d = fdopendir(d2)) == NULL) {
+        int e = errno;
+        close(d2);
+        errno = e;
+        return NULL;
     }
-    rewinddir(d);
+    rewinddir(d); /* the duplicate shares fd's offset */
+    return d;
+}
+
+/* Remove everything inside the directory open as fd (fd stays open). */
+static void empty_dir(int fd)
+{
+    DIR *d = dir_stream(fd);
+    struct dirent *e;
+    if (d == NULL)
+        return;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
@@ -138,14 +151,10 @@ static void empty_dir(int fd)
  * directory renamed to look like one is left alone. */
 static void sweep(int dirfd)
 {
-    int fd = dup(dirfd);
-    DIR *d;
+    DIR *d = dir_stream(dirfd);
     struct dirent *e;
-    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-        if (fd >= 0)
-            close(fd);
+    if (d == NULL)
         return;
-    }
     while ((e = readdir(d)) != NULL) {
         int t;
         if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
@@ -639,7 +648,6 @@ fuin_status fuin__extract_commit(fuin__extract *x, char *err, size_t cap)
     fuin_status s;
     DIR *d;
     struct dirent *e;
-    int fd;
 
     if ((s = finish_tree(x, err, cap)) != FUIN_OK)
         return s;
@@ -647,13 +655,10 @@ fuin_status fuin__extract_commit(fuin__extract *x, char *err, size_t cap)
         fuin__set_msg(err, cap, "%.600s: cannot flush to disk: %s", x->dest, strerror(errno));
         return FUIN_E_IO;
     }
-    if ((fd = dup(x->tmpfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-        if (fd >= 0)
-            close(fd);
+    if ((d = dir_stream(x->tmpfd)) == NULL) {
         fuin__set_msg(err, cap, "%s", strerror(errno));
         return FUIN_E_IO;
     }
-    rewinddir(d);
     while ((e = readdir(d)) != NULL) {
         struct stat st;
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
