@@ -141,7 +141,7 @@ static void ae_kdf_stop(ae_kdf *k)
 static int ae_kdf_take(ae_kdf *k, size_t fi, uint8_t rec[AE_REC])
 {
     int got = 0;
-    if (k != NULL && k->started) {
+    if (k->started) {
         pthread_mutex_lock(&k->mu);
         while (!k->failed && !k->stop && k->done <= fi && fi < k->consumed + AE_RING &&
                k->done < k->nfiles)
@@ -155,7 +155,7 @@ static int ae_kdf_take(ae_kdf *k, size_t fi, uint8_t rec[AE_REC])
         pthread_cond_broadcast(&k->cv);
         pthread_mutex_unlock(&k->mu);
     }
-    return got ? 0 : ae_derive(k != NULL ? k->pass : NULL, rec);
+    return got ? 0 : ae_derive(k->pass, rec);
 }
 
 typedef struct {
@@ -173,7 +173,8 @@ typedef struct {
     size_t hpos;
     uint8_t head[AE_SALT + AE_PWV];
     uint8_t mac[20];
-    uint8_t *keys;             /* sodium_malloc: AES key 32 || HMAC key 32 || verifier 2 */
+    uint8_t *rec;              /* sodium_malloc: salt 16 || keys, once per file */
+    uint8_t *keys;             /* in rec: AES key 32 || HMAC key 32 || verifier 2 */
     EVP_CIPHER_CTX *aes;
     EVP_MAC_CTX *hmac;
     uint64_t ctr;              /* next counter block */
@@ -207,18 +208,17 @@ static int ae_begin(file_src *f)
     EVP_MAC *m;
     OSSL_PARAM prm[2];
     /* once per file: a second open (libzip does not, but may) reuses them */
-    if (f->keys == NULL) {
-        uint8_t *rec = sodium_malloc(AE_REC);
-        int r = rec == NULL ? -1 : ae_kdf_take(f->kdf, f->fi, rec);
-        if (r == 0 && (f->keys = sodium_malloc(66)) != NULL) {
-            memcpy(f->head, rec, AE_SALT);
-            memcpy(f->keys, rec + AE_SALT, 66);
-        }
-        if (rec != NULL)
-            sodium_free(rec);
-        if (f->keys == NULL)
+    if (f->rec == NULL) {
+        if ((f->rec = sodium_malloc(AE_REC)) == NULL)
             return -1;
+        if (ae_kdf_take(f->kdf, f->fi, f->rec) != 0) {
+            sodium_free(f->rec);
+            f->rec = NULL;
+            return -1;
+        }
+        f->keys = f->rec + AE_SALT;
     }
+    memcpy(f->head, f->rec, AE_SALT);
     memcpy(f->head + AE_SALT, f->keys + 64, AE_PWV);
     if ((f->aes = EVP_CIPHER_CTX_new()) == NULL ||
         EVP_EncryptInit_ex(f->aes, EVP_aes_256_ecb(), NULL, f->keys, NULL) != 1 ||
@@ -442,8 +442,8 @@ static zip_int64_t file_cb(void *ud, void *data, zip_uint64_t len, zip_source_cm
         if (f->fd >= 0)
             close(f->fd);
         ae_end(f);
-        if (f->keys != NULL)
-            sodium_free(f->keys);
+        if (f->rec != NULL)
+            sodium_free(f->rec);
         EVP_MD_CTX_free(f->md);
         zip_error_fini(&f->error);
         free(f);
