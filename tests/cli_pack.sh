@@ -226,19 +226,27 @@ mkdir recv5
 as sato unpack -C recv5 --store "$SS" --zip-passphrase-file "$T/zp" out.zip
 expect_rc 0 "unpack: fuin's zip package"
 check "unpack: zip package, same bytes" diff -r src recv5/src
-# fuin encrypts the files itself (AE-2 around deflate level 0): sizes at
-# the edges of AES blocks, of zlib's stored blocks (65,535) and of fuin's
-# reads (262,144), read back by 7-Zip, bsdtar and fuin
-mkdir edges
-for n in 0 1 15 16 17 65535 65536 65537 262143 262144 262145 1048577; do
+# fuin encrypts every member itself (AE-2 around deflate stored blocks of
+# 65,535 bytes, 16 blocks to a worker's slot): sizes at the edges of AES
+# blocks, of stored blocks and of slots (1,048,560), read back by 7-Zip,
+# bsdtar and fuin; 700 more files make the manifest and manifest-sha256.txt
+# longer than one stored block (they are written last, over zeros)
+mkdir edges edges/many
+for n in 0 1 15 16 17 65534 65535 65536 131070 131071 1048559 1048560 1048561 2097121; do
     head -c "$n" /dev/urandom >"edges/e$n.bin"
 done
+for i in $(seq 1 700); do echo "$i" >"edges/many/file-with-a-longer-name-$i.txt"; done
 as yamada pack --zip -o edges.zip --store "$YS" --passphrase-file "$T/ypw" edges
 expect_rc 0 "pack --zip: files of edge sizes"
 EZP=$(sed -n 's/^    \([0-9A-Z-]*\)$/\1/p' err)
 7zz l -slt edges.zip >out 2>&1
-check "7zz: every edge file is AES-256 deflate (level 0)" \
-    test "$(grep -c '^Method = AES-256 Deflate$' out)" -eq 12
+# 14 + 700 files and 4 tag files; the three directories are not encrypted
+check "7zz: every member but the directories is AES-256 deflate (stored)" \
+    test "$(grep -c '^Method = AES-256 Deflate$' out)" -eq 718
+check "7zz: the manifest is longer than a stored block" \
+    test "$(sed -n '/^Path = fuin-manifest.jsonl$/,/^Size/s/^Size = //p' out)" -gt 65535
+7zz t -p"$EZP" edges.zip >out 2>&1
+check "7zz t: every member's HMAC and size" grep -q '^Everything is Ok' out
 mkdir xe && 7zz x -p"$EZP" -oxe edges.zip >/dev/null 2>&1
 check "7zz x: edge sizes, same bytes" diff -r edges xe/data/edges
 mkdir xb && bsdtar -xf edges.zip --passphrase "$EZP" -C xb 2>/dev/null

@@ -341,6 +341,56 @@ static void test_roundtrip(void **state)
     }
 }
 
+/* A file that changes between the scan and the write is refused (tar
+ * and zip), and no zip is left; one that does not change packs. */
+static void test_changed_while_packed(void **state)
+{
+    char dir[] = "/tmp/fuin-test-pack-XXXXXX", in[256], file[300], zip[300];
+    const char *pass = "TEST-PASS-PHRA-SE23-4567-89AB";
+    FILE *f;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(in, sizeof in, "%s/in", dir);
+    assert_int_equal(mkdir(in, 0755), 0);
+    snprintf(file, sizeof file, "%s/in/a.txt", dir);
+    snprintf(zip, sizeof zip, "%s/out.zip", dir);
+    for (int round = 0; round < 3; round++) {
+        fuin_packer *p = fuin_packer_new();
+        membuf m = {0};
+        fuin_status s;
+        f = fopen(file, "w");
+        fputs("hello\n", f);
+        fclose(f);
+        assert_int_equal(fuin_packer_add_path(p, in), FUIN_OK);
+        if (round > 0) { /* grows after the scan */
+            f = fopen(file, "a");
+            fputs("more\n", f);
+            fclose(f);
+        }
+        s = round == 1 ? fuin_packer_write(p, to_mem, &m)
+                       : fuin_packer_write_zip(p, zip, pass, 0);
+        if (round == 0) {
+            assert_int_equal(s, FUIN_OK);
+            assert_int_equal(access(zip, F_OK), 0);
+            assert_int_equal(unlink(zip), 0);
+        } else {
+            assert_int_equal(s, FUIN_E_MISMATCH);
+            assert_non_null(strstr(fuin_packer_errmsg(p), "changed while it was being packed"));
+            assert_int_equal(access(zip, F_OK), -1);
+        }
+        free(m.buf);
+        fuin_packer_free(p);
+    }
+    {
+        /* nothing else is left beside the zip either */
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v '^in$')\"", dir);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_rename),         cmocka_unit_test(test_label_from_name),
         cmocka_unit_test(test_symlink_targets), cmocka_unit_test(test_manifest_lines),
         cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_zip_passphrase),
+        cmocka_unit_test(test_changed_while_packed),
     };
     if (fuin_init() != FUIN_OK)
         return 1;

@@ -140,7 +140,7 @@ FUIN_EXPORT fuin_status fuin_packer_write(fuin_packer *p, fuin_write_fn out,
  * For outside recipients who have only Windows and 7-Zip: the same layout
  * (manifest, signature, BagIt files, data/) in a zip whose every file is
  * encrypted with WinZip AES-256 (AE-2), written with libzip; UTF-8 names;
- * file data stored, tag files deflated.  Names, sizes and times are NOT
+ * nothing compressed (deflate stored blocks).  Names, sizes and times are NOT
  * encrypted in a zip.  Windows Explorer alone cannot open AES zips.
  * Recipient keys (age) are preferred; see docs/packages.md on "PPAP". */
 #define FUIN_ZIP_PASSPHRASE_MAX 32
@@ -150,8 +150,9 @@ FUIN_EXPORT fuin_status fuin_packer_write(fuin_packer *p, fuin_write_fn out,
 FUIN_EXPORT fuin_status fuin_zip_passphrase_new(char *buf, size_t cap);
 /* Write the zip to `path` (written beside it, flushed, renamed into
  * place; an existing path is kept unless FUIN_F_FORCE: FUIN_E_EXISTS).
- * No encryptor may be set.  A file that changes while it is packed:
- * FUIN_E_MISMATCH. */
+ * No encryptor may be set.  Each file is read once (on every CPU), and the
+ * manifest written over a placeholder at the end.  A file that changes
+ * while it is packed: FUIN_E_MISMATCH. */
 FUIN_EXPORT fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path,
                                               const char *passphrase,
                                               unsigned flags) FUIN_WUR;

@@ -66,6 +66,13 @@ fuin_status fuin__each_bagit_line(fuin_packer *p, fuin__line_fn fn, void *ctx);
  * unsigned; free() it). */
 fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size,
                                  uint64_t *bag_size, char **sig, size_t *siglen);
+/* The same without hashing: with the hashes the entries have now (zero
+ * before they are known, which gives the same sizes: they are hex). */
+fuin_status fuin__packer_measure(fuin_packer *p, int64_t now, uint64_t *man_size,
+                                 uint64_t *bag_size, char **sig, size_t *siglen);
+/* The manifest's signature from a signer fed its lines (free() *sig). */
+fuin_status fuin__packer_sign_final(fuin_packer *p, fuin_signer *sg, int64_t now, char **sig,
+                                    size_t *siglen);
 struct stat;
 /* Same file (device, inode), size, mtime and ctime as at scan time. */
 int fuin__same_file(const fuin__pentry *e, const struct stat *st);

@@ -568,12 +568,27 @@ static int measure_line(void *ctx, const char *line, size_t len)
     return m->sg != NULL && fuin_sign_update(m->sg, (const uint8_t *)line, len) != FUIN_OK;
 }
 
-fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size,
+fuin_status fuin__packer_sign_final(fuin_packer *p, fuin_signer *sg, int64_t now, char **sig,
+                                    size_t *siglen)
+{
+    char *trusted = NULL;
+    fuin_status s;
+    p->meta.has_label = 1;
+    p->meta.label = p->info.class_label;
+    p->meta.time = now;
+    snprintf(p->meta.file, sizeof p->meta.file, "%s", FUIN_MANIFEST_NAME);
+    if ((s = fuin_sigmeta_format(&p->meta, &trusted)) != FUIN_OK ||
+        (s = fuin_sign_final(sg, NULL, trusted, sig, siglen)) != FUIN_OK)
+        fuin__set_msg(p->err, sizeof p->err, "cannot sign the manifest: %s", fuin_strerror(s));
+    free(trusted);
+    return s;
+}
+
+fuin_status fuin__packer_measure(fuin_packer *p, int64_t now, uint64_t *man_size,
                                  uint64_t *bag_size, char **sig, size_t *siglen)
 {
     measure_ctx man = {0}, bag = {0};
     fuin_signer *sg = NULL;
-    char *trusted = NULL;
     fuin_status s;
     *sig = NULL;
     *siglen = 0;
@@ -587,9 +602,6 @@ fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size
     p->info.bytes = 0;
     for (size_t i = 0; i < p->ents.n; i++)
         p->info.bytes += p->ents.v[i].pub.size;
-    if ((s = fuin__packer_hash_all(p)) != FUIN_OK)
-        return s;
-    /* The manifest's size and signature, before anything is written. */
     if (p->have_signer && (sg = fuin_signer_new(p->sk)) == NULL) {
         fuin__set_msg(p->err, sizeof p->err, "out of memory");
         return FUIN_E_NOMEM;
@@ -602,21 +614,29 @@ fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size
         fuin_signer_free(sg);
         return s;
     }
-    if (sg != NULL) {
-        p->meta.has_label = 1;
-        p->meta.label = p->info.class_label;
-        p->meta.time = now;
-        snprintf(p->meta.file, sizeof p->meta.file, "%s", FUIN_MANIFEST_NAME);
-        if ((s = fuin_sigmeta_format(&p->meta, &trusted)) != FUIN_OK ||
-            (s = fuin_sign_final(sg, NULL, trusted, sig, siglen)) != FUIN_OK)
-            fuin__set_msg(p->err, sizeof p->err, "cannot sign the manifest: %s",
-                          fuin_strerror(s));
-    }
+    if (sg != NULL)
+        s = fuin__packer_sign_final(p, sg, now, sig, siglen);
     fuin_signer_free(sg);
-    free(trusted);
     *man_size = man.size;
     *bag_size = bag.size;
     return s;
+}
+
+fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size,
+                                 uint64_t *bag_size, char **sig, size_t *siglen)
+{
+    fuin_status s;
+    *sig = NULL;
+    *siglen = 0;
+    p->err[0] = '\0';
+    if (p->ents.n == 0) {
+        fuin__set_msg(p->err, sizeof p->err, "nothing to pack");
+        return FUIN_E_INVALID;
+    }
+    /* The manifest's size and signature, before anything is written. */
+    if ((s = fuin__packer_hash_all(p)) != FUIN_OK)
+        return s;
+    return fuin__packer_measure(p, now, man_size, bag_size, sig, siglen);
 }
 
 static int archive_line(void *ctx, const char *line, size_t len)
