@@ -13,7 +13,7 @@ set -eu
 # Build: compiler, CMake, and the libraries fuin links.
 build="build-essential cmake pkg-config libsodium-dev libjansson-dev
        libinih-dev libpwquality-dev libcrack2-dev libarchive-dev libssl-dev
-       libunistring-dev libzip-dev nettle-dev"
+       libunistring-dev libzip-dev nettle-dev libzstd-dev"
 # Run time: libpwquality only *recommends* cracklib-runtime, which builds
 # the dictionary (/var/cache/cracklib/cracklib_dict.*) that every new
 # passphrase is checked against; without it no key can be made.

@@ -283,6 +283,7 @@ static void test_roundtrip(void **state)
     memcpy(meta.keyid, pk.keyid, sizeof meta.keyid);
     assert_int_equal(fuin_packer_set_signer(p, sk, &meta), FUIN_OK);
     assert_int_equal(fuin_packer_write(p, to_mem, &m), FUIN_OK);
+    assert_int_equal(fuin_packer_add_path(p, path), FUIN_E_STATE); /* written */
 
     /* signed by a key without certificate: verification says untrusted */
     fd = memfd_of(&m);

@@ -102,7 +102,9 @@ FUIN_EXPORT const char *fuin_packer_errmsg(const fuin_packer *p);
  * (FUIN_E_UNSAFE).  Labels come from the xattr user.fuin.label, else
  * from a bracketed label that starts the file name (【機密性2】報告.pdf,
  * [C2]report.pdf); a label that does not parse is FUIN_E_LABEL.
- * FUIN_E_IO names the path. */
+ * FUIN_E_IO names the path.  After a write (fuin_packer_write or
+ * fuin_packer_write_zip, even a failed one), FUIN_E_STATE: a packer
+ * writes one package (it may be written again). */
 FUIN_EXPORT fuin_status fuin_packer_add_path(fuin_packer *p, const char *path) FUIN_WUR;
 FUIN_EXPORT size_t fuin_packer_count(const fuin_packer *p);
 FUIN_EXPORT const fuin_pack_entry *fuin_packer_entry(const fuin_packer *p, size_t i);

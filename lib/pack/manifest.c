@@ -28,7 +28,8 @@ fuin__pentry *fuin__pentries_push(fuin__pentries *a)
 void fuin__pentries_clear(fuin__pentries *a)
 {
     for (size_t i = 0; i < a->n; i++) {
-        free(a->v[i].path);
+        if (!a->v[i].path_in_src)
+            free(a->v[i].path);
         free(a->v[i].src);
     }
     free(a->v);

@@ -12,6 +12,7 @@ typedef struct {
     uint64_t dev, ino;    /* packer: identity and times at scan time   */
     int64_t mtime_ns, ctime_ns;
     int seen;             /* unpacker: the member came                 */
+    int path_in_src;      /* packer: path is the tail of src, one malloc */
 } fuin__pentry;
 
 /* A growable array of entries. */
@@ -56,8 +57,12 @@ struct fuin_packer {
     fuin_seckey *sk; /* a copy */
     fuin_sigmeta meta;
     int have_signer;
+    int sealed; /* written (or tried): no more paths; keys freed */
     char err[FUIN__PACK_ERR];
 };
+/* Before writing: the collision keys are not needed any more (100,000
+ * files: 5 MiB), and no path may be added after. */
+void fuin__packer_seal(fuin_packer *p);
 typedef int (*fuin__line_fn)(void *ctx, const char *line, size_t len);
 fuin_status fuin__packer_hash_all(fuin_packer *p);
 fuin_status fuin__each_manifest_line(fuin_packer *p, fuin__line_fn fn, void *ctx);

@@ -1,6 +1,7 @@
 /* fuin pack: files and directories into one package.  libarchive writes
- * the pax tar (and zstd), OpenSSL's libcrypto hashes (SHA-256 with the
- * CPU's SHA extensions), fuin's own encryptor and signer seal it. */
+ * the pax tar, libzstd compresses it (--zstd), OpenSSL's libcrypto hashes
+ * (SHA-256 with the CPU's SHA extensions), fuin's own encryptor and
+ * signer seal it. */
 #include <dirent.h>
 #include <errno.h>
 #include <locale.h>
@@ -18,6 +19,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <zstd.h>
 
 #include "pack_internal.h"
 
@@ -294,10 +296,21 @@ static fuin_status add_one(fuin_packer *p, const char *src, const char *rel, int
             return FUIN_E_UNSAFE;
         }
     }
-    if ((e = fuin__pentries_push(&p->ents)) == NULL ||
-        (e->path = strdup(rel)) == NULL || (e->src = strdup(src)) == NULL) {
+    if ((e = fuin__pentries_push(&p->ents)) == NULL || (e->src = strdup(src)) == NULL) {
         fuin__set_msg(p->err, sizeof p->err, "out of memory");
         return FUIN_E_NOMEM;
+    }
+    {
+        /* the name in the package is usually the end of the name on disk:
+         * then one string for both */
+        size_t sl = strlen(src), rl = strlen(rel);
+        if (rl <= sl && strcmp(src + (sl - rl), rel) == 0 && (rl == sl || src[sl - rl - 1] == '/')) {
+            e->path = e->src + (sl - rl);
+            e->path_in_src = 1;
+        } else if ((e->path = strdup(rel)) == NULL) {
+            fuin__set_msg(p->err, sizeof p->err, "out of memory");
+            return FUIN_E_NOMEM;
+        }
     }
     e->pub.path = e->path;
     e->pub.type = S_ISDIR(st.st_mode) ? FUIN_ENTRY_DIR : FUIN_ENTRY_FILE;
@@ -336,6 +349,12 @@ static fuin_status add_one(fuin_packer *p, const char *src, const char *rel, int
     return FUIN_OK;
 }
 
+void fuin__packer_seal(fuin_packer *p)
+{
+    p->sealed = 1;
+    fuin__strset_clear(&p->keys);
+}
+
 fuin_status fuin_packer_add_path(fuin_packer *p, const char *path)
 {
     char *copy, *base, *real = NULL;
@@ -343,6 +362,10 @@ fuin_status fuin_packer_add_path(fuin_packer *p, const char *path)
     fuin_status s;
     if (p == NULL || path == NULL || path[0] == '\0')
         return FUIN_E_INVALID;
+    if (p->sealed) {
+        fuin__set_msg(p->err, sizeof p->err, "the package was already written");
+        return FUIN_E_STATE;
+    }
     copy = strdup(path);
     if (copy == NULL)
         return FUIN_E_NOMEM;
@@ -491,12 +514,13 @@ typedef struct {
     fuin_write_fn out;
     void *ctx;
     fuin_status status;
+    ZSTD_CCtx *zc;   /* --zstd: the tar goes through it */
+    uint8_t *zbuf;
+    size_t zcap;
 } sink;
 
-static la_ssize_t sink_write(struct archive *a, void *arg, const void *buf, size_t len)
+static int sink_emit(sink *k, const void *buf, size_t len)
 {
-    sink *k = arg;
-    (void)a;
     if (k->p->enc != NULL) {
         fuin_status s = fuin_encrypt_update(k->p->enc, buf, len);
         if (s != FUIN_OK) {
@@ -507,7 +531,60 @@ static la_ssize_t sink_write(struct archive *a, void *arg, const void *buf, size
         k->status = FUIN_E_IO;
         return -1;
     }
+    return 0;
+}
+
+/* The tar through zstd: until the input is taken (or, at the end, the
+ * frame is complete). */
+static int sink_zstd(sink *k, const void *buf, size_t len, ZSTD_EndDirective end)
+{
+    ZSTD_inBuffer in = {buf, len, 0};
+    for (;;) {
+        ZSTD_outBuffer o = {k->zbuf, k->zcap, 0};
+        size_t r = ZSTD_compressStream2(k->zc, &o, &in, end);
+        if (ZSTD_isError(r)) {
+            fuin__set_msg(k->p->err, sizeof k->p->err, "zstd: %s", ZSTD_getErrorName(r));
+            k->status = FUIN_E_NOMEM;
+            return -1;
+        }
+        if (o.pos > 0 && sink_emit(k, k->zbuf, o.pos) != 0)
+            return -1;
+        if (end == ZSTD_e_continue ? in.pos == in.size : r == 0)
+            return 0;
+    }
+}
+
+static la_ssize_t sink_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+    sink *k = arg;
+    (void)a;
+    if ((k->zc != NULL ? sink_zstd(k, buf, len, ZSTD_e_continue) : sink_emit(k, buf, len)) != 0)
+        return -1;
     return (la_ssize_t)len;
+}
+
+/* zstd on every CPU in jobs of 1 MiB: libarchive 3.6's zstd filter can
+ * only ask for threads, and libzstd's default jobs (8 MiB at level 3,
+ * held several times over) took 121 MiB; these keep the pack near 40. */
+#define ZSTD_JOB (1u << 20)
+static fuin_status sink_zstd_begin(sink *k, int level)
+{
+    size_t r;
+    int n = fuin__ncpus();
+    if ((k->zc = ZSTD_createCCtx()) == NULL ||
+        (k->zbuf = malloc(k->zcap = ZSTD_CStreamOutSize())) == NULL)
+        return FUIN_E_NOMEM;
+    r = ZSTD_CCtx_setParameter(k->zc, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setParameter(k->zc, ZSTD_c_checksumFlag, 1);
+    if (ZSTD_isError(r)) {
+        fuin__set_msg(k->p->err, sizeof k->p->err, "zstd: %s", ZSTD_getErrorName(r));
+        return FUIN_E_INVALID;
+    }
+    /* a libzstd built without threads says so here: then one thread */
+    if (n > 1 && !ZSTD_isError(ZSTD_CCtx_setParameter(k->zc, ZSTD_c_nbWorkers, n > 4 ? 4 : n)))
+        (void)ZSTD_CCtx_setParameter(k->zc, ZSTD_c_jobSize, (int)ZSTD_JOB);
+    return FUIN_OK;
 }
 
 /* The manifest (and manifest-sha256.txt) are generated twice, once to
@@ -738,13 +815,14 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
     size_t siglen = 0;
     uint8_t *buf = NULL;
     measure_ctx man = {0}, bag = {0};
-    sink k = {p, out, ctx, FUIN_OK};
+    sink k = {p, out, ctx, FUIN_OK, NULL, NULL, 0};
     fuin_status s;
     int64_t now = (int64_t)time(NULL);
     char namebuf[FUIN_ENTRY_PATH_MAX + 16];
 
     if (p == NULL || (out == NULL && (p == NULL || p->enc == NULL)))
         return FUIN_E_INVALID;
+    fuin__packer_seal(p);
     if ((s = fuin__packer_prepare(p, now, &man.size, &bag.size, &sig, &siglen)) != FUIN_OK)
         return s;
 
@@ -768,21 +846,10 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
     (void)archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY");
     archive_write_set_bytes_per_block(a, 65536);
     archive_write_set_bytes_in_last_block(a, 1);
-    if (p->zstd > 0) {
-        char level[16], threads[16];
-        snprintf(level, sizeof level, "%d", p->zstd);
-        /* zstd in this thread, no worker pool: its jobs' buffers
-         * would take 120 MiB at level 3, and the other CPUs are busy
-         * encrypting anyway */
-        snprintf(threads, sizeof threads, "%d", 0);
-        if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-            archive_write_set_filter_option(a, "zstd", "compression-level", level) !=
-                ARCHIVE_OK ||
-            archive_write_set_filter_option(a, "zstd", "threads", threads) != ARCHIVE_OK) {
-            fuin__set_msg(p->err, sizeof p->err, "zstd: %s", archive_error_string(a));
-            s = FUIN_E_INVALID;
-            goto done;
-        }
+    if (p->zstd > 0 && (s = sink_zstd_begin(&k, p->zstd)) != FUIN_OK) {
+        if (p->err[0] == '\0')
+            fuin__set_msg(p->err, sizeof p->err, "out of memory");
+        goto done;
     }
     if (archive_write_open2(a, &k, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
         s = archive_fail(p, a, &k, "package");
@@ -827,12 +894,16 @@ static fuin_status write_impl(fuin_packer *p, fuin_write_fn out, void *ctx)
     }
     if (s == FUIN_OK && archive_write_close(a) != ARCHIVE_OK)
         s = archive_fail(p, a, &k, "package");
+    if (s == FUIN_OK && k.zc != NULL && sink_zstd(&k, NULL, 0, ZSTD_e_end) != 0)
+        s = k.status;
     if (s == FUIN_OK && p->enc != NULL && (s = fuin_encrypt_final(p->enc)) != FUIN_OK)
         fuin__set_msg(p->err, sizeof p->err, "%s", fuin_encryptor_errmsg(p->enc));
 done:
     if (a != NULL)
         archive_write_free(a);
     archive_entry_free(ae);
+    ZSTD_freeCCtx(k.zc);
+    free(k.zbuf);
     free(sig);
     free(buf);
     return s;
