@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "fuin.h"
 #include "pack/extract.h"
@@ -392,6 +394,90 @@ static void test_changed_while_packed(void **state)
     }
 }
 
+/* A tar in a memfd: items "f:NAME", "d:NAME", "l:NAME>TARGET", "h:NAME>TARGET". */
+static int tar_fd(const char *const *items, size_t n)
+{
+    int fd = memfd_create("tar", 0);
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    assert_true(fd >= 0);
+    archive_write_set_format_pax_restricted(a);
+    assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        const char *gt = strchr(items[i] + 2, '>');
+        snprintf(name, sizeof name, "%.*s", gt ? (int)(gt - items[i] - 2) : 60, items[i] + 2);
+        archive_entry_clear(e);
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_perm(e, 0644);
+        switch (items[i][0]) {
+        case 'f':
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_size(e, 2);
+            break;
+        case 'd':
+            archive_entry_set_filetype(e, AE_IFDIR);
+            break;
+        case 'l':
+            archive_entry_set_filetype(e, AE_IFLNK);
+            archive_entry_set_symlink(e, gt + 1);
+            break;
+        default:
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_hardlink(e, gt + 1);
+            break;
+        }
+        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+        if (items[i][0] == 'f')
+            assert_int_equal(archive_write_data(a, "x\n", 2), 2);
+    }
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    archive_entry_free(e);
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+/* Verify only (no directory), any tar: what unpack refuses about links
+ * and the tree's shape is refused too, with unpack's words. */
+static void test_foreign_verify_shape(void **state)
+{
+    static const char *const hard_forward[] = {"h:h>later", "f:later"};
+    static const char *const hard_symlink[] = {"l:l>x", "f:x", "h:h>l"};
+    static const char *const hard_hard[] = {"f:x", "h:h>x", "h:g>h"};
+    static const char *const through_link[] = {"d:sub", "l:link>sub", "f:link/x"};
+    static const char *const through_file[] = {"f:x", "f:x/y"};
+    static const char *const link_over_dir[] = {"f:a/f", "l:a>b"};
+    static const char *const good[] = {"d:a", "f:a/f", "h:h>a/f", "l:s>a/f", "f:b/c/d"};
+    struct {
+        const char *const *items;
+        size_t n;
+        fuin_status want;
+        const char *msg;
+    } cases[] = {
+        {hard_forward, 2, FUIN_E_UNSAFE, "\"h\": hard link to \"later\", which is not a file extracted before it"},
+        {hard_symlink, 3, FUIN_E_UNSAFE, "\"h\": hard link to \"l\", which is not a file"},
+        {hard_hard, 3, FUIN_E_UNSAFE, "\"g\": hard link to \"h\", which is not a file"},
+        {through_link, 3, FUIN_E_UNSAFE, "\"link/x\": goes through a symbolic link or a file"},
+        {through_file, 2, FUIN_E_UNSAFE, "\"x/y\": goes through a symbolic link or a file"},
+        {link_over_dir, 2, FUIN_E_UNSAFE, "\"a\": is both a symbolic link and a directory"},
+        {good, 5, FUIN_OK, NULL},
+    };
+    fuin_unpacker *u = fuin_unpacker_new();
+    (void)state;
+    assert_int_equal(fuin_unpacker_set_foreign(u, 1), FUIN_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = tar_fd(cases[i].items, cases[i].n);
+        fuin_status s = fuin_unpack_fd(u, fd);
+        close(fd);
+        if (s != cases[i].want)
+            fail_msg("case %zu: %s (%s)", i, fuin_strerror(s), fuin_unpacker_errmsg(u));
+        if (cases[i].msg != NULL && strstr(fuin_unpacker_errmsg(u), cases[i].msg) == NULL)
+            fail_msg("case %zu: %s", i, fuin_unpacker_errmsg(u));
+    }
+    fuin_unpacker_free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,7 +485,7 @@ int main(void)
         cmocka_unit_test(test_rename),         cmocka_unit_test(test_label_from_name),
         cmocka_unit_test(test_symlink_targets), cmocka_unit_test(test_manifest_lines),
         cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_zip_passphrase),
-        cmocka_unit_test(test_changed_while_packed),
+        cmocka_unit_test(test_changed_while_packed), cmocka_unit_test(test_foreign_verify_shape),
     };
     if (fuin_init() != FUIN_OK)
         return 1;

@@ -419,6 +419,8 @@ typedef struct {
     uint64_t fill_to;          /* foreign: a sparse file's size (a hole at its end) */
     int use_hasher;            /* while a file member is read */
     uint64_t total;
+    /* verify only, foreign: the tree's shape as extraction would see it */
+    fuin__strset v_files, v_dirs, v_links;
 } run_ctx;
 
 static fuin_status fail(fuin_unpacker *u, fuin_status s, const char *fmt, ...)
@@ -995,6 +997,58 @@ static fuin_status run_package(run_ctx *c, struct archive_entry *ae)
 }
 
 /* ---- foreign archives: only the safety checks ---------------------------- */
+/* Verify only (no directory to extract into): what extraction refuses
+ * about the tree's shape is refused here too, with its words, so that a
+ * verified archive also unpacks.  kind: 'f' file, 'd' directory, 'l'
+ * symbolic link, 'h' hard link to target. */
+static int set_add_copy(fuin__strset *set, const char *s, size_t n)
+{
+    char *c = strndup(s, n);
+    return c == NULL ? -1 : fuin__strset_add(set, c);
+}
+
+static fuin_status shape_check(run_ctx *c, const char *path, int kind, const char *target)
+{
+    fuin_unpacker *u = c->u;
+    int depth = 0;
+    for (const char *slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        char pre[FUIN_ENTRY_PATH_MAX + 1];
+        size_t n = (size_t)(slash - path);
+        if (++depth > FUIN__EXTRACT_MAX_DEPTH)
+            return fail(u, FUIN_E_LIMIT, "\"%s\": nested deeper than %d directories", path,
+                        FUIN__EXTRACT_MAX_DEPTH);
+        if (n >= sizeof pre)
+            return fail(u, FUIN_E_UNSAFE, "\"%s\": name too long", path);
+        memcpy(pre, path, n);
+        pre[n] = '\0';
+        if (fuin__strset_has(&c->v_files, pre) || fuin__strset_has(&c->v_links, pre))
+            return fail(u, FUIN_E_UNSAFE, "\"%s\": goes through a symbolic link or a file",
+                        path);
+        if (set_add_copy(&c->v_dirs, pre, n) < 0)
+            return fail(u, FUIN_E_NOMEM, "out of memory");
+    }
+    if (kind == 'h' && !fuin__strset_has(&c->v_files, target))
+        return fail(u, FUIN_E_UNSAFE,
+                    "\"%s\": hard link to \"%s\", which is not a file extracted before it",
+                    path, target);
+    if (kind == 'd') {
+        if (fuin__strset_has(&c->v_files, path) || fuin__strset_has(&c->v_links, path))
+            return fail(u, FUIN_E_UNSAFE, "\"%s\": is both a directory and a file or link",
+                        path);
+        return set_add_copy(&c->v_dirs, path, strlen(path)) < 0
+                   ? fail(u, FUIN_E_NOMEM, "out of memory")
+                   : FUIN_OK;
+    }
+    if (fuin__strset_has(&c->v_dirs, path))
+        return fail(u, FUIN_E_UNSAFE, "\"%s\": is both a %s and a directory", path,
+                    kind == 'l' ? "symbolic link" : "file");
+    /* a hard link is no hard link's target (extraction links to files it
+     * wrote only): it goes with the symbolic links */
+    if (set_add_copy(kind == 'f' ? &c->v_files : &c->v_links, path, strlen(path)) < 0)
+        return fail(u, FUIN_E_NOMEM, "out of memory");
+    return FUIN_OK;
+}
+
 static fuin_status foreign_member(run_ctx *c, struct archive_entry *ae)
 {
     fuin_unpacker *u = c->u;
@@ -1086,10 +1140,15 @@ static fuin_status foreign_member(run_ctx *c, struct archive_entry *ae)
         if ((tp = strndup(t, tl)) == NULL)
             return fail(u, FUIN_E_NOMEM, "out of memory");
         e->pub.type = FUIN_ENTRY_FILE;
-        s = c->x ? fuin__extract_hardlink(c->x, path, tp, u->err, sizeof u->err) : FUIN_OK;
+        s = c->x ? fuin__extract_hardlink(c->x, path, tp, u->err, sizeof u->err)
+                 : shape_check(c, path, 'h', tp);
         free(tp);
         return s;
     }
+    if (c->x == NULL && (type == AE_IFDIR || type == AE_IFREG || type == AE_IFLNK) &&
+        (s = shape_check(c, path, type == AE_IFDIR ? 'd' : type == AE_IFREG ? 'f' : 'l',
+                         NULL)) != FUIN_OK)
+        return s;
     switch (type) {
     case AE_IFDIR:
         e->pub.type = FUIN_ENTRY_DIR;
@@ -1412,6 +1471,9 @@ done:
     if (c.a != NULL)
         archive_read_free(c.a);
     hasher_stop(&c.hs);
+    fuin__strset_clear(&c.v_files);
+    fuin__strset_clear(&c.v_dirs);
+    fuin__strset_clear(&c.v_links);
     EVP_MD_CTX_free(c.md);
     free(c.buf);
     if (u->pol == u->own_pol)
