@@ -39,6 +39,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <nettle/hmac.h>
 #include <nettle/pbkdf2.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -95,9 +96,12 @@ static void stored_head(uint8_t *h, size_t n, int final)
     h[4] = (uint8_t)((~n >> 8) & 0xff);
 }
 
-/* One member's encryption state, in sodium_malloc() memory (the keys and
- * the keystream). */
+/* One member's encryption state, in sodium_malloc() memory (the keys, the
+ * keystream, and the HMAC keyed with the passphrase that PBKDF2 runs on,
+ * keyed once per worker: it is the same passphrase for every member). */
 typedef struct {
+    struct hmac_sha1_ctx pw;  /* keyed with the passphrase, when pw_set */
+    int pw_set;
     uint8_t keys[66]; /* AES key 32 || HMAC key 32 || verifier 2 */
     uint8_t ks[AE_KS];
     size_t kpos;
@@ -121,6 +125,7 @@ static ae_enc *ae_new(void)
     EVP_MAC *m;
     if (a == NULL)
         return NULL;
+    a->pw_set = 0;
     a->aes = EVP_CIPHER_CTX_new();
     m = EVP_MAC_fetch(NULL, "HMAC", NULL);
     a->hmac = m != NULL ? EVP_MAC_CTX_new(m) : NULL;
@@ -138,8 +143,16 @@ static int ae_begin(ae_enc *a, const char *pass, uint8_t head[AE_HEAD])
 {
     OSSL_PARAM prm[2];
     randombytes_buf(head, AE_SALT);
-    pbkdf2_hmac_sha1(strlen(pass), (const uint8_t *)pass, 1000, AE_SALT, head,
-                     sizeof a->keys, a->keys);
+    if (!a->pw_set) {
+        hmac_sha1_set_key(&a->pw, strlen(pass), (const uint8_t *)pass);
+        a->pw_set = 1;
+    }
+    /* nettle's PBKDF2 over the keyed context above (its digest call puts
+     * the context back to the keyed state); its U and T blocks are on this
+     * stack, wiped after */
+    PBKDF2(&a->pw, hmac_sha1_update, hmac_sha1_digest, SHA1_DIGEST_SIZE, 1000, AE_SALT, head,
+           sizeof a->keys, a->keys);
+    sodium_stackzero(4096);
     memcpy(head + AE_SALT, a->keys + 64, AE_PWV);
     prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0);
     prm[1] = OSSL_PARAM_construct_end();
@@ -155,7 +168,8 @@ static int ae_begin(ae_enc *a, const char *pass, uint8_t head[AE_HEAD])
 /* p ^= k, 32 bytes at a time where the CPU has AVX2 (a GCC ifunc picks
  * the build at load time). */
 typedef uint8_t v32 __attribute__((vector_size(32)));
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__) /* TSan's loader cannot take the ifunc */
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void xor_into(uint8_t *restrict p, const uint8_t *restrict k, size_t n)
@@ -451,12 +465,13 @@ static int work_file(worker *w, size_t fi)
     for (;;) {
         slot *sl;
         size_t pos = 0, enc_from = 0;
-        int last = 0;
+        int last = 0, stop;
         pthread_mutex_lock(&j->mu);
         while (!j->stop && w->head - w->tail >= RING)
             pthread_cond_wait(&j->space, &j->mu);
+        stop = j->stop; /* read under the lock */
         pthread_mutex_unlock(&j->mu);
-        if (j->stop)
+        if (stop)
             goto fail;
         sl = &w->ring[w->head % RING];
         if (first) {
