@@ -94,6 +94,9 @@ fuin_status fuin__label_from_args(char *const *args, int nargs,
                                   fuin_label *l);
 
 /* ---- minisign (minisign.c) ---------------------------------------------- */
+/* The length of the text fuin_sign_final() makes with these comments
+ * (untrusted NULL: the default one); it does not depend on the message. */
+size_t fuin__minisig_text_len(const char *untrusted, const char *trusted);
 /* A loaded prehashed verifier takes over a BLAKE2b-512 state (a
  * crypto_generichash_state) of a message hashed before its signature was
  * at hand, as a package's manifest is.  FUIN_E_SIGFORMAT for a legacy

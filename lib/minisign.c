@@ -675,6 +675,16 @@ static char *put_b64_line(char *p, const uint8_t *bin, size_t len)
     return p;
 }
 
+size_t fuin__minisig_text_len(const char *untrusted, const char *trusted)
+{
+    if (untrusted == NULL)
+        untrusted = DEFAULT_SIG_COMMENT;
+    return strlen(UNTRUSTED_PREFIX) + strlen(untrusted) + 1 +
+           (sodium_base64_ENCODED_LEN(SIG_BYTES, sodium_base64_VARIANT_ORIGINAL) - 1) + 1 +
+           strlen(TRUSTED_PREFIX) + strlen(trusted) + 1 +
+           (sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL) - 1) + 1;
+}
+
 fuin_status fuin_sign_final(fuin_signer *s, const char *untrusted, const char *trusted,
                             char **out, size_t *outlen)
 {
@@ -712,10 +722,7 @@ fuin_status fuin_sign_final(fuin_signer *s, const char *untrusted, const char *t
                      FUIN_MAX_TRUSTED_COMMENT);
         return FUIN_E_LIMIT;
     }
-    total = strlen(UNTRUSTED_PREFIX) + ulen + 1 +
-            (sodium_base64_ENCODED_LEN(SIG_BYTES, sodium_base64_VARIANT_ORIGINAL) - 1) + 1 +
-            strlen(TRUSTED_PREFIX) + tlen + 1 +
-            (sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL) - 1) + 1;
+    total = fuin__minisig_text_len(untrusted, trusted);
     if ((text = malloc(total + 1)) == NULL)
         return FUIN_E_NOMEM;
     if ((signed_comment = malloc(64 + tlen)) == NULL) {

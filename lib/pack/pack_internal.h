@@ -72,7 +72,10 @@ fuin_status fuin__each_bagit_line(fuin_packer *p, fuin__line_fn fn, void *ctx);
 fuin_status fuin__packer_prepare(fuin_packer *p, int64_t now, uint64_t *man_size,
                                  uint64_t *bag_size, char **sig, size_t *siglen);
 /* The same without hashing: with the hashes the entries have now (zero
- * before they are known, which gives the same sizes: they are hex). */
+ * before they are known, which gives the same sizes: they are hex).
+ * With sig NULL nothing is signed (a signature over a manifest whose hashes
+ * are not final must never exist): *siglen is the size the signature will
+ * have, 0 when the package is unsigned. */
 fuin_status fuin__packer_measure(fuin_packer *p, int64_t now, uint64_t *man_size,
                                  uint64_t *bag_size, char **sig, size_t *siglen);
 /* The manifest's signature from a signer fed its lines (free() *sig). */

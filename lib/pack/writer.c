@@ -645,15 +645,20 @@ static int measure_line(void *ctx, const char *line, size_t len)
     return m->sg != NULL && fuin_sign_update(m->sg, (const uint8_t *)line, len) != FUIN_OK;
 }
 
+static void set_sigmeta(fuin_packer *p, int64_t now)
+{
+    p->meta.has_label = 1;
+    p->meta.label = p->info.class_label;
+    p->meta.time = now;
+    snprintf(p->meta.file, sizeof p->meta.file, "%s", FUIN_MANIFEST_NAME);
+}
+
 fuin_status fuin__packer_sign_final(fuin_packer *p, fuin_signer *sg, int64_t now, char **sig,
                                     size_t *siglen)
 {
     char *trusted = NULL;
     fuin_status s;
-    p->meta.has_label = 1;
-    p->meta.label = p->info.class_label;
-    p->meta.time = now;
-    snprintf(p->meta.file, sizeof p->meta.file, "%s", FUIN_MANIFEST_NAME);
+    set_sigmeta(p, now);
     if ((s = fuin_sigmeta_format(&p->meta, &trusted)) != FUIN_OK ||
         (s = fuin_sign_final(sg, NULL, trusted, sig, siglen)) != FUIN_OK)
         fuin__set_msg(p->err, sizeof p->err, "cannot sign the manifest: %s", fuin_strerror(s));
@@ -667,7 +672,8 @@ fuin_status fuin__packer_measure(fuin_packer *p, int64_t now, uint64_t *man_size
     measure_ctx man = {0}, bag = {0};
     fuin_signer *sg = NULL;
     fuin_status s;
-    *sig = NULL;
+    if (sig != NULL)
+        *sig = NULL;
     *siglen = 0;
     p->err[0] = '\0';
     if (p->ents.n == 0) {
@@ -679,7 +685,7 @@ fuin_status fuin__packer_measure(fuin_packer *p, int64_t now, uint64_t *man_size
     p->info.bytes = 0;
     for (size_t i = 0; i < p->ents.n; i++)
         p->info.bytes += p->ents.v[i].pub.size;
-    if (p->have_signer && (sg = fuin_signer_new(p->sk)) == NULL) {
+    if (sig != NULL && p->have_signer && (sg = fuin_signer_new(p->sk)) == NULL) {
         fuin__set_msg(p->err, sizeof p->err, "out of memory");
         return FUIN_E_NOMEM;
     }
@@ -691,8 +697,18 @@ fuin_status fuin__packer_measure(fuin_packer *p, int64_t now, uint64_t *man_size
         fuin_signer_free(sg);
         return s;
     }
-    if (sg != NULL)
+    if (sg != NULL) {
         s = fuin__packer_sign_final(p, sg, now, sig, siglen);
+    } else if (sig == NULL && p->have_signer) {
+        char *trusted = NULL;
+        set_sigmeta(p, now);
+        if ((s = fuin_sigmeta_format(&p->meta, &trusted)) != FUIN_OK)
+            fuin__set_msg(p->err, sizeof p->err, "cannot sign the manifest: %s",
+                          fuin_strerror(s));
+        else
+            *siglen = fuin__minisig_text_len(NULL, trusted);
+        free(trusted);
+    }
     fuin_signer_free(sg);
     *man_size = man.size;
     *bag_size = bag.size;

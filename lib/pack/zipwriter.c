@@ -48,6 +48,9 @@
 
 #include "pack_internal.h"
 
+/* offsets and sizes of members past 2 GiB go through off_t */
+_Static_assert(sizeof(off_t) == 8, "fuin needs a 64-bit off_t (_FILE_OFFSET_BITS=64)");
+
 /* 32 symbols without 0 O 1 I: 5 bits each, read aloud without doubt. */
 static const char ALPHABET[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
@@ -461,7 +464,11 @@ static int work_file(worker *w, size_t fi)
         job_fail(j, FUIN_E_MISMATCH, e->src, "changed while it was being packed");
         return -1;
     }
-    EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
+    if (EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
+        close(fd);
+        job_fail(j, FUIN_E_NOMEM, e->src, "cannot set up SHA-256");
+        return -1;
+    }
     for (;;) {
         slot *sl;
         size_t pos = 0, enc_from = 0;
@@ -495,7 +502,10 @@ static int work_file(worker *w, size_t fi)
                 job_fail(j, FUIN_E_MISMATCH, e->src, "changed while it was being packed");
                 goto fail;
             }
-            EVP_DigestUpdate(w->md, sl->buf + pos + 5, take);
+            if (EVP_DigestUpdate(w->md, sl->buf + pos + 5, take) != 1) {
+                job_fail(j, FUIN_E_NOMEM, e->src, "cannot hash");
+                goto fail;
+            }
             pos += 5 + take;
             left -= take;
             /* block by block, while it is in the cache */
@@ -507,8 +517,13 @@ static int work_file(worker *w, size_t fi)
         }
         if (last) {
             uint8_t one;
+            ssize_t more = read_full(fd, &one, 1);
+            if (more < 0) {
+                job_fail(j, FUIN_E_IO, e->src, strerror(errno));
+                goto fail;
+            }
             /* nothing more, and the same file as when it was found */
-            if (read_full(fd, &one, 1) != 0 || fstat(fd, &st) != 0 || !fuin__same_file(e, &st)) {
+            if (more != 0 || fstat(fd, &st) != 0 || !fuin__same_file(e, &st)) {
                 job_fail(j, FUIN_E_MISMATCH, e->src, "changed while it was being packed");
                 goto fail;
             }
@@ -517,7 +532,10 @@ static int work_file(worker *w, size_t fi)
                 goto fail;
             }
             pos += AE_MAC;
-            EVP_DigestFinal_ex(w->md, e->pub.sha256, NULL);
+            if (EVP_DigestFinal_ex(w->md, e->pub.sha256, NULL) != 1) {
+                job_fail(j, FUIN_E_NOMEM, e->src, "cannot hash");
+                goto fail;
+            }
         }
         sl->fi = fi;
         sl->len = pos;
@@ -968,7 +986,7 @@ enum { L_MANIFEST, L_SIG, L_BAGIT, L_BAGMAN, L_N };
 fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path, const char *pass,
                                   unsigned flags)
 {
-    char *tmp = NULL, *tmpdir = NULL, *sig = NULL, *sig2 = NULL;
+    char *tmp = NULL, *tmpdir = NULL, *sig2 = NULL;
     size_t siglen = 0, siglen2 = 0;
     uint64_t man_size = 0, bag_size = 0;
     zip_t *za = NULL;
@@ -1003,7 +1021,7 @@ fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path, const char *
     fuin__packer_seal(p);
     /* sizes now (the hashes come with the data); the signature's size
      * from a signature of the manifest as it is now */
-    if ((s = fuin__packer_measure(p, now, &man_size, &bag_size, &sig, &siglen)) != FUIN_OK)
+    if ((s = fuin__packer_measure(p, now, &man_size, &bag_size, NULL, &siglen)) != FUIN_OK)
         return s;
     late[L_MANIFEST] = (late_src){FUIN_MANIFEST_NAME, man_size, now, &out, 0, 0, 0, {0}};
     late[L_SIG] = (late_src){FUIN_MANIFEST_SIG_NAME, siglen, now, &out, 0, 0, 0, {0}};
@@ -1064,7 +1082,7 @@ fuin_status fuin_packer_write_zip(fuin_packer *p, const char *path, const char *
         goto out;
     }
     for (int i = 0; i < L_N; i++) {
-        if (i == L_SIG && sig == NULL)
+        if (i == L_SIG && siglen == 0)
             continue;
         if (add_ae(za, late[i].name, zip_source_function(za, late_cb, &late[i]), now,
                    0100644) < 0) {
@@ -1190,7 +1208,6 @@ out:
     free(tmpdir);
     if (sig2 != NULL)
         sodium_memzero(sig2, siglen2);
-    free(sig);
     free(sig2);
     return s;
 }
