@@ -13,19 +13,23 @@ set -eu
 # Build: compiler, CMake, and the libraries fuin links.
 build="build-essential cmake pkg-config libsodium-dev libjansson-dev
        libinih-dev libpwquality-dev libcrack2-dev libarchive-dev libssl-dev
-       libunistring-dev libzip-dev nettle-dev libzstd-dev"
+       libunistring-dev libzip-dev nettle-dev libzstd-dev libxml2-dev
+       libqpdf-dev"
 # Run time: libpwquality only *recommends* cracklib-runtime, which builds
 # the dictionary (/var/cache/cracklib/cracklib_dict.*) that every new
 # passphrase is checked against; without it no key can be made.
 runtime="cracklib-runtime"
 # Tests: cmocka, zlib (testkit payload hashes), the peers fuin must
 # interoperate with, python3 (pseudo-terminals, JSON), groff (man page),
-# faketime (certificate validity), FUSE (a failing disk), util-linux and
-# e2fsprogs (loop devices, blkdiscard, mkfs.ext4, unshare), dosfstools (a
+# faketime (certificate validity), FUSE (a failing disk), the label peers
+# (exiftool, python-docx, openpyxl, odfpy and reportlab make and read
+# documents, qpdf checks PDFs, getfattr reads extended attributes),
+# util-linux and e2fsprogs (loop devices, blkdiscard, mkfs.ext4, unshare), dosfstools (a
 # FAT file system has no O_TMPFILE: the named-temporary path), binutils (nm).
 tests="libcmocka-dev zlib1g-dev age minisign 7zip libarchive-tools python3
        groff-base faketime libfuse3-dev fuse3 util-linux mount e2fsprogs
-       dosfstools binutils"
+       dosfstools binutils libimage-exiftool-perl python3-docx
+       python3-openpyxl python3-odf python3-reportlab qpdf attr"
 # Fuzzing and benchmarks.  clang's libFuzzer and sanitizer runtimes are
 # in libclang-rt-14-dev, which clang only recommends.
 tools="clang libclang-rt-14-dev hyperfine time"
@@ -36,12 +40,14 @@ pkgs="$build $runtime $tests $tools"
 # above are for), so that a test never skips for want of a package.
 need_cmds="cc c++ cmake pkg-config clang age age-keygen minisign 7zz bsdtar
            python3 groff faketime fusermount3 losetup blkdiscard mkfs.ext4
-           mkfs.vfat unshare setsid nm hyperfine cracklib-packer"
+           mkfs.vfat unshare setsid nm hyperfine cracklib-packer exiftool qpdf
+           getfattr setfattr"
 need_files="/usr/bin/time /var/cache/cracklib/cracklib_dict.pwd
             /var/cache/cracklib/cracklib_dict.pwi /usr/include/crack.h
             /usr/include/cmocka.h /usr/include/fuse3/fuse.h
             /usr/include/archive.h /usr/include/openssl/evp.h /usr/include/uninorm.h
-            /usr/include/zip.h
+            /usr/include/zip.h /usr/include/libxml2/libxml/parser.h
+            /usr/include/qpdf/qpdf-c.h
             /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 
 check() {
