@@ -9,7 +9,8 @@
 #   --seconds N      stop each target after N seconds of wall time instead
 #   --no-minimise    keep the corpus as the run left it
 #   TARGET           header armor label minisig card policy ledger sanitize
-#                    manifest unpack (default: all, one after the other)
+#                    manifest unpack ooxml odf pdf (default: all, one after
+#                    the other)
 #
 # fuzz/regress/NAME holds inputs that once crashed (each fixed, with a
 # test): every run replays them first.  Crashes, leaks, timeouts and out-of-memory inputs are written to
@@ -20,7 +21,7 @@
 # into fuzz/corpus.
 set -eu
 cd "$(dirname "$0")/.."
-ALL="header armor label minisig card policy ledger sanitize manifest unpack"
+ALL="header armor label minisig card policy ledger sanitize manifest unpack ooxml odf pdf"
 cpu_min=30 wall= minimise=1 targets=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -57,8 +58,9 @@ mkdir -p "$seeds/ledger" "$seeds/policy" "$seeds/sanitize" fuzz/artifacts
 case " $targets " in *" ledger "*)
   FUIN_FUZZ_MAKE_SEEDS="$seeds/ledger" build-fuzz/fuzz/fuzz_ledger ;;
 esac
-# manifests written by the library, and packages and tar/zip archives
-for t in manifest unpack; do
+# manifests written by the library, packages and tar/zip archives, and
+# documents (OOXML, ODF, PDF) the label writers stamped
+for t in manifest unpack ooxml odf pdf; do
   case " $targets " in *" $t "*)
     mkdir -p "$seeds/$t"
     FUIN_FUZZ_MAKE_SEEDS="$seeds/$t" build-fuzz/fuzz/fuzz_"$t" ;;
