@@ -14,8 +14,10 @@
  * XML is parsed with libxml2, never by string search: no DTD is accepted
  * (OOXML, ODF and XMP never have one), no entity is expanded, no network.
  *
- * Property names (the same in every format, so exiftool shows the same
- * tag names): "FuinLabel" = the human form ("機密性2 完全性1 可用性1
+ * Property names (the same in every format; exiftool shows them as tags
+ * FuinLabel / FuinClass for OOXML and PDF Info, XMP-fuin:Label / Class for
+ * XMP, and as User-definedName / User-defined pairs for ODF): "FuinLabel" =
+ * the human form ("機密性2 完全性1 可用性1
  * 複製禁止"), "FuinClass" = the machine form ("C2-I1-A1 no-copy").  PDF:
  * /FuinLabel and /FuinClass in the document information dictionary, and
  * fuin:Label / fuin:Class in the XMP packet (namespace FUIN__XMP_NS).
