@@ -218,6 +218,12 @@ static int run(const decrypt_args *a)
                            "%s", fuin_cli_msg(msg, s));
             rc = fuin_cli_exit_code(s, 0);
         }
+    } else if (a->output != NULL && fuin_decryptor_label(d) != NULL &&
+               !fuin_decryptor_label_stamped(d) && fuin_cli_is_regular(a->output)) {
+        fuin_cli_error(CMD, a->output,
+                       "note: the label is not on the output (its file system has no "
+                       "extended attributes); keep it in the name: fuin label set --name "
+                       "--no-xattr");
     }
 done:
     if (in_fd > STDIN_FILENO)

@@ -166,6 +166,28 @@ static int run(encrypt_args *a)
     if (rc != 0)
         goto done;
 
+    /* The file's own label (xattr, name, document properties) applies
+     * when --class is absent; a --class below it is refused. */
+    if (a->input != NULL && strcmp(a->input, "-") != 0 && fuin_cli_is_regular(a->input)) {
+        fuin_label own;
+        int has = 0;
+        s = fuin_file_label_effective(a->input, have_label ? &label : NULL, pol, &own, &has, pmsg,
+                                      sizeof pmsg);
+        if (s == FUIN_E_LABEL_CONFLICT || s == FUIN_E_POLICY) {
+            fuin_cli_error(CMD, a->input, "%s%s", s == FUIN_E_POLICY ? "policy: " : "",
+                           fuin_cli_msg(pmsg, s));
+            rc = fuin_cli_exit_code(s, 0);
+            goto done;
+        }
+        if (s == FUIN_OK && has && !have_label) {
+            char t[256];
+            label = own;
+            have_label = 1;
+            fuin_label_format(&label, t, sizeof t);
+            fuin_cli_error(CMD, a->input, "label: %s (the file's own)", t);
+        }
+    }
+
     /* The policy decides before anything is read or asked for. */
     for (size_t i = 0; i < seen.n; i++)
         if (store == NULL || fuin_store_find_recipient(store, seen.items[i]) == NULL)

@@ -213,8 +213,8 @@ done:
 
 static int run(const sign_args *a)
 {
-    fuin_label label;
-    int have_label = 0, rc = 0;
+    fuin_label label = {0, 0, 0, 0}, top = {0, 0, 0, 0}, *labels = NULL;
+    int have_label = 0, rc = 0, any = 0, *has = NULL;
     char *dir = NULL, *key_path = NULL;
     const char *store_dir = a->store;
     fuin_store *store = NULL;
@@ -274,18 +274,64 @@ static int run(const sign_args *a)
     if (store != NULL && store_dir == NULL)
         store_dir = FUIN_CLI_DEFAULT_STORE;
 
+    /* Each file's own label (xattr, name, document properties) applies
+     * when --class is absent; a --class below it is refused.  The key is
+     * checked against the highest of them before it is unlocked. */
+    if ((labels = calloc((size_t)a->n_files + 1, sizeof *labels)) == NULL ||
+        (has = calloc((size_t)a->n_files + 1, sizeof *has)) == NULL) {
+        fuin_cli_error(CMD, NULL, "out of memory");
+        rc = FUIN_EXIT_INTERNAL;
+        goto done;
+    }
+    for (int i = 0; i < a->n_files; i++) {
+        char pmsg[512];
+        if (!fuin_cli_is_regular(a->files[i])) {
+            labels[i] = label;
+            has[i] = have_label;
+            continue;
+        }
+        s = fuin_file_label_effective(a->files[i], have_label ? &label : NULL, pol, &labels[i],
+                                      &has[i], pmsg, sizeof pmsg);
+        if (s == FUIN_E_LABEL_CONFLICT || s == FUIN_E_POLICY) {
+            fuin_cli_error(CMD, a->files[i], "%s%s", s == FUIN_E_POLICY ? "policy: " : "",
+                           fuin_cli_msg(pmsg, s));
+            rc = fuin_cli_exit_code(s, 0);
+            goto done;
+        }
+        if (s != FUIN_OK) {
+            labels[i] = label;
+            has[i] = have_label;
+        }
+        if (has[i]) {
+            if (!any) {
+                top = labels[i];
+                any = 1;
+            }
+            if (labels[i].confidentiality > top.confidentiality)
+                top.confidentiality = labels[i].confidentiality;
+            if (labels[i].integrity > top.integrity)
+                top.integrity = labels[i].integrity;
+            if (labels[i].availability > top.availability)
+                top.availability = labels[i].availability;
+        }
+    }
+    if (!any && have_label) {
+        top = label;
+        any = 1;
+    }
     if ((rc = fuin_cli_signer_setup(CMD, dir, a->seckey, key_path, a->passfile, store,
-                                    store_dir, pol, have_label ? &label : NULL, &si,
-                                    &sk)) != 0)
+                                    store_dir, pol, any ? &top : NULL, &si, &sk)) != 0)
         goto done;
 
     /* Every file is tried; the exit status is the first failure's. */
     for (int i = 0; i < a->n_files; i++) {
-        int r = sign_one(a, a->files[i], sk, &si, have_label ? &label : NULL, buf);
+        int r = sign_one(a, a->files[i], sk, &si, has[i] ? &labels[i] : NULL, buf);
         if (r != 0 && rc == 0)
             rc = r;
     }
 done:
+    free(labels);
+    free(has);
     free(buf);
     free(dir);
     free(key_path);

@@ -206,6 +206,8 @@ int fuin_cli_exit_code(fuin_status s, int from_args)
         return FUIN_EXIT_MISMATCH;
     case FUIN_E_UNSAFE:
         return FUIN_EXIT_UNSAFE;
+    case FUIN_E_LABEL_CONFLICT:
+        return FUIN_EXIT_LABEL_CONFLICT;
     }
     return FUIN_EXIT_INTERNAL;
 }
@@ -756,6 +758,18 @@ int fuin_cli_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+int fuin_cli_is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int fuin_cli_is_dir(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int fuin_cli_mkdir_private(const char *cmd, const char *dir)

@@ -36,6 +36,7 @@ int fuin_cmd_approve(int argc, char **argv);
 int fuin_cmd_store(int argc, char **argv);
 int fuin_cmd_pack(int argc, char **argv);
 int fuin_cmd_unpack(int argc, char **argv);
+int fuin_cmd_label(int argc, char **argv);
 
 /* One line on stderr: "fuin: CMD: FILE: message" (FILE may be NULL). */
 /* s escaped for the terminal (fuin_text_escape): for every name, label,
@@ -158,6 +159,10 @@ int fuin_cli_default_dir(const char *cmd, const char *sub, char **out);
 int fuin_cli_mkdir_private(const char *cmd, const char *dir);
 /* 1 if something exists at path (lstat), else 0. */
 int fuin_cli_exists(const char *path);
+/* 1 if path is (or leads to) a regular file. */
+int fuin_cli_is_regular(const char *path);
+/* 1 if path is a directory (not through a symbolic link). */
+int fuin_cli_is_dir(const char *path);
 
 /* Read a public file (not secret) into malloc() memory, NUL-terminated.
  * When `missing` is not NULL a file that does not exist is not an error:

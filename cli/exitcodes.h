@@ -25,8 +25,11 @@ enum {
                                another root, expired, revoked               */
     FUIN_EXIT_MISMATCH = 10, /* contents differ from the signed manifest:
                                changed, missing, added, duplicated, truncated */
-    FUIN_EXIT_UNSAFE = 11   /* an entry cannot be extracted safely (path,
+    FUIN_EXIT_UNSAFE = 11,  /* an entry cannot be extracted safely (path,
                                link, device, colliding name) or a size,
                                count or ratio limit was exceeded            */
+    FUIN_EXIT_LABEL_CONFLICT = 12 /* a file's labels disagree (xattr, name,
+                               document properties), or one is not a label:
+                               fuin does not guess                          */
 };
 #endif

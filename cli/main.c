@@ -34,6 +34,7 @@ static const struct {
     {"store", fuin_cmd_store},
     {"pack", fuin_cmd_pack},
     {"unpack", fuin_cmd_unpack},
+    {"label", fuin_cmd_label},
     {"help", cmd_help},
 };
 

@@ -16,7 +16,7 @@ endforeach()
 
 set(cmd_dir "${SRC}/docs/commands")
 # Man page order; commands found beyond these are appended in name order.
-set(man_order keygen encrypt decrypt inspect key sign verify pack unpack store ciso policy wipe ledger request approve help)
+set(man_order keygen encrypt decrypt inspect key sign verify pack unpack label store ciso policy wipe ledger request approve help)
 
 # ---------------------------------------------------------------------------
 # Read a help text.  Tabs, CRs and other control characters are refused:

@@ -79,9 +79,12 @@ typedef enum {
     FUIN_E_MISMATCH = 28,   /* a package's contents differ from its signed
                                manifest: changed, missing, added, duplicated
                                or truncated                                */
-    FUIN_E_UNSAFE = 29      /* an archive entry cannot be created safely:
+    FUIN_E_UNSAFE = 29,     /* an archive entry cannot be created safely:
                                absolute path, "..", link leading outside,
                                device node, colliding or hostile name      */
+    FUIN_E_LABEL_CONFLICT = 30 /* the places of a file's label disagree, or
+                               one holds text that is not a label: fuin
+                               does not guess (docs/labels.md)             */
 } fuin_status;
 
 /* Static English text for a status; never NULL. */
@@ -290,6 +293,12 @@ FUIN_EXPORT fuin_status fuin_decrypt_final(fuin_decryptor *d) FUIN_WUR;
 
 /* After the header was authenticated: the label (or NULL). */
 FUIN_EXPORT const fuin_label *fuin_decryptor_label(const fuin_decryptor *d);
+/* 1 when fuin_decrypt_fd() stamped the file's authenticated label on its
+ * output file (the xattrs user.fuin.label and user.fuin.class); 0 when
+ * there was no label, the output was not a named file, or its file
+ * system has no user xattrs. */
+FUIN_EXPORT int fuin_decryptor_label_stamped(const fuin_decryptor *d);
+
 /* Plaintext bytes released so far. */
 FUIN_EXPORT uint64_t fuin_decryptor_plaintext_bytes(const fuin_decryptor *d);
 
@@ -400,5 +409,6 @@ FUIN_EXPORT void fuin_outfile_unlink_all(void);
 #include "fuin/sanitize.h"
 #include "fuin/ledger.h"
 #include "fuin/pack.h"
+#include "fuin/label.h"
 
 #endif /* FUIN_H */

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -50,6 +51,7 @@ struct fuin_decryptor {
     uint8_t *hbuf;
     size_t hlen, header_len;
     int has_label, label_ok;
+    int label_stamped; /* fuin_decrypt_fd put it on the output's xattrs */
     fuin_label label;
     uint8_t *keys; /* file key (16) || payload key (32) */
     fuin__pool *pool;
@@ -867,11 +869,35 @@ static void commit_cb(void *h, size_t n)
     fuin__batch_commit(&d->b[d->cur], FUIN__ENC_CHUNK, n);
 }
 
+/* The authenticated label goes onto the plaintext file (user.fuin.label,
+ * user.fuin.class), so that it survives the round trip; a file system
+ * without user xattrs (FAT) is not an error, and the caller can ask. */
+static fuin_status stamp_cb(void *h, int fd)
+{
+    fuin_decryptor *d = h;
+    const fuin_label *l = fuin_decryptor_label(d);
+    if (l == NULL)
+        return FUIN_OK;
+    if (fuin_label_xattr_set_fd(fd, l) == FUIN_OK) {
+        d->label_stamped = 1;
+        return FUIN_OK;
+    }
+    if (errno == ENOTSUP || errno == ENOSYS)
+        return FUIN_OK;
+    fuin__seterr(d->errmsg, "cannot stamp the label on the output: %s", strerror(errno));
+    return FUIN_E_IO;
+}
+
+int fuin_decryptor_label_stamped(const fuin_decryptor *d)
+{
+    return d != NULL && d->label_stamped;
+}
+
 fuin_status fuin_decrypt_fd(fuin_decryptor *d, int in_fd, const char *out_path,
                             int out_fd, unsigned flags)
 {
     static const fuin__stream_ops ops = {begin_cb, update_cb, final_cb, reserve_cb,
-                                         commit_cb};
+                                         commit_cb, stamp_cb};
     if (!configurable(d))
         return FUIN_E_STATE;
     /* plaintext of classified files: owner-only */

@@ -428,7 +428,7 @@ fuin_status fuin_encrypt_fd(fuin_encryptor *e, int in_fd, const char *out_path,
                             int out_fd, unsigned flags)
 {
     static const fuin__stream_ops ops = {begin_cb, update_cb, final_cb, reserve_cb,
-                                         commit_cb};
+                                         commit_cb, NULL};
     if (!configurable(e))
         return FUIN_E_STATE;
     return fuin__run_fd(e, &ops, in_fd, out_path, out_fd, flags, 0644, e->errmsg);

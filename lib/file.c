@@ -126,6 +126,8 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
     }
     if (st == FUIN_E_IO && out.err != 0)
         fuin__seterr(errmsg, "write failed: %s", strerror(out.err));
+    if (st == FUIN_OK && of != NULL && ops->stamp != NULL)
+        st = ops->stamp(h, fuin_outfile_fd(of));
     if (st == FUIN_OK && of != NULL) {
         char e[FUIN_ERRMSG_MAX];
         st = fuin_outfile_commit(of, e, sizeof e);

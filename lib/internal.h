@@ -217,6 +217,9 @@ typedef struct {
     fuin__final_fn final;
     fuin__reserve_fn reserve; /* optional */
     fuin__commit_fn commit;
+    /* optional: called with the output file before it is linked into
+     * place (decrypt stamps the label's xattrs there) */
+    fuin_status (*stamp)(void *h, int fd);
 } fuin__stream_ops;
 /* Bulk buffers for plaintext and keys: not in core dumps, locked when
  * the limit allows, wiped when freed (lib/secmem.c).  Free with the size

@@ -510,6 +510,71 @@ size_t fuin_label_format(const fuin_label *l, char *buf, size_t cap)
     return need;
 }
 
+size_t fuin_label_format_ja(const fuin_label *l, char *buf, size_t cap)
+{
+    char cls[96];
+    size_t need = 0;
+    int n;
+    if (l) {
+        n = snprintf(cls, sizeof cls, "機密性%d 完全性%d 可用性%d", l->confidentiality,
+                     l->integrity, l->availability);
+        if (n > 0)
+            append(buf, cap, &need, cls, (size_t)n);
+        for (size_t i = 0; i < FUIN_RESTRICTION_COUNT; i++) {
+            if (l->restrictions & RESTRICTIONS[i].bit) {
+                append(buf, cap, &need, " ", 1);
+                append(buf, cap, &need, RESTRICTIONS[i].ja, strlen(RESTRICTIONS[i].ja));
+            }
+        }
+    }
+    if (buf && cap > 0)
+        buf[need < cap ? need : cap - 1] = '\0';
+    return need;
+}
+
+size_t fuin_label_format_ascii(const fuin_label *l, char *buf, size_t cap)
+{
+    char cls[48];
+    size_t need = 0;
+    int n;
+    if (l) {
+        n = snprintf(cls, sizeof cls, "C%d-I%d-A%d", l->confidentiality, l->integrity,
+                     l->availability);
+        if (n > 0)
+            append(buf, cap, &need, cls, (size_t)n);
+        for (size_t i = 0; i < FUIN_RESTRICTION_COUNT; i++) {
+            if (l->restrictions & RESTRICTIONS[i].bit) {
+                append(buf, cap, &need, " ", 1);
+                append(buf, cap, &need, RESTRICTIONS[i].ascii, strlen(RESTRICTIONS[i].ascii));
+            }
+        }
+    }
+    if (buf && cap > 0)
+        buf[need < cap ? need : cap - 1] = '\0';
+    return need;
+}
+
+size_t fuin_label_format_name(const fuin_label *l, char *buf, size_t cap)
+{
+    char t[128];
+    int n = 0;
+    size_t need = 0;
+    if (l) {
+        n = snprintf(t, sizeof t, "【機密性%d", l->confidentiality);
+        if (n > 0 && l->integrity != 1)
+            n += snprintf(t + n, sizeof t - (size_t)n, "・完全性%d", l->integrity);
+        if (n > 0 && l->availability != 1)
+            n += snprintf(t + n, sizeof t - (size_t)n, "・可用性%d", l->availability);
+        if (n > 0)
+            n += snprintf(t + n, sizeof t - (size_t)n, "】");
+        if (n > 0)
+            append(buf, cap, &need, t, (size_t)n);
+    }
+    if (buf && cap > 0)
+        buf[need < cap ? need : cap - 1] = '\0';
+    return need;
+}
+
 /* ---- header stanza arguments ------------------------------------------- */
 
 /* Also refuses an out-of-range label: writing a stanza that our own

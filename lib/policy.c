@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -25,6 +26,7 @@ enum {
     S_I2,
     S_I1,
     S_WIPE,
+    S_LABELS,
     S_COUNT
 };
 
@@ -32,6 +34,7 @@ enum {
 static const char *const SECTIONS[S_COUNT] = {
     "organisation", "methods",  "passphrase", "keys",     "class.C3",
     "class.C2",     "class.C1", "class.I2",   "class.I1",  "wipe",
+    "labels",
 };
 
 enum {
@@ -72,10 +75,16 @@ enum {
     R_I1_SIGN,
     R_I1_SIGNER,
     R_WIPE_UNLABELLED,
+    R_LABEL_NAME,
+    R_MSIP_SITE, /* GUID slots 0..3: site, C1, C2, C3 */
+    R_MSIP_C1,
+    R_MSIP_C2,
+    R_MSIP_C3,
     R_COUNT
 };
 
-enum { K_TEXT, K_METHODS, K_INT, K_ENUM, K_PATH };
+enum { K_TEXT, K_METHODS, K_INT, K_ENUM, K_PATH, K_GUID };
+#define GUID_LEN 36 /* 8-4-4-4-12 hex digits */
 
 /* Enumerated values: the index into the name list is the stored value. */
 enum { ENC_REQUIRED, ENC_RECOMMENDED, ENC_OPTIONAL };
@@ -105,6 +114,9 @@ static const char *const VERIFY_VALUES[] = {"none", "sample", "full", NULL};
 static const char *const NEED_VALUES[] = {"required", "optional", NULL};
 static const char *const CATEGORY_VALUES[] = {"clear", "purge", NULL};
 static const char *const CLASS_VALUES[] = {"C1", "C2", "C3", NULL};
+/* [labels] name_required: index = the lowest class that needs the name
+ * prefix (0: none). */
+static const char *const NAME_VALUES[] = {"none", "C1", "C2", "C3", NULL};
 /* The only methods fuin implements.  A name outside these lists is an
  * error, so that nothing else can slip into a signed policy later. */
 static const char *const ENC_METHODS[] = {"age-x25519", "age-scrypt", NULL};
@@ -169,6 +181,13 @@ static const rule_def RULES[R_COUNT] = {
     {S_I1, "signer", K_ENUM, 0, 0, WHO_VALUES, WHO_ANY},
     /* Unknown media are 機密性2 (§2.3(2)⑩(ア) covers 機密性2 and up). */
     {S_WIPE, "unlabelled", K_ENUM, 0, 0, CLASS_VALUES, 1},
+    /* fuin label: the 【機密性n】 file-name prefix, and the Microsoft
+     * Purview (MSIP) labels of Office documents (K_GUID: min = slot) */
+    {S_LABELS, "name_required", K_ENUM, 0, 0, NAME_VALUES, 0},
+    {S_LABELS, "msip_site", K_GUID, 0, 0, NULL, 0},
+    {S_LABELS, "msip_C1", K_GUID, 1, 0, NULL, 0},
+    {S_LABELS, "msip_C2", K_GUID, 2, 0, NULL, 0},
+    {S_LABELS, "msip_C3", K_GUID, 3, 0, NULL, 0},
 };
 
 #define DEFAULT_ORG "(no policy installed)"
@@ -212,6 +231,7 @@ struct fuin_policy {
     unsigned line[R_COUNT]; /* 0 = built-in default */
     char org[FUIN_POLICY_MAX_ORG + 1];
     char dict[FUIN_POLICY_MAX_DICT + 1]; /* "" = the system dictionary */
+    char guid[4][GUID_LEN + 1];          /* "" = none                   */
     char *file; /* for origins; NULL in the built-in default */
 };
 
@@ -320,6 +340,9 @@ static size_t value_text(const fuin_policy *p, int r, char *buf, size_t cap)
         break;
     case K_PATH:
         ob_printf(&o, "%s", p->dict[0] ? p->dict : DICT_SYSTEM);
+        break;
+    case K_GUID:
+        ob_printf(&o, "%s", p->guid[d->min][0] ? p->guid[d->min] : "none");
         break;
     case K_METHODS:
         for (int i = 0; d->names[i] != NULL; i++) {
@@ -500,7 +523,7 @@ static int check_section_line(pstate *st, const char *line, size_t s,
         fail(st, st->lineno,
              "unknown section [%.*s]%s (fuin knows [organisation] [methods] "
              "[passphrase] [keys] [class.C1] [class.C2] [class.C3] "
-             "[class.I1] [class.I2] [wipe])",
+             "[class.I1] [class.I2] [wipe] [labels])",
              q, name, (size_t)q < nlen ? "..." : "");
         return 0;
     }
@@ -747,6 +770,35 @@ static int parse_dict(pstate *st, const char *v)
     return 1;
 }
 
+/* A GUID as Microsoft 365 writes label and tenant ids
+ * (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, stored lower case), or "none". */
+static int parse_guid(pstate *st, int r, const char *v)
+{
+    char *g = st->pol->guid[RULES[r].min];
+    size_t n = strlen(v);
+    if (strcmp(v, "none") == 0) {
+        g[0] = '\0';
+        return 1;
+    }
+    for (size_t i = 0; i < n && n == GUID_LEN; i++) {
+        char c = v[i];
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            n = 0;
+    }
+    if (n != GUID_LEN) {
+        fail(st, st->lineno,
+             "[%s] %s: must be \"none\" or a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+             SECTIONS[RULES[r].section], RULES[r].key);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        g[i] = (char)(v[i] >= 'A' && v[i] <= 'F' ? v[i] + 32 : v[i]);
+    g[n] = '\0';
+    return 1;
+}
+
 static int parse_value(pstate *st, int r, const char *v)
 {
     const rule_def *d = &RULES[r];
@@ -760,6 +812,8 @@ static int parse_value(pstate *st, int r, const char *v)
         return parse_org(st, v);
     case K_PATH:
         return parse_dict(st, v);
+    case K_GUID:
+        return parse_guid(st, r, v);
     case K_METHODS:
         if (!parse_methods(st, r, v, &val))
             return 0;
@@ -1491,4 +1545,37 @@ fuin_status fuin_policy_check_zip(const fuin_policy *p, const fuin_label *label,
                       "recipient's key",
                       c);
     return FUIN_OK;
+}
+
+/* ---- labels ------------------------------------------------------------ */
+
+int fuin_policy_label_name_required(const fuin_policy *p, const fuin_label *label)
+{
+    int from;
+    if (p == NULL || label == NULL)
+        return 0;
+    from = p->val[R_LABEL_NAME];
+    return from > 0 && label->confidentiality >= from;
+}
+
+const char *fuin_policy_msip_label(const fuin_policy *p, int confidentiality)
+{
+    if (p == NULL || confidentiality < 1 || confidentiality > 3 || p->guid[confidentiality][0] == 0)
+        return NULL;
+    return p->guid[confidentiality];
+}
+
+const char *fuin_policy_msip_site(const fuin_policy *p)
+{
+    return p != NULL && p->guid[0][0] ? p->guid[0] : NULL;
+}
+
+int fuin_policy_msip_class(const fuin_policy *p, const char *id)
+{
+    if (p == NULL || id == NULL)
+        return 0;
+    for (int c = 1; c <= 3; c++)
+        if (p->guid[c][0] && strcasecmp(p->guid[c], id) == 0)
+            return c;
+    return 0;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
 #include <sodium.h>
 
 #include "internal.h"
@@ -39,12 +40,16 @@ const char *fuin_strerror(fuin_status s)
     case FUIN_E_ENVIRONMENT: return "a file or program fuin needs is missing on this machine";
     case FUIN_E_MISMATCH: return "contents do not match the signed manifest";
     case FUIN_E_UNSAFE: return "unsafe archive entry";
+    case FUIN_E_LABEL_CONFLICT: return "the file's labels disagree";
     }
     return "unknown status";
 }
 
 fuin_status fuin_init(void)
 {
+    /* libxml2 2.9 initialises itself lazily, and not thread-safely: once
+     * here, before any thread reads a document label */
+    xmlInitParser();
     return sodium_init() < 0 ? FUIN_E_NOMEM : FUIN_OK;
 }
 

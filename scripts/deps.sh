@@ -23,12 +23,13 @@ runtime="cracklib-runtime"
 # interoperate with, python3 (pseudo-terminals, JSON), groff (man page),
 # faketime (certificate validity), FUSE (a failing disk), the label peers
 # (exiftool, python-docx, openpyxl, odfpy and reportlab make and read
-# documents, qpdf checks PDFs, getfattr reads extended attributes),
+# documents; exiftool reads zip-based ones only with libarchive-zip-perl,
+# which it merely recommends; qpdf checks PDFs, getfattr reads extended attributes),
 # util-linux and e2fsprogs (loop devices, blkdiscard, mkfs.ext4, unshare), dosfstools (a
 # FAT file system has no O_TMPFILE: the named-temporary path), binutils (nm).
 tests="libcmocka-dev zlib1g-dev age minisign 7zip libarchive-tools python3
        groff-base faketime libfuse3-dev fuse3 util-linux mount e2fsprogs
-       dosfstools binutils libimage-exiftool-perl python3-docx
+       dosfstools binutils libimage-exiftool-perl libarchive-zip-perl python3-docx
        python3-openpyxl python3-odf python3-reportlab qpdf attr"
 # Fuzzing and benchmarks.  clang's libFuzzer and sanitizer runtimes are
 # in libclang-rt-14-dev, which clang only recommends.

@@ -9,7 +9,9 @@ sandbox pack
 
 . "$HERE/pack_setup.sh"
 SATO_ID=$T/sato/.config/fuin/identity.age
-xattr() { python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.fuin.label").decode())' "$1" 2>/dev/null; }
+# the label's machine form (user.fuin.class) and human form (user.fuin.label)
+xattr() { python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.fuin.class").decode())' "$1" 2>/dev/null; }
+xlabel() { python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.fuin.label").decode())' "$1" 2>/dev/null; }
 setlabel() { python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.fuin.label", sys.argv[2].encode())' "$1" "$2"; }
 
 # ---- the files: a directory, labels by name, Japanese names
@@ -49,6 +51,7 @@ check "unpack: same bytes" diff -r src recv/src
 check "unpack: mode kept" test "$(mode_of recv/src/README)" = 640
 check "unpack: mtime kept" test "$(stat -c %Y recv/src/README)" = "$(stat -c %Y src/README)"
 check "unpack: label stamped as xattr" test "$(xattr 'recv/src/報告/【機密性2】内訳.txt')" = C2-I1-A1
+check "unpack: and its human form" test "$(xlabel 'recv/src/報告/【機密性2】内訳.txt')" = '機密性2 完全性1 可用性1'
 check "unpack: no private directory left" test -z "$(ls -A recv | grep fuin-unpack)"
 
 
@@ -166,7 +169,7 @@ if setlabel lab/a.txt 'C2-I2-A1' 2>/dev/null; then
     setlabel lab/b.txt 'not a label'
     as yamada pack -o lab2.fuin --store "$YS" --passphrase-file "$T/ypw" -r '佐藤 一郎' lab
     expect_rc 3 "pack: an xattr label that does not parse"
-    check "pack: names the file and the xattr" grep -q 'lab/b.txt: its user.fuin.label "not a label"' err
+    check "pack: names the file and the xattr" grep -q 'lab/b.txt: its label: xattr: not a label' err
 else
     echo "SKIP: user xattrs are not supported on $T"
 fi

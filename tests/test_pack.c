@@ -19,6 +19,7 @@
 #include "fuin.h"
 #include "pack/extract.h"
 #include "pack/pack_internal.h"
+#include "label/label_internal.h"
 
 static void expect_name(const char *name, fuin_status want, const char *why)
 {
@@ -120,7 +121,12 @@ static void test_label_from_name(void **state)
     assert_int_equal(l.confidentiality, 3);
     assert_int_equal(l.integrity, 2);
     assert_int_equal(fuin__label_from_name("plain.txt", &l), 0);
-    assert_int_equal(fuin__label_from_name("[draft] notes.txt", &l), -1);
+    /* a bracket that holds no class is a name, not a broken label */
+    assert_int_equal(fuin__label_from_name("[draft] notes.txt", &l), 0);
+    assert_int_equal(fuin__label_from_name("【機密性4】x.txt", &l), -1);
+    assert_int_equal(fuin__label_from_name("[C9]x.txt", &l), -1);
+    assert_int_equal(fuin__label_from_name("【 機密性3・完全性2】x", &l), 1);
+    assert_int_equal(l.integrity, 2);
     assert_int_equal(fuin__label_from_name("[unclosed", &l), 0);
 }
 

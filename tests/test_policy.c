@@ -150,7 +150,14 @@ static const char DEFAULT_TEXT[] =
     "signer = any ; built-in default\n"
     "\n"
     "[wipe]\n"
-    "unlabelled = C2 ; built-in default\n";
+    "unlabelled = C2 ; built-in default\n"
+    "\n"
+    "[labels]\n"
+    "name_required = none ; built-in default\n"
+    "msip_site = none ; built-in default\n"
+    "msip_C1 = none ; built-in default\n"
+    "msip_C2 = none ; built-in default\n"
+    "msip_C3 = none ; built-in default\n";
 
 static void test_default_rules(void **state)
 {
@@ -522,8 +529,9 @@ static void test_example_file(void **state)
     }
     assert_null(ld);
     assert_null(lp);
-    /* 32 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe] */
-    assert_int_equal(lines, 49);
+    /* 32 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe],
+     * 6 for [labels] */
+    assert_int_equal(lines, 55);
     fuin_policy_free(p);
     fuin_policy_free(d);
 }
@@ -574,15 +582,15 @@ static void test_unknown_section(void **state)
     parse_fails("[class.C3]\nencrypt = required\n\n[class.C4]\n",
                 "policy.ini:4: unknown section [class.C4] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
     parse_fails("[Class.C3]\nencrypt = required\n",
                 "policy.ini:1: unknown section [Class.C3] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
     parse_fails("[ keys ]\n",
                 "policy.ini:1: unknown section [ keys ] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
     parse_fails("[keys]\n[class.C1]\n[keys]\n",
                 "policy.ini:3: duplicate section [keys] (first at line 1)");
     parse_fails("[keys] x\n",
@@ -1294,7 +1302,7 @@ static void test_wipe_bad_values(void **state)
     parse_fails("[Wipe]\n",
                 "policy.ini:1: unknown section [Wipe] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
 }
 
 static void test_wipe_duplicates(void **state)
@@ -1369,8 +1377,13 @@ static void test_wipe_format_round_trip(void **state)
                                "wipe_category = purge ; pol.ini:5\n"
                                "zip = allowed ; built-in default\n"
                                "\n[class.I2]\n"));
-    /* [wipe] is the last section */
-    const char *tail = "\n\n[wipe]\nunlabelled = C3 ; pol.ini:7\n";
+    /* [wipe], then [labels], the last section */
+    const char *tail = "\n\n[wipe]\nunlabelled = C3 ; pol.ini:7\n\n[labels]\n"
+                       "name_required = none ; built-in default\n"
+                       "msip_site = none ; built-in default\n"
+                       "msip_C1 = none ; built-in default\n"
+                       "msip_C2 = none ; built-in default\n"
+                       "msip_C3 = none ; built-in default\n";
     assert_int_equal(memcmp(t1 + n - strlen(tail), tail, strlen(tail)), 0);
 
     fuin_policy *q = parse_ok(t1, "pol.ini");

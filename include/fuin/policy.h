@@ -254,6 +254,19 @@ FUIN_EXPORT fuin_status fuin_passphrase_check(const fuin_policy *p,
 FUIN_EXPORT fuin_status fuin_passphrase_ready(const fuin_policy *p, char *msg,
                                               size_t cap) FUIN_WUR;
 
+/* ---- labels ([labels]) ------------------------------------------------ */
+/* 1 when the policy wants files of this class to carry the 【機密性n】 name
+ * prefix ([labels] name_required = Cn: that class and above). */
+FUIN_EXPORT int fuin_policy_label_name_required(const fuin_policy *p, const fuin_label *label);
+/* The Microsoft Purview (MSIP) label id for a confidentiality class
+ * ([labels] msip_C1..msip_C3), lower-case GUID text, or NULL (none). */
+FUIN_EXPORT const char *fuin_policy_msip_label(const fuin_policy *p, int confidentiality);
+/* [labels] msip_site: the Microsoft 365 tenant id, or NULL. */
+FUIN_EXPORT const char *fuin_policy_msip_site(const fuin_policy *p);
+/* The confidentiality class an MSIP label id stands for (1..3), 0 when
+ * the policy does not map it (ids compare case-insensitively). */
+FUIN_EXPORT int fuin_policy_msip_class(const fuin_policy *p, const char *id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -347,9 +347,7 @@ fuin_status fuin__extract_dir(fuin__extract *x, const char *path, unsigned mode,
     }
     if (label != NULL) {
         int fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        char l[256];
-        size_t n = fuin_label_format(label, l, sizeof l);
-        if (fd < 0 || fsetxattr(fd, FUIN_LABEL_XATTR, l, n, 0) != 0)
+        if (fd < 0 || fuin_label_xattr_set_fd(fd, label) != FUIN_OK)
             x->label_fail++;
         if (fd >= 0)
             close(fd);
@@ -399,12 +397,8 @@ fuin_status fuin__extract_file_close(fuin__extract *x, int fd, fuin_status s, un
             s = FUIN_E_IO;
         }
     }
-    if (s == FUIN_OK && label != NULL) {
-        char l[256];
-        size_t n = fuin_label_format(label, l, sizeof l);
-        if (fsetxattr(fd, FUIN_LABEL_XATTR, l, n, 0) != 0)
-            x->label_fail++;
-    }
+    if (s == FUIN_OK && label != NULL && fuin_label_xattr_set_fd(fd, label) != FUIN_OK)
+        x->label_fail++;
     if (close(fd) != 0 && s == FUIN_OK) {
         fuin__set_msg(err, cap, "cannot write: %s", strerror(errno));
         s = FUIN_E_IO;

@@ -149,30 +149,6 @@ char *fuin_entry_collision_key(const char *path, size_t len)
     return out;
 }
 
-int fuin__label_from_name(const char *name, fuin_label *l)
-{
-    static const char *const close_of[][2] = {{"\xe3\x80\x90", "\xe3\x80\x91"}, /* 【】 */
-                                              {"[", "]"}};
-    for (size_t i = 0; i < 2; i++) {
-        size_t ol = strlen(close_of[i][0]);
-        const char *end;
-        char buf[256];
-        size_t n;
-        if (strncmp(name, close_of[i][0], ol) != 0)
-            continue;
-        end = strstr(name + ol, close_of[i][1]);
-        if (end == NULL)
-            return 0;
-        n = (size_t)(end - name) + strlen(close_of[i][1]);
-        if (n >= sizeof buf)
-            return -1;
-        memcpy(buf, name, n);
-        buf[n] = '\0';
-        return fuin_label_parse(buf, l, NULL, 0) == FUIN_OK ? 1 : -1;
-    }
-    return 0;
-}
-
 char *fuin__entry_name_rename(const char *path, size_t len)
 {
     /* Each component on its own: bad characters become '_', "." and ".."

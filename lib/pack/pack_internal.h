@@ -88,7 +88,6 @@ int fuin__same_file(const fuin__pentry *e, const struct stat *st);
 /* A bracketed label at the start of a file name, "【機密性2】報告.pdf"
  * or "[C2]report.pdf": 1 found (*l set), 0 none, -1 brackets around
  * something that is not a label. */
-int fuin__label_from_name(const char *name, fuin_label *l);
 
 /* Does label a fit within class c (each of C, I, A not above)? */
 int fuin__label_within(const fuin_label *a, const fuin_label *c);

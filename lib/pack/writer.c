@@ -22,6 +22,7 @@
 #include <zstd.h>
 
 #include "pack_internal.h"
+#include "label/label_internal.h"
 
 #define PACK_BUF (1u << 20)
 
@@ -254,9 +255,7 @@ static fuin_status add_one(fuin_packer *p, const char *src, const char *rel, int
 {
     struct stat st;
     fuin__pentry *e;
-    char why[200], xl[256];
-    const char *base;
-    ssize_t xn;
+    char why[200];
     if (depth > 256) {
         fuin__set_msg(p->err, sizeof p->err, "%.600s: directories nested too deep", src);
         return FUIN_E_LIMIT;
@@ -322,27 +321,27 @@ static fuin_status add_one(fuin_packer *p, const char *src, const char *rel, int
     e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     e->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 
-    /* The label: the file's own xattr, else its name. */
-    xn = lgetxattr(src, FUIN_LABEL_XATTR, xl, sizeof xl - 1);
-    base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-    if (xn >= 0) {
-        char err[128];
-        xl[xn] = '\0';
-        if (fuin_label_parse(xl, &e->pub.label, err, sizeof err) != FUIN_OK) {
-            fuin__set_msg(p->err, sizeof p->err, "%.600s: its %s \"%.100s\": %s", src,
-                          FUIN_LABEL_XATTR, xl, err);
-            return FUIN_E_LABEL;
+    /* The label: every place the file shows one (xattrs, name, document
+     * properties, age header), which must agree. */
+    {
+        fuin_file_labels *fl = fuin__file_labels_new();
+        char err[FUIN_ERRMSG_MAX], msg[400];
+        fuin_status ls;
+        if (fl == NULL) {
+            fuin__set_msg(p->err, sizeof p->err, "out of memory");
+            return FUIN_E_NOMEM;
         }
-        e->pub.has_label = 1;
-    } else {
-        int r = fuin__label_from_name(base, &e->pub.label);
-        if (r < 0) {
-            fuin__set_msg(p->err, sizeof p->err,
-                          "%.600s: the name starts with a bracket that is not a label",
-                          src);
-            return FUIN_E_LABEL;
+        ls = fuin__file_labels_read_at(src, -1, &st, NULL, FUIN_LABEL_READ_DOCS, fl, err,
+                                       sizeof err);
+        if (ls == FUIN_OK)
+            ls = fuin_file_labels_result(fl, &e->pub.label, &e->pub.has_label, msg, sizeof msg);
+        else
+            snprintf(msg, sizeof msg, "%s", err);
+        fuin_file_labels_free(fl);
+        if (ls != FUIN_OK) {
+            fuin__set_msg(p->err, sizeof p->err, "%.600s: its label: %s", src, msg);
+            return ls == FUIN_E_LABEL_CONFLICT ? FUIN_E_LABEL : ls;
         }
-        e->pub.has_label = r == 1;
     }
     if (S_ISDIR(st.st_mode))
         return add_dir(p, src, rel, depth);
