@@ -1,4 +1,4 @@
-/* libFuzzer target for lib/card.c: the card, certificate, revocation list
+/* libFuzzer target for lib/sign/card.c: the card, certificate, revocation list
  * and trusted comment parsers.  Every parser is strict, so whatever one
  * accepts must format back to the same bytes, and every rejection must
  * come with a one-line message.  The certificate check runs too, against a

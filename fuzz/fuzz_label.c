@@ -1,4 +1,4 @@
-/* libFuzzer target for lib/label.c.
+/* libFuzzer target for lib/label/parse.c.
  *  1. fuin_label_parse on the input as text; an accepted label must survive
  *     format -> parse and to_args -> from_args unchanged, and its canonical
  *     form must be a fixed point.

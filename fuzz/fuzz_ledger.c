@@ -1,4 +1,4 @@
-/* libFuzzer target for lib/ledger.c: arbitrary bytes as ledger content.
+/* libFuzzer target for lib/ledger/ledger.c: arbitrary bytes as ledger content.
  * The verifier must return what it reports, account for every byte it
  * calls good, and give a one-line reason; the exporters (fed the same
  * bytes through a memfd) must not crash and must fail or succeed cleanly,

@@ -1,4 +1,4 @@
-/* libFuzzer target for lib/minisign.c: the .minisig, public key and secret
+/* libFuzzer target for lib/sign/minisign.c: the .minisig, public key and secret
  * key parsers, each fed the whole input.
  *  1. fuin_verifier_load: a rejection is FUIN_E_SIGFORMAT with a message and
  *     a failed handle; an accepted signature has a one-line trusted comment

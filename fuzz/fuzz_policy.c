@@ -1,4 +1,4 @@
-/* libFuzzer target for lib/policy.c.
+/* libFuzzer target for lib/policy/policy.c.
  *  1. fuin_policy_parse on the input.  A refusal must be FUIN_E_SYNTAX or
  *     FUIN_E_LIMIT with one line of valid UTF-8 that starts with the file
  *     name.

@@ -1,5 +1,5 @@
 /* libFuzzer target for the tool-output parsers and the command text of
- * lib/sanitize.c.
+ * lib/wipe/sanitize.c.
  *  1. The four parsers (hdparm -I, nvme id-ctrl JSON, nvme sanitize-log
  *     JSON, hdparm --sanitize-status) take the input as it is, not
  *     NUL-terminated: no reads past it (ASan), results within their

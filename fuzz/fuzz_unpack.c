@@ -227,7 +227,7 @@ static void seed_package(const char *out, const char *src, int zstd, const fuin_
     }
     if (s == FUIN_OK && age) {
         /* A passphrase, not a recipient: encrypting to a recipient with a
-         * label trips UBSan in lib/keys.c (fuin__stanza_write with a NULL
+         * label trips UBSan in lib/crypt/keys.c (fuin__stanza_write with a NULL
          * body; see fuzz/README.md).  Either way the target, which has no
          * decryptor, stops at the age header. */
         if ((e = fuin_encryptor_new()) == NULL)

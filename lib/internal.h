@@ -222,7 +222,7 @@ typedef struct {
     fuin_status (*stamp)(void *h, int fd);
 } fuin__stream_ops;
 /* Bulk buffers for plaintext and keys: not in core dumps, locked when
- * the limit allows, wiped when freed (lib/secmem.c).  Free with the size
+ * the limit allows, wiped when freed (lib/core/secmem.c).  Free with the size
  * that was allocated. */
 void *fuin__secure_alloc(size_t n);
 void fuin__secure_free(void *p, size_t n);

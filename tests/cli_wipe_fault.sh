@@ -27,7 +27,7 @@ if [ ! -c /dev/fuse ]; then
 fi
 
 size=$((64 * 1024 * 1024))
-buf=$((4 * 1024 * 1024)) # the engine's I/O unit (BUF_SIZE in lib/wipe.c)
+buf=$((4 * 1024 * 1024)) # the engine's I/O unit (BUF_SIZE in lib/wipe/wipe.c)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuin-cli-wipe-fault.XXXXXX") || exit 1
 loops=()

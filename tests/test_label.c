@@ -1,4 +1,4 @@
-/* Unit tests for lib/label.c: spellings, canonical form, rejections and
+/* Unit tests for lib/label/parse.c: spellings, canonical form, rejections and
  * the header stanza arguments. */
 #include <setjmp.h>
 #include <stdarg.h>

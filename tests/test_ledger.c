@@ -1,4 +1,4 @@
-/* Unit tests for lib/ledger.c: appending signed disposal records, the
+/* Unit tests for lib/ledger/ledger.c: appending signed disposal records, the
  * hash chain and every kind of tampering verify must catch, torn lines,
  * concurrent appenders, and the CSV / JSON / HTML exports. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Tests of lib/minisign.c: minisign key and signature formats, checked
+/* Tests of lib/sign/minisign.c: minisign key and signature formats, checked
  * against vectors made by stock minisign 0.11, against an independent
  * reconstruction with libsodium, and live against /usr/bin/minisign in both
  * directions (passphrases typed through a pseudo-terminal).  Tests that need

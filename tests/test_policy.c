@@ -1,4 +1,4 @@
-/* Unit tests for lib/policy.c and lib/passwd.c: the built-in default, the
+/* Unit tests for lib/policy/policy.c and lib/policy/passwd.c: the built-in default, the
  * parser (values, origins, every kind of error with its exact message),
  * the text form and its round trip, every check for C1/C2/C3 and I1/I2,
  * describe(), and the passphrase strength check. */

@@ -1,4 +1,4 @@
-/* Tests of the device sanitize commands (lib/sanitize.c): names and
+/* Tests of the device sanitize commands (lib/wipe/sanitize.c): names and
  * categories, the argument vectors and their shell text, the output
  * parsers, and probing and running through the fake tools of tests/shim/
  * (copied into a temporary directory and given as tool_dir), with a fake

@@ -1,4 +1,4 @@
-/* Unit tests for lib/card.c and lib/trust.c: time, cards, certificates,
+/* Unit tests for lib/sign/card.c and lib/sign/trust.c: time, cards, certificates,
  * revocation lists, the trusted comment, the trust store, name resolution
  * and every outcome of release verification. */
 #include <setjmp.h>

@@ -57,7 +57,7 @@ extern "C" {
  * above these maxima with FUIN_E_LIMIT so that a crafted key cannot make
  * fuin spend unbounded memory or time.  fuin writes the cheaper defaults
  * (opslimit 2^20, memlimit 8 MiB, so `fuin sign` stays within 16 MiB of
- * RSS) — see lib/minisign.c. */
+ * RSS) — see lib/sign/minisign.c. */
 #define FUIN_MAX_MINISIGN_MEMLIMIT (1024ull * 1024 * 1024)
 #define FUIN_MAX_MINISIGN_OPSLIMIT (1ull << 26)
 #define FUIN_DEFAULT_MINISIGN_OPSLIMIT (1ull << 20)
