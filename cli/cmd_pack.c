@@ -187,6 +187,13 @@ static int run(pack_args *a)
         fuin_cli_error(CMD, NULL, "out of memory");
         return FUIN_EXIT_INTERNAL;
     }
+    /* The policy first: it maps Microsoft Purview labels in documents. */
+    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        goto done;
+    if (store != NULL && store_dir == NULL)
+        store_dir = FUIN_CLI_DEFAULT_STORE;
+    fuin_packer_set_policy(pk, pol);
     /* What is to be packed, and the class it needs. */
     for (int i = 0; i < a->n_paths; i++) {
         s = fuin_packer_add_path(pk, a->paths[i]);
@@ -212,12 +219,6 @@ static int run(pack_args *a)
         goto done;
     }
     fuin_label_format(&cls, text, sizeof text);
-
-    if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
-        goto done;
-    if (store != NULL && store_dir == NULL)
-        store_dir = FUIN_CLI_DEFAULT_STORE;
 
     /* The policy decides by class: encryption ... */
     msg[0] = '\0';

@@ -278,6 +278,19 @@ setfattr -n user.fuin.label -v C2 '【機密性3】c.txt'
 run encrypt -r "$R" -o c.age '【機密性3】c.txt'
 expect_rc 12 "encrypt refuses a file whose labels disagree"
 check "nothing was written for it" test ! -e c.age
+# pack: a document labelled only inside (no xattr) sets the package's class
+mkdir pk
+$PY -c 'import docx; docx.Document().save("pk/d.docx")'
+"$FUIN" label set --no-xattr --class C2 pk/d.docx >/dev/null
+check "the document has no xattr" test -z "$(xget pk/d.docx user.fuin.label)"
+run pack -o pk.fuin -r "$R" pk
+expect_rc 0 "pack a document labelled in its properties"
+check "pack: the class comes from the document's properties" grep -q 'class C2-I1-A1' err
+setfattr -n user.fuin.label -v 機密性1 pk/d.docx
+run pack -o pk2.fuin -r "$R" pk
+expect_rc 3 "pack refuses a file whose labels disagree"
+check "pack: says which places disagree" grep -q 'pk/d.docx: its label: xattr says C1-I1-A1, ooxml:custom says C2-I1-A1' err
+check "nothing was written" test ! -e pk2.fuin
 printf 'pw for the label test 2718\n' >pw
 run key new --name 'Label Tester' --dir kid --passphrase-file pw
 expect_rc 0 "key new"

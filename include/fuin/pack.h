@@ -99,9 +99,11 @@ FUIN_EXPORT const char *fuin_packer_errmsg(const fuin_packer *p);
  * "b.txt".  Only regular files and directories are packed: a symbolic
  * link, device, FIFO or socket is refused (FUIN_E_UNSAFE, named), as is a
  * name that fails fuin_entry_name_check() or collides with another
- * (FUIN_E_UNSAFE).  Labels come from the xattr user.fuin.label, else
- * from a bracketed label that starts the file name (【機密性2】報告.pdf,
- * [C2]report.pdf); a label that does not parse is FUIN_E_LABEL.
+ * (FUIN_E_UNSAFE).  Labels come from every place the file shows one
+ * (fuin_file_labels_read(): the xattrs, a bracketed label that starts the
+ * name such as 【機密性2】報告.pdf, document properties, an age header);
+ * places that disagree, or one that is not a label, are FUIN_E_LABEL
+ * with the reason.
  * FUIN_E_IO names the path.  After a write (fuin_packer_write or
  * fuin_packer_write_zip, even a failed one), FUIN_E_STATE: a packer
  * writes one package (it may be written again). */
@@ -115,6 +117,10 @@ FUIN_EXPORT void fuin_packer_min_class(const fuin_packer *p, fuin_label *out);
  * any of C, I, A (the message names the entry): a package is classed by
  * the highest class of anything inside (policy §2.3(2)⑤(ウ)). */
 FUIN_EXPORT fuin_status fuin_packer_set_class(fuin_packer *p, const fuin_label *l) FUIN_WUR;
+/* The policy whose [labels] msip_C1..msip_C3 map Microsoft Purview labels
+ * found in Office documents (fuin_file_labels_read()); set it before
+ * adding paths.  Not copied: it must outlive the packer's writing. */
+FUIN_EXPORT void fuin_packer_set_policy(fuin_packer *p, const fuin_policy *policy);
 FUIN_EXPORT fuin_status fuin_packer_set_creator(fuin_packer *p, const char *name);
 FUIN_EXPORT fuin_status fuin_packer_set_approval(fuin_packer *p, const char *id);
 /* zstd level 1..9 (0 = none, the default).  Levels above 9 need more

@@ -58,6 +58,7 @@ struct fuin_packer {
     fuin_sigmeta meta;
     int have_signer;
     int sealed; /* written (or tried): no more paths; keys freed */
+    const fuin_policy *policy; /* maps MSIP labels of documents (or NULL) */
     char err[FUIN__PACK_ERR];
 };
 /* Before writing: the collision keys are not needed any more (100,000

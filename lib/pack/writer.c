@@ -331,7 +331,7 @@ static fuin_status add_one(fuin_packer *p, const char *src, const char *rel, int
             fuin__set_msg(p->err, sizeof p->err, "out of memory");
             return FUIN_E_NOMEM;
         }
-        ls = fuin__file_labels_read_at(src, -1, &st, NULL, FUIN_LABEL_READ_DOCS, fl, err,
+        ls = fuin__file_labels_read_at(src, -1, &st, p->policy, FUIN_LABEL_READ_DOCS, fl, err,
                                        sizeof err);
         if (ls == FUIN_OK)
             ls = fuin_file_labels_result(fl, &e->pub.label, &e->pub.has_label, msg, sizeof msg);
@@ -346,6 +346,12 @@ static fuin_status add_one(fuin_packer *p, const char *src, const char *rel, int
     if (S_ISDIR(st.st_mode))
         return add_dir(p, src, rel, depth);
     return FUIN_OK;
+}
+
+void fuin_packer_set_policy(fuin_packer *p, const fuin_policy *policy)
+{
+    if (p != NULL)
+        p->policy = policy;
 }
 
 void fuin__packer_seal(fuin_packer *p)
