@@ -25,6 +25,7 @@
 
 #include "fuin.h"
 #include "pack/pack_internal.h"
+#include "label/label_internal.h"
 
 static int same_label(const fuin_label *a, const fuin_label *b)
 {
