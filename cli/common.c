@@ -1227,96 +1227,26 @@ int fuin_cli_ledger_path(const char *cmd, const char *given, char **out)
 /* ---- disposal requests and approvals ---------------------------------- */
 /* "KEY: VALUE\n" at text[*pos]; value copied (at most cap-1 bytes, no
  * control characters).  0 or -1. */
-static int request_field(const char *text, size_t len, size_t *pos,
-                         const char *key, char *out, size_t cap)
+/* REQUEST's .minisig or .approval, read whole. */
+static int read_sig(const char *cmd, const char *path, const char *suffix, char **sig,
+                    size_t *siglen, char **sigpath)
 {
-    size_t klen = strlen(key), start, end;
-    if (len - *pos < klen + 2 || memcmp(text + *pos, key, klen) != 0 ||
-        text[*pos + klen] != ':')
-        return -1;
-    start = *pos + klen + 1;
-    end = start;
-    while (end < len && text[end] != '\n')
-        end++;
-    if (end >= len)
-        return -1;
-    if (end > start) {
-        if (text[start] != ' ')
-            return -1;
-        start++;
-    }
-    if (end - start >= cap)
-        return -1;
-    for (size_t i = start; i < end; i++)
-        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-            return -1;
-    memcpy(out, text + start, end - start);
-    out[end - start] = '\0';
-    *pos = end + 1;
-    return 0;
-}
-
-/* Read PATH + suffix and verify it over msg with a certified key found by
- * the signature's key id.  *cert set on success. */
-static int check_detached(const char *cmd, const fuin_store *store,
-                          const char *path, const char *suffix,
-                          const char *msg, size_t msglen, const char *what,
-                          const fuin_cert **cert, char **comment)
-{
-    char *sigpath = fuin_cli_suffix(path, suffix), *sig = NULL;
-    size_t siglen = 0;
-    fuin_verifier *v = NULL;
-    uint8_t keyid[FUIN_KEYID_BYTES];
-    char hex[FUIN_KEYID_HEX];
-    fuin_status s;
-    int rc;
-
-    *cert = NULL;
-    *comment = NULL;
-    if (sigpath == NULL) {
+    *sig = NULL;
+    if ((*sigpath = fuin_cli_suffix(path, suffix)) == NULL) {
         fuin_cli_error(cmd, NULL, "out of memory");
         return FUIN_EXIT_INTERNAL;
     }
-    if ((rc = fuin_cli_read_file(cmd, sigpath, FUIN_CLI_PUBFILE_MAX, &sig,
-                                 &siglen, NULL)) != 0)
-        goto done;
-    if ((v = fuin_verifier_new()) == NULL) {
-        fuin_cli_error(cmd, NULL, "out of memory");
-        rc = FUIN_EXIT_INTERNAL;
-        goto done;
-    }
-    if ((s = fuin_verifier_load(v, sig, siglen)) != FUIN_OK) {
-        fuin_cli_error(cmd, sigpath, "%s", fuin_cli_msg(fuin_verifier_errmsg(v), s));
-        rc = FUIN_EXIT_FORMAT;
-        goto done;
-    }
-    fuin_verifier_keyid(v, keyid);
-    fuin_keyid_hex(keyid, hex);
-    *cert = fuin_store_find_keyid(store, keyid);
-    if (*cert == NULL) {
-        fuin_cli_error(cmd, sigpath,
-                       "%s key %s has no valid certificate in the trust store",
-                       what, hex);
-        rc = FUIN_EXIT_REFUSED;
-        goto done;
-    }
-    if ((s = fuin_verify_update(v, (const uint8_t *)msg, msglen)) != FUIN_OK ||
-        (s = fuin_verify_final(v, &(*cert)->card.sign_pk)) != FUIN_OK) {
-        fuin_cli_error(cmd, sigpath, "%s signature does not verify: %s", what,
-                       fuin_cli_msg(fuin_verifier_errmsg(v), s));
-        *cert = NULL;
-        rc = FUIN_EXIT_REFUSED;
-        goto done;
-    }
-    if ((*comment = strdup(fuin_verifier_trusted_comment(v))) == NULL) {
-        fuin_cli_error(cmd, NULL, "out of memory");
-        rc = FUIN_EXIT_INTERNAL;
-    }
-done:
-    fuin_verifier_free(v);
-    free(sig);
-    free(sigpath);
-    return rc;
+    return fuin_cli_read_file(cmd, *sigpath, FUIN_CLI_PUBFILE_MAX, sig, siglen, NULL);
+}
+
+/* A refusal of the library's request/approval checks, named as before:
+ * what is wrong with the signature file names that file. */
+static int approval_fail(const char *cmd, const char *path, const char *sigpath, fuin_status s,
+                         const char *err)
+{
+    int about_sig = s == FUIN_E_SIGFORMAT || s == FUIN_E_UNTRUSTED || s == FUIN_E_SIGNATURE;
+    fuin_cli_error(cmd, about_sig ? sigpath : path, "%s", fuin_cli_msg(err, s));
+    return fuin_cli_exit_code(s, 0);
 }
 
 void fuin_cli_request_clear(fuin_cli_request *rq)
@@ -1328,50 +1258,36 @@ void fuin_cli_request_clear(fuin_cli_request *rq)
 int fuin_cli_request_check(const char *cmd, const fuin_store *store,
                            const char *path, fuin_cli_request *rq)
 {
-    static const char header[] = "fuin-disposal-request: 1\n";
-    char buf[FUIN_REASON_MAX + 1], want[FUIN_TEXT_MAX + 64], hex[FUIN_KEYID_HEX];
-    char *comment = NULL;
-    const fuin_cert *cert = NULL;
-    size_t pos;
+    char *sig = NULL, *sigpath = NULL, err[1024];
+    size_t siglen = 0;
+    fuin_request_info info;
+    fuin_status s;
     int rc;
 
     memset(rq, 0, sizeof *rq);
     if ((rc = fuin_cli_read_file(cmd, path, FUIN_CLI_REQUEST_MAX, &rq->text,
                                  &rq->len, NULL)) != 0)
         return rc;
-    if ((rc = check_detached(cmd, store, path, ".minisig", rq->text, rq->len,
-                             "requester", &cert, &comment)) != 0)
+    if ((rc = read_sig(cmd, path, ".minisig", &sig, &siglen, &sigpath)) != 0)
         goto fail;
-    pos = sizeof header - 1;
-    if (rq->len < pos || memcmp(rq->text, header, pos) != 0 ||
-        request_field(rq->text, rq->len, &pos, "asset", rq->asset, sizeof rq->asset) ||
-        rq->asset[0] == '\0' ||
-        request_field(rq->text, rq->len, &pos, "class", rq->class_text,
-                      sizeof rq->class_text) ||
-        request_field(rq->text, rq->len, &pos, "reason", rq->reason, sizeof rq->reason) ||
-        request_field(rq->text, rq->len, &pos, "requester", buf, sizeof buf) ||
-        request_field(rq->text, rq->len, &pos, "requester-key-id", buf, sizeof buf) ||
-        (fuin_keyid_hex(cert->card.sign_pk.keyid, hex), strcmp(buf, hex) != 0) ||
-        request_field(rq->text, rq->len, &pos, "created", rq->created,
-                      sizeof rq->created) ||
-        request_field(rq->text, rq->len, &pos, "nonce", buf, sizeof buf) ||
-        strlen(buf) != 16 || pos != rq->len) {
-        fuin_cli_error(cmd, path, "not a valid disposal request");
-        rc = FUIN_EXIT_FORMAT;
+    err[0] = '\0';
+    if ((s = fuin_request_verify(store, rq->text, rq->len, sig, siglen, &info, err,
+                                 sizeof err)) != FUIN_OK) {
+        rc = approval_fail(cmd, path, sigpath, s, err);
         goto fail;
     }
-    snprintf(want, sizeof want, "fuin-disposal-request asset:%s", rq->asset);
-    if (strcmp(comment, want) != 0) {
-        fuin_cli_error(cmd, path, "request signature is for another asset");
-        rc = FUIN_EXIT_REFUSED;
-        goto fail;
-    }
-    memcpy(rq->requester, cert->card.name, sizeof rq->requester);
-    memcpy(rq->keyid, cert->card.sign_pk.keyid, FUIN_KEYID_BYTES);
-    free(comment);
+    memcpy(rq->asset, info.asset, sizeof rq->asset);
+    memcpy(rq->requester, info.requester, sizeof rq->requester);
+    memcpy(rq->class_text, info.class_text, sizeof rq->class_text);
+    memcpy(rq->reason, info.reason, sizeof rq->reason);
+    memcpy(rq->created, info.created, sizeof rq->created);
+    memcpy(rq->keyid, info.keyid, FUIN_KEYID_BYTES);
+    free(sig);
+    free(sigpath);
     return 0;
 fail:
-    free(comment);
+    free(sig);
+    free(sigpath);
     fuin_cli_request_clear(rq);
     return rc;
 }
@@ -1380,54 +1296,46 @@ int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
                             const char *path, const fuin_cli_request *rq,
                             char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4])
 {
-    const fuin_cert *cert = NULL;
-    char *comment = NULL, hex[FUIN_KEYID_HEX];
+    char *sig = NULL, *sigpath = NULL, err[1024];
+    size_t siglen = 0;
+    fuin_request_info info;
+    fuin_status s;
     int rc;
 
     approver[0] = '\0';
-    if ((rc = check_detached(cmd, store, path, ".approval", rq->text, rq->len,
-                             "approver", &cert, &comment)) != 0)
-        return rc;
-    fuin_keyid_hex(cert->card.sign_pk.keyid, hex);
-    if (strncmp(comment, "fuin-approval ", 14) != 0) {
-        fuin_cli_error(cmd, path, "approval: not a fuin approval");
-        rc = FUIN_EXIT_REFUSED;
-    } else if (cert->role != FUIN_ROLE_MANAGER) {
-        fuin_cli_error(cmd, path, "approval by %s (%s), who is not a manager",
-                       cert->card.name, fuin_role_name(cert->role));
-        rc = FUIN_EXIT_REFUSED;
-    } else if (memcmp(cert->card.sign_pk.keyid, rq->keyid, FUIN_KEYID_BYTES) == 0 ||
-               strcmp(cert->card.name, rq->requester) == 0) {
-        fuin_cli_error(cmd, path,
-                       "approved by the requester: the person who asks for a "
-                       "permission never approves it");
-        rc = FUIN_EXIT_REFUSED;
-    } else
-        snprintf(approver, FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4, "%s (%s)",
-                 cert->card.name, hex);
-    free(comment);
+    if ((rc = read_sig(cmd, path, ".approval", &sig, &siglen, &sigpath)) != 0)
+        goto done;
+    memset(&info, 0, sizeof info);
+    memcpy(info.requester, rq->requester, sizeof info.requester);
+    memcpy(info.keyid, rq->keyid, FUIN_KEYID_BYTES);
+    err[0] = '\0';
+    if ((s = fuin_approval_verify(store, &info, rq->text, rq->len, sig, siglen, approver,
+                                  FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4, err, sizeof err)) !=
+        FUIN_OK)
+        rc = approval_fail(cmd, path, sigpath, s, err);
+done:
+    free(sig);
+    free(sigpath);
     return rc;
 }
 
 int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out)
 {
-    static const char header[] = "fuin-disposal-request: 1\n";
-    char *text = NULL, asset[FUIN_TEXT_MAX], cls[FUIN_TEXT_MAX], err[256];
-    size_t len = 0, pos = sizeof header - 1;
+    char *text = NULL, err[256];
+    size_t len = 0;
+    fuin_request_info info;
     fuin_status s;
     int rc;
     if ((rc = fuin_cli_read_file(cmd, path, FUIN_CLI_REQUEST_MAX, &text, &len, NULL)) != 0)
         return rc;
-    if (len < pos || memcmp(text, header, pos) != 0 ||
-        request_field(text, len, &pos, "asset", asset, sizeof asset) ||
-        request_field(text, len, &pos, "class", cls, sizeof cls)) {
-        free(text);
+    s = fuin_request_parse(text, len, &info, err, sizeof err);
+    free(text);
+    if (s != FUIN_OK) {
         fuin_cli_error(cmd, path, "not a valid disposal request");
         return FUIN_EXIT_FORMAT;
     }
-    free(text);
     err[0] = '\0';
-    if ((s = fuin_label_parse(cls, out, err, sizeof err)) != FUIN_OK) {
+    if ((s = fuin_label_parse(info.class_text, out, err, sizeof err)) != FUIN_OK) {
         fuin_cli_error(cmd, path, "request class: %s", fuin_cli_msg(err, s));
         return FUIN_EXIT_FORMAT;
     }

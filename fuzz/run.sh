@@ -9,7 +9,7 @@
 #   --seconds N      stop each target after N seconds of wall time instead
 #   --no-minimise    keep the corpus as the run left it
 #   TARGET           header armor label minisig card policy ledger sanitize
-#                    manifest unpack ooxml odf pdf (default: all, one after
+#                    manifest unpack ooxml odf pdf request (default: all, one after
 #                    the other)
 #
 # fuzz/regress/NAME holds inputs that once crashed (each fixed, with a
@@ -21,7 +21,7 @@
 # into fuzz/corpus.
 set -eu
 cd "$(dirname "$0")/.."
-ALL="header armor label minisig card policy ledger sanitize manifest unpack ooxml odf pdf"
+ALL="header armor label minisig card policy ledger sanitize manifest unpack ooxml odf pdf request"
 cpu_min=30 wall= minimise=1 targets=
 while [ $# -gt 0 ]; do
   case $1 in

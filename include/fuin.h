@@ -410,5 +410,6 @@ FUIN_EXPORT void fuin_outfile_unlink_all(void);
 #include "fuin/ledger.h"
 #include "fuin/pack.h"
 #include "fuin/label.h"
+#include "fuin/approval.h"
 
 #endif /* FUIN_H */

@@ -30,10 +30,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 skipped_parts build-asan
 
-echo "== fuzz: 76 s over the parsers"
+echo "== fuzz: 78 s over the parsers"
 CC=clang cmake -S . -B build-fuzz -DFUIN_FUZZ=ON -DFUIN_TESTS=OFF -DFUIN_WERROR=ON >/dev/null
 targets="fuzz_header fuzz_armor fuzz_label fuzz_minisig fuzz_card fuzz_policy fuzz_ledger fuzz_sanitize
-  fuzz_manifest fuzz_unpack fuzz_ooxml fuzz_odf fuzz_pdf"
+  fuzz_manifest fuzz_unpack fuzz_ooxml fuzz_odf fuzz_pdf fuzz_request"
 # shellcheck disable=SC2086
 cmake --build build-fuzz --target $targets -j"$jobs"
 seeds=$(mktemp -d)
@@ -46,7 +46,7 @@ else
   mkdir -p "$seeds/header" "$seeds/armor" "$seeds/label"
 fi
 mkdir -p "$seeds/minisig" "$seeds/card" "$seeds/policy" "$seeds/ledger" "$seeds/sanitize" \
-  "$seeds/manifest" "$seeds/unpack" "$seeds/ooxml" "$seeds/odf" "$seeds/pdf"
+  "$seeds/manifest" "$seeds/unpack" "$seeds/ooxml" "$seeds/odf" "$seeds/pdf" "$seeds/request"
 # signed ledgers, so the fuzzer gets past the signature into the chain
 FUIN_FUZZ_MAKE_SEEDS="$seeds/ledger" build-fuzz/fuzz/fuzz_ledger
 # manifests written by the library; packages and tar/zip archives
@@ -56,9 +56,9 @@ FUIN_FUZZ_MAKE_SEEDS="$seeds/unpack" build-fuzz/fuzz/fuzz_unpack
 for d in ooxml odf pdf; do FUIN_FUZZ_MAKE_SEEDS="$seeds/$d" build-fuzz/fuzz/fuzz_"$d"; done
 cp examples/policy.ini "$seeds/policy/"
 cp tests/shim/data/*.txt tests/shim/data/*.json tests/shim/data/*.err "$seeds/sanitize/" 2>/dev/null || true
-# 76 s in all: the age parsers get the most
+# 78 s in all: the age parsers get the most
 for t in header:10 armor:8 label:4 minisig:8 card:8 policy:6 ledger:8 sanitize:4 manifest:4 unpack:4 \
-  ooxml:4 odf:4 pdf:4; do
+  ooxml:4 odf:4 pdf:4 request:2; do
   name=${t%%:*} secs=${t##*:}
   printf 'fuzz_%s (%ss): ' "$name" "$secs"
   # the kept corpus and the inputs that once crashed are read, never written
