@@ -167,24 +167,32 @@ static int run(encrypt_args *a)
         goto done;
 
     /* The file's own label (xattr, name, document properties) applies
-     * when --class is absent; a --class below it is refused. */
-    if (a->input != NULL && strcmp(a->input, "-") != 0 && fuin_cli_is_regular(a->input)) {
+     * when --class is absent; a --class below it is refused.  Read from
+     * the very file that is encrypted (a link's target, standard input);
+     * a label that cannot be read refuses the operation. */
+    in_fd = fuin_cli_open_input(CMD, a->input, &in_name, &rc);
+    if (in_fd < 0)
+        goto done;
+    {
         fuin_label own;
         int has = 0;
-        s = fuin_file_label_effective(a->input, have_label ? &label : NULL, pol, &own, &has, pmsg,
-                                      sizeof pmsg);
-        if (s == FUIN_E_LABEL_CONFLICT || s == FUIN_E_POLICY) {
-            fuin_cli_error(CMD, a->input, "%s%s", s == FUIN_E_POLICY ? "policy: " : "",
+        const char *lname = a->input != NULL && strcmp(a->input, "-") != 0 ? a->input : NULL;
+        s = fuin_file_label_effective_fd(in_fd, lname, have_label ? &label : NULL, pol, &own, &has,
+                                         pmsg, sizeof pmsg);
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, in_name, "%s%s", s == FUIN_E_POLICY ? "policy: " : "its label: ",
                            fuin_cli_msg(pmsg, s));
             rc = fuin_cli_exit_code(s, 0);
             goto done;
         }
-        if (s == FUIN_OK && has && !have_label) {
+        if (has && !have_label) {
             char t[256];
+            fuin_label_format(&own, t, sizeof t);
+            fuin_cli_error(CMD, in_name, "label: %s (the file's own)", t);
+        }
+        if (has) {
             label = own;
             have_label = 1;
-            fuin_label_format(&label, t, sizeof t);
-            fuin_cli_error(CMD, a->input, "label: %s (the file's own)", t);
         }
     }
 
@@ -203,9 +211,6 @@ static int run(encrypt_args *a)
     if (pmsg[0] != '\0')
         fuin_cli_error(CMD, NULL, "notice: %s", pmsg);
 
-    in_fd = fuin_cli_open_input(CMD, a->input, &in_name, &rc);
-    if (in_fd < 0)
-        goto done;
     if (a->output != NULL) {
         rc = fuin_cli_check_output(CMD, a->output, a->force);
         if (rc != 0)

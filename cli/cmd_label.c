@@ -308,7 +308,8 @@ static int cmd_show(const args *a, int n, char **files)
         s = fuin_file_labels_result(fl, &l, &has, msg, sizeof msg);
         if (s == FUIN_E_LABEL_CONFLICT) {
             fuin_cli_error(CMD, files[i], "%s: %s", fuin_strerror(s), fuin_cli_safe(msg));
-            worst = FUIN_EXIT_LABEL_CONFLICT;
+            if (worst == 0)
+                worst = FUIN_EXIT_LABEL_CONFLICT;
         }
         /* what a directory holds: it is handled at the highest class
          * inside it (2.3(2)5(c)) */
@@ -561,6 +562,12 @@ static int cmd_scan(const args *a, int n, char **dirs)
     if (s != FUIN_OK) {
         fuin_cli_error(CMD, dirs[0], "%s", fuin_cli_msg(err, s));
         rc = fuin_cli_exit_code(s, 0);
+    }
+    /* a write that failed stopped the scan: the inventory is short */
+    if (rc == 0 && ferror(sc.out)) {
+        fuin_cli_error(CMD, a->output ? a->output : FUIN_CLI_STDOUT_NAME,
+                       "cannot write the inventory: %s", strerror(errno ? errno : EIO));
+        rc = FUIN_EXIT_IO;
     }
     if (sc.out != stdout) {
         if (fclose(sc.out) != 0 && rc == 0) {

@@ -292,15 +292,12 @@ static int run(const sign_args *a)
         }
         s = fuin_file_label_effective(a->files[i], have_label ? &label : NULL, pol, &labels[i],
                                       &has[i], pmsg, sizeof pmsg);
-        if (s == FUIN_E_LABEL_CONFLICT || s == FUIN_E_POLICY) {
-            fuin_cli_error(CMD, a->files[i], "%s%s", s == FUIN_E_POLICY ? "policy: " : "",
+        /* a label that cannot be read refuses, like one that disagrees */
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, a->files[i], "%s%s", s == FUIN_E_POLICY ? "policy: " : "its label: ",
                            fuin_cli_msg(pmsg, s));
             rc = fuin_cli_exit_code(s, 0);
             goto done;
-        }
-        if (s != FUIN_OK) {
-            labels[i] = label;
-            has[i] = have_label;
         }
         if (has[i]) {
             if (!any) {

@@ -303,6 +303,78 @@ run sign --dir kid --passphrase-file pw --force --class C1 att.txt
 expect_rc 1 "sign --class lower than the file's label is refused"
 check "no signature was written" test ! -e att.txt.minisig
 
+
+# ---- 7b. what a review found: links, standard input, unreadable documents,
+# ---- other people's files, hard links, a short inventory
+printf 'c3\n' >c3.txt
+"$FUIN" label set --class '機密性2 完全性2 複製禁止' c3.txt >/dev/null
+ln -s c3.txt c3link.txt
+run encrypt -r "$R" --class C1 -o viaLink.age c3link.txt
+expect_rc 1 "encrypt --class lower, through a symbolic link: refused"
+check "nothing was written through the link" test ! -e viaLink.age
+"$FUIN" encrypt -r "$R" --class C1 -o stdin.age <c3.txt >/dev/null 2>err
+rc=$?
+expect_rc 1 "encrypt --class lower, from standard input: refused"
+run encrypt -r "$R" --class C2-I2 -o keep.age c3.txt
+expect_rc 0 "encrypt --class without the file's restriction"
+check "the file's restriction is kept in the header" grep -q 'label: *C2-I2-A1 複製禁止' <("$FUIN" inspect keep.age)
+run label show broken.docx
+expect_rc 0 "show: a document that cannot be read is no conflict"
+check "show: it says why" grep -Eq '^  ooxml:custom +: the document cannot be read' out
+run encrypt -r "$R" --class C2 -o broken.age broken.docx
+expect_rc 0 "an unreadable document can still be encrypted"
+qpdf --encrypt u o 256 -- paper.pdf locked.pdf
+run label show locked.pdf
+expect_rc 0 "show: an encrypted PDF"
+run label set --class C2 locked.pdf
+expect_rc 3 "set on an encrypted PDF is refused"
+check "and leaves no xattr behind" test -z "$(xget locked.pdf user.fuin.label)"
+printf 'p\n' >'【機密性3】pre.txt'
+run label set --class C2 '【機密性3】pre.txt'
+expect_rc 0 "set on a name with another class prefix"
+check "the prefix is made to agree" test -f '【機密性2】pre.txt' -a ! -e '【機密性3】pre.txt'
+run label show '【機密性2】pre.txt'
+expect_rc 0 "and the file is consistent"
+cp doc.docx hl.docx
+ln hl.docx hl2.docx
+run label set --class C2 hl.docx
+expect_rc 4 "set on a document with another hard link"
+check "the reason" grep -q 'hard links' err
+check "the document is untouched" cmp -s hl.docx hl2.docx
+check "and has no xattr" test -z "$(xget hl.docx user.fuin.label)"
+run label scan -o /dev/full tree
+expect_rc 4 "scan to a full disk fails"
+mkdir conf
+printf 'x\n' >conf/x.txt
+setfattr -n user.fuin.label -v '機密性3' conf/x.txt
+setfattr -n user.fuin.class -v 'C2-I1-A1' conf/x.txt
+"$FUIN" label set --class C1 conf >/dev/null
+run label scan conf
+check "a conflicted C3 file still raises its folder" grep -Eq 'lower than contents +conf: holds C3-I1-A1$' out
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
+    chmod 711 "$T"
+    mkdir -m 777 shared
+    cp doc.docx shared/root.docx
+    chmod 644 shared/root.docx
+    cp doc.docx shared/mine.docx
+    chown nobody shared/mine.docx
+    chmod 444 shared/mine.docx
+    cp shared/root.docx root.before
+    cp shared/mine.docx mine.before
+    runuser -u nobody -- "$FUIN" label set --class C2 shared/root.docx >out 2>err
+    rc=$?
+    expect_rc 4 "another user's document is not rewritten"
+    check "root.docx is byte for byte the same" cmp -s shared/root.docx root.before
+    check "and still root's" test "$(stat -c %U shared/root.docx)" = root
+    runuser -u nobody -- "$FUIN" label set --class C2 shared/mine.docx >out 2>err
+    rc=$?
+    expect_rc 4 "a read-only document is not rewritten"
+    check "mine.docx is byte for byte the same" cmp -s shared/mine.docx mine.before
+    chmod 700 "$T"
+else
+    echo "SKIP: the other-user checks (need root and runuser)"
+fi
+
 # ---- 8. a file system without user xattrs ------------------------------------------
 # FAT where the kernel has it; else the test FUSE file system (tests/fuse_baddisk),
 # which implements no xattr calls either.

@@ -111,13 +111,24 @@ static void test_parts_and_conflicts(void **state)
     label_of("【機密性2】a.txt", NULL, FUIN_OK, &l, &has, msg, sizeof msg);
     assert_int_equal(has, 1);
     assert_memory_equal(&l, &want, sizeof l);
-    /* levels disagree */
-    want = L(3, 1, 1, 0);
-    assert_int_equal(fuin_file_label_set("【機密性2】a.txt", &want, NULL, 0, NULL, msg, sizeof msg),
-                     FUIN_OK);
-    label_of("【機密性2】a.txt", NULL, FUIN_E_LABEL_CONFLICT, &l, &has, msg, sizeof msg);
+    /* set makes a class prefix already in the name agree */
+    {
+        char *now = NULL;
+        want = L(3, 1, 1, 0);
+        assert_int_equal(fuin_file_label_set("【機密性2】a.txt", &want, NULL, 0, &now, msg,
+                                             sizeof msg),
+                         FUIN_OK);
+        assert_string_equal(now, "【機密性3】a.txt");
+        free(now);
+        label_of("【機密性3】a.txt", NULL, FUIN_OK, &l, &has, msg, sizeof msg);
+        assert_int_equal(l.confidentiality, 3);
+    }
+    /* levels disagree: the xattrs say C2, the name C3 */
+    assert_int_equal(setxattr("【機密性3】a.txt", "user.fuin.label", "機密性2", strlen("機密性2"), 0), 0);
+    assert_int_equal(setxattr("【機密性3】a.txt", "user.fuin.class", "C2-I1-A1", 8, 0), 0);
+    label_of("【機密性3】a.txt", NULL, FUIN_E_LABEL_CONFLICT, &l, &has, msg, sizeof msg);
     assert_int_equal(has, 0);
-    assert_string_equal(msg, "name says C2-I1-A1, xattr says C3-I1-A1");
+    assert_string_equal(msg, "name says C3-I1-A1, xattr says C2-I1-A1");
     /* an unlabelled file */
     write_file("b.txt", "b");
     label_of("b.txt", NULL, FUIN_OK, &l, &has, msg, sizeof msg);
@@ -143,9 +154,21 @@ static void test_parts_and_conflicts(void **state)
                                                msg, sizeof msg),
                      FUIN_OK);
     assert_memory_equal(&l, &want, sizeof l);
-    assert_int_equal(fuin_file_label_effective("【機密性2】a.txt", NULL, NULL, &l, &has, msg,
+    assert_int_equal(fuin_file_label_effective("【機密性3】a.txt", NULL, NULL, &l, &has, msg,
                                                sizeof msg),
                      FUIN_E_LABEL_CONFLICT);
+    /* a --class keeps the file's restrictions */
+    write_file("r.txt", "r");
+    want = L(2, 1, 1, FUIN_R_NO_COPY);
+    assert_int_equal(fuin_file_label_set("r.txt", &want, NULL, 0, NULL, msg, sizeof msg), FUIN_OK);
+    want = L(2, 1, 1, 0);
+    assert_int_equal(fuin_file_label_effective("r.txt", &want, NULL, &l, &has, msg, sizeof msg),
+                     FUIN_OK);
+    assert_int_equal(l.restrictions, FUIN_R_NO_COPY);
+    /* "[C3PO]" is a name, not a class */
+    write_file("[C3PO] notes.txt", "n");
+    label_of("[C3PO] notes.txt", NULL, FUIN_OK, &l, &has, msg, sizeof msg);
+    assert_int_equal(has, 0);
 }
 
 static fuin_policy *policy(const char *text)
@@ -185,6 +208,14 @@ static void test_policy_labels(void **state)
     assert_int_equal(fuin_policy_parse("[labels]\nname_required = C4\n", 29, "t.ini", &bad, err,
                                        sizeof err),
                      FUIN_E_SYNTAX);
+    /* one MSIP label cannot stand for two classes */
+    {
+        const char *dup = "[labels]\nmsip_C2 = aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee\n"
+                          "msip_C3 = AAAAAAAA-bbbb-cccc-dddd-eeeeeeeeeeee\n";
+        assert_int_equal(fuin_policy_parse(dup, strlen(dup), "t.ini", &bad, err, sizeof err),
+                         FUIN_E_SYNTAX);
+        assert_non_null(strstr(err, "t.ini:3: [labels] msip_C2 and msip_C3 name the same"));
+    }
     /* the default requires no name and maps nothing */
     assert_int_equal(fuin_policy_default(&p), FUIN_OK);
     assert_int_equal(fuin_policy_label_name_required(p, &c3), 0);

@@ -75,7 +75,10 @@ typedef struct {
     const char *where;  /* the place's machine name, above             */
     int valid;          /* 1: `label` holds what the place says         */
     unsigned parts;     /* FUIN_LABEL_PART_* the place carries          */
-    fuin_label label;
+    fuin_label label;   /* valid == 0: zeros, except where the place held
+                           two readable labels that disagree (human and
+                           machine form): then the higher reading, so
+                           that what holds the file is not under-classed */
     const char *text;   /* the text as found (FuinLabel, xattr, name
                            prefix, MSIP id); escape it before showing   */
     const char *problem; /* valid == 0: why (static English), else NULL */
@@ -141,14 +144,22 @@ FUIN_EXPORT fuin_status fuin_file_label_clear(const char *path, unsigned flags,
 FUIN_EXPORT fuin_status fuin_label_xattr_set_fd(int fd, const fuin_label *label);
 
 /* The label an operation on `path` uses (encrypt, sign, pack): `given`
- * (the --class) when not NULL, else the file's own label.  FUIN_OK with
- * *has 0 when there is neither; FUIN_E_LABEL_CONFLICT when the file's
- * places disagree; FUIN_E_POLICY when `given` is lower (in any level)
- * than the file's own label; FUIN_E_IO when it cannot be read.  msg says
- * why. */
+ * (the --class) when not NULL, with the file's own restrictions added,
+ * else the file's own label.  FUIN_OK with *has 0 when there is neither;
+ * FUIN_E_LABEL_CONFLICT when the file's places disagree; FUIN_E_POLICY
+ * when `given` is lower (in any level) than the file's own label;
+ * FUIN_E_IO when it cannot be read.  msg says why.  A caller must refuse
+ * on anything but FUIN_OK.  A symbolic link is followed (the operation
+ * reads its target); _fd reads the very file the operation reads (`path`
+ * names it for the name prefix and the document kind; NULL for standard
+ * input: xattrs only; not a regular file: no own label). */
 FUIN_EXPORT fuin_status fuin_file_label_effective(const char *path, const fuin_label *given,
                                                   const fuin_policy *policy, fuin_label *out,
                                                   int *has, char *msg, size_t cap) FUIN_WUR;
+FUIN_EXPORT fuin_status fuin_file_label_effective_fd(int fd, const char *path,
+                                                     const fuin_label *given,
+                                                     const fuin_policy *policy, fuin_label *out,
+                                                     int *has, char *msg, size_t cap) FUIN_WUR;
 
 /* ---- scanning a tree -----------------------------------------------------
  * fuin_label_scan() walks DIR depth-first in name order, never following a

@@ -77,6 +77,54 @@ static int copy_xattrs(int src, int dst)
     return 0;
 }
 
+/* The file as fuin_file_label_set() found it, before any writer read it:
+ * the replacement is refused if what is at the path now is another file
+ * or was changed meanwhile (an editor saving a new version). */
+static __thread struct {
+    int set;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtim, ctim;
+} expect;
+
+void fuin__doc_expect(const struct stat *st)
+{
+    expect.set = st != NULL;
+    if (st != NULL) {
+        expect.dev = st->st_dev;
+        expect.ino = st->st_ino;
+        expect.size = st->st_size;
+        expect.mtim = st->st_mtim;
+        expect.ctim = st->st_ctim;
+    }
+}
+
+fuin_status fuin__doc_may_rewrite(const char *path, const struct stat *st, char *err, size_t cap)
+{
+    if (!S_ISREG(st->st_mode)) {
+        fuin__set_msg(err, cap, "not a regular file");
+        return FUIN_E_IO;
+    }
+    /* a rename replaces the file: only who may write it may do that */
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0) {
+        fuin__set_msg(err, cap, "cannot rewrite the document: %s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (geteuid() != 0 && st->st_uid != geteuid()) {
+        fuin__set_msg(err, cap, "cannot rewrite the document: it belongs to someone else, and "
+                                "the new file would be yours (label it with --no-doc)");
+        return FUIN_E_IO;
+    }
+    if (st->st_nlink > 1) {
+        fuin__set_msg(err, cap, "cannot rewrite the document: it has %lu hard links, and only "
+                                "this name would get the new file (label it with --no-doc)",
+                      (unsigned long)st->st_nlink);
+        return FUIN_E_IO;
+    }
+    return FUIN_OK;
+}
+
 fuin_status fuin__doc_replace_open(const char *path, struct fuin_outfile **out, char *err,
                                    size_t cap)
 {
@@ -90,10 +138,18 @@ fuin_status fuin__doc_replace_open(const char *path, struct fuin_outfile **out, 
             close(fd);
         return FUIN_E_IO;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if ((s = fuin__doc_may_rewrite(path, &st, err, cap)) != FUIN_OK) {
         close(fd);
-        fuin__set_msg(err, cap, "not a regular file");
-        return FUIN_E_IO;
+        return s;
+    }
+    if (expect.set &&
+        (st.st_dev != expect.dev || st.st_ino != expect.ino || st.st_size != expect.size ||
+         st.st_mtim.tv_sec != expect.mtim.tv_sec || st.st_mtim.tv_nsec != expect.mtim.tv_nsec ||
+         st.st_ctim.tv_sec != expect.ctim.tv_sec || st.st_ctim.tv_nsec != expect.ctim.tv_nsec)) {
+        close(fd);
+        fuin__set_msg(err, cap, "the document changed while it was being labelled; nothing "
+                                "was written (try again)");
+        return FUIN_E_MISMATCH;
     }
     if ((s = fuin_outfile_open(path, (int)(st.st_mode & 07777), FUIN_F_FORCE, out, err, cap)) !=
         FUIN_OK) {

@@ -102,6 +102,16 @@ fuin_status fuin__pdf_write(const char *path, const fuin__doc_stamp *st, char *e
  * rewrite).  Write the new bytes to it, then fuin_outfile_commit() (or
  * fuin_outfile_abort()).  FUIN_OK, FUIN_E_IO, FUIN_E_NOMEM. */
 struct fuin_outfile;
+struct stat;
+/* Refuses (FUIN_E_IO, with the reason) a rewrite that would do more than
+ * the caller may: no write permission on the file, a file owned by
+ * someone else (the new file would change owner), other hard links (they
+ * would keep the old file).  fuin__doc_replace_open() checks it too. */
+fuin_status fuin__doc_may_rewrite(const char *path, const struct stat *st, char *err, size_t cap);
+/* The file as found before the writer read it (NULL: no expectation);
+ * this thread's next fuin__doc_replace_open() refuses with
+ * FUIN_E_MISMATCH when the path now holds another or a changed file. */
+void fuin__doc_expect(const struct stat *st);
 fuin_status fuin__doc_replace_open(const char *path, struct fuin_outfile **out, char *err,
                                    size_t cap);
 

@@ -98,6 +98,13 @@ static void add_pair(fuin_file_labels *fl, fuin_label_place place, const char *w
     }
     if (label != NULL && cls != NULL && !same_label(&a, &b, FUIN_LABEL_PART_ALL)) {
         set_problem(fl, f, "its human form and its machine form disagree; machine form", cls);
+        /* the higher of the two readings, for what holds this file */
+        f->label.confidentiality = a.confidentiality > b.confidentiality ? a.confidentiality
+                                                                         : b.confidentiality;
+        f->label.integrity = a.integrity > b.integrity ? a.integrity : b.integrity;
+        f->label.availability = a.availability > b.availability ? a.availability
+                                                                : b.availability;
+        f->label.restrictions = a.restrictions | b.restrictions;
         return;
     }
     f->label = label != NULL ? a : b;
@@ -151,7 +158,9 @@ static int looks_like_class(const char *s, size_t n)
     for (size_t i = 0; i < 3; i++)
         if (n >= strlen(starts[i]) && strncmp(s, starts[i], strlen(starts[i])) == 0)
             return 1;
-    return n >= 2 && (s[0] == 'C' || s[0] == 'c') && s[1] >= '0' && s[1] <= '9';
+    /* "C2", "C3-I2", "c2]", not "C3PO" */
+    return n >= 3 && (s[0] == 'C' || s[0] == 'c') && s[1] >= '0' && s[1] <= '9' &&
+           (s[2] == '-' || s[2] == ']' || s[2] == ' ' || (unsigned char)s[2] >= 0x80);
 }
 
 int fuin__label_from_name(const char *base, fuin_label *l)
@@ -359,13 +368,17 @@ static void read_doc(fuin_file_labels *fl, const fuin_policy *pol, fuin__doc_kin
     else
         s = fuin__pdf_read(fd, on_doc, &c, e, sizeof e);
     if (s != FUIN_OK) {
-        static const char *const kinds[] = {"", "ooxml", "odf", "pdf"};
-        fuin_label_found *f = add(fl, kind == FUIN__DOC_OOXML  ? FUIN_LABEL_AT_OOXML
-                                      : kind == FUIN__DOC_ODF ? FUIN_LABEL_AT_ODF
-                                                              : FUIN_LABEL_AT_PDF_INFO,
-                                  kinds[kind]);
+        /* A document fuin cannot read (an encrypted PDF, a password-
+         * protected Office file, a damaged one) shows no label there: it is
+         * listed with the reason, and compared with nothing (parts 0), so
+         * that such files can still be labelled, encrypted and packed. */
+        fuin_label_place pl = kind == FUIN__DOC_OOXML ? FUIN_LABEL_AT_OOXML
+                              : kind == FUIN__DOC_ODF ? FUIN_LABEL_AT_ODF
+                                                      : FUIN_LABEL_AT_PDF_INFO;
+        fuin_label_found *f = add(fl, pl, WHERE[pl]);
         if (f != NULL) {
-            f->parts = FUIN_LABEL_PART_ALL;
+            f->parts = 0;
+            f->text = "";
             set_problem(fl, f, "the document cannot be read", e[0] ? e : fuin_strerror(s));
         }
     }
@@ -602,6 +615,61 @@ static fuin_status lstat_target(const char *path, struct stat *st, char *err, si
     return FUIN_OK;
 }
 
+/* Before anything changes: can the xattrs be written here, and (for a
+ * document) may it be rewritten?  So that a refusal changes nothing. */
+static fuin_status precheck(const char *path, const struct stat *st, int xattr, int doc,
+                            char *err, size_t cap)
+{
+    fuin_status s;
+    if (xattr) {
+        int fd = open_target(path, st);
+        char b[1];
+        if (fd < 0) {
+            fuin__set_msg(err, cap, "%s", strerror(errno));
+            return FUIN_E_IO;
+        }
+        /* ENODATA: supported, just absent */
+        if (fgetxattr(fd, FUIN_LABEL_XATTR, b, 0) < 0 &&
+            (errno == ENOTSUP || errno == ENOSYS)) {
+            s = xattr_fail(err, cap);
+            close(fd);
+            return s;
+        }
+        close(fd);
+        /* user xattrs need write permission on the file (or ownership) */
+        if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0) {
+            fuin__set_msg(err, cap, "cannot set its extended attributes: %s", strerror(errno));
+            return FUIN_E_IO;
+        }
+    }
+    if (doc && (s = fuin__doc_may_rewrite(path, st, err, cap)) != FUIN_OK)
+        return s;
+    return FUIN_OK;
+}
+
+/* Both xattrs or neither: a half-written pair would be a conflict. */
+static fuin_status set_xattrs(const char *path, const struct stat *st, const fuin_label *label,
+                              char *err, size_t cap)
+{
+    int fd = open_target(path, st);
+    fuin_status s;
+    if (fd < 0) {
+        fuin__set_msg(err, cap, "%s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (fuin_label_xattr_set_fd(fd, label) != FUIN_OK) {
+        s = xattr_fail(err, cap);
+        (void)fremovexattr(fd, FUIN_LABEL_XATTR);
+        (void)fremovexattr(fd, FUIN_CLASS_XATTR);
+        close(fd);
+        return s;
+    }
+    /* the attributes are metadata: sync them like the rest */
+    (void)fsync(fd);
+    close(fd);
+    return FUIN_OK;
+}
+
 fuin_status fuin_file_label_set(const char *path, const fuin_label *label,
                                 const fuin_policy *policy, unsigned flags, char **newpath,
                                 char *err, size_t cap)
@@ -609,6 +677,9 @@ fuin_status fuin_file_label_set(const char *path, const fuin_label *label,
     struct stat st;
     fuin_status s;
     fuin__doc_kind kind;
+    fuin_label old;
+    const char *base;
+    int doc;
     char canon[160];
     if (newpath != NULL)
         *newpath = NULL;
@@ -622,7 +693,10 @@ fuin_status fuin_file_label_set(const char *path, const fuin_label *label,
     if ((s = lstat_target(path, &st, err, cap)) != FUIN_OK)
         return s;
     kind = S_ISREG(st.st_mode) ? fuin__doc_kind_of_name(path) : FUIN__DOC_NONE;
-    if ((flags & FUIN_LABEL_SET_DOC) && kind != FUIN__DOC_NONE) {
+    doc = (flags & FUIN_LABEL_SET_DOC) && kind != FUIN__DOC_NONE;
+    if ((s = precheck(path, &st, !(flags & FUIN_LABEL_SET_NO_XATTR), doc, err, cap)) != FUIN_OK)
+        return s;
+    if (doc) {
         char h[256], m[128], name[64];
         fuin__doc_stamp ds;
         memset(&ds, 0, sizeof ds);
@@ -639,25 +713,24 @@ fuin_status fuin_file_label_set(const char *path, const fuin_label *label,
         ds.clear_msip = ds.msip_id == NULL && (fuin_policy_msip_label(policy, 1) ||
                                                fuin_policy_msip_label(policy, 2) ||
                                                fuin_policy_msip_label(policy, 3));
-        if ((s = stamp_doc(path, kind, &ds, err, cap)) != FUIN_OK)
+        fuin__doc_expect(&st);
+        s = stamp_doc(path, kind, &ds, err, cap);
+        fuin__doc_expect(NULL);
+        if (s != FUIN_OK)
             return s;
-    }
-    if (!(flags & FUIN_LABEL_SET_NO_XATTR)) {
-        int fd = open_target(path, &st);
-        if (fd < 0) {
+        if (lstat(path, &st) != 0) {
             fuin__set_msg(err, cap, "%s", strerror(errno));
             return FUIN_E_IO;
         }
-        if (fuin_label_xattr_set_fd(fd, label) != FUIN_OK) {
-            s = xattr_fail(err, cap);
-            close(fd);
-            return s;
-        }
-        /* the attributes are metadata: sync them like the rest */
-        (void)fsync(fd);
-        close(fd);
     }
-    if ((flags & FUIN_LABEL_SET_NAME) || fuin_policy_label_name_required(policy, label))
+    if (!(flags & FUIN_LABEL_SET_NO_XATTR) &&
+        (s = set_xattrs(path, &st, label, err, cap)) != FUIN_OK)
+        return s;
+    /* A class prefix already in the name is made to agree (a name saying
+     * 【機密性3】 over an xattr saying 機密性2 would be a conflict). */
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if ((flags & FUIN_LABEL_SET_NAME) || fuin_policy_label_name_required(policy, label) ||
+        fuin__label_from_name(base, &old) != 0)
         return rename_prefix(path, label, newpath, err, cap);
     if (newpath != NULL && (*newpath = strdup(path)) == NULL)
         return FUIN_E_NOMEM;
@@ -670,6 +743,7 @@ fuin_status fuin_file_label_clear(const char *path, unsigned flags, char **newpa
     struct stat st;
     fuin_status s;
     fuin__doc_kind kind;
+    int doc;
     if (newpath != NULL)
         *newpath = NULL;
     fuin__set_msg(err, cap, "%s", "");
@@ -678,13 +752,23 @@ fuin_status fuin_file_label_clear(const char *path, unsigned flags, char **newpa
     if ((s = lstat_target(path, &st, err, cap)) != FUIN_OK)
         return s;
     kind = S_ISREG(st.st_mode) ? fuin__doc_kind_of_name(path) : FUIN__DOC_NONE;
-    if ((flags & FUIN_LABEL_SET_DOC) && kind != FUIN__DOC_NONE) {
+    doc = (flags & FUIN_LABEL_SET_DOC) && kind != FUIN__DOC_NONE;
+    if (doc && (s = fuin__doc_may_rewrite(path, &st, err, cap)) != FUIN_OK)
+        return s;
+    if (doc) {
         fuin__doc_stamp ds;
         memset(&ds, 0, sizeof ds);
         ds.clear_msip = 1;
         ds.time = (int64_t)time(NULL);
-        if ((s = stamp_doc(path, kind, &ds, err, cap)) != FUIN_OK)
+        fuin__doc_expect(&st);
+        s = stamp_doc(path, kind, &ds, err, cap);
+        fuin__doc_expect(NULL);
+        if (s != FUIN_OK)
             return s;
+        if (lstat(path, &st) != 0) {
+            fuin__set_msg(err, cap, "%s", strerror(errno));
+            return FUIN_E_IO;
+        }
     }
     if (!(flags & FUIN_LABEL_SET_NO_XATTR)) {
         int fd = open_target(path, &st);
@@ -694,7 +778,7 @@ fuin_status fuin_file_label_clear(const char *path, unsigned flags, char **newpa
         }
         if ((fremovexattr(fd, FUIN_LABEL_XATTR) != 0 && errno != ENODATA) ||
             (fremovexattr(fd, FUIN_CLASS_XATTR) != 0 && errno != ENODATA)) {
-            s = errno == ENOTSUP ? FUIN_OK : xattr_fail(err, cap);
+            s = (errno == ENOTSUP || errno == ENOSYS) ? FUIN_OK : xattr_fail(err, cap);
             close(fd);
             if (s != FUIN_OK)
                 return s;
@@ -710,25 +794,36 @@ fuin_status fuin_file_label_clear(const char *path, unsigned flags, char **newpa
     return FUIN_OK;
 }
 
-fuin_status fuin_file_label_effective(const char *path, const fuin_label *given,
-                                      const fuin_policy *policy, fuin_label *out, int *has,
-                                      char *msg, size_t cap)
+fuin_status fuin_file_label_effective_fd(int fd, const char *path, const fuin_label *given,
+                                         const fuin_policy *policy, fuin_label *out, int *has,
+                                         char *msg, size_t cap)
 {
-    fuin_file_labels *fl = NULL;
+    fuin_file_labels *fl;
     fuin_label own;
     int own_has = 0;
+    struct stat st;
     fuin_status s;
     if (has != NULL)
         *has = 0;
     fuin__set_msg(msg, cap, "%s", "");
-    if (path == NULL || out == NULL || has == NULL)
+    if (fd < 0 || out == NULL || has == NULL)
         return FUIN_E_INVALID;
-    if ((s = fuin_file_labels_read(path, policy, FUIN_LABEL_READ_DOCS, &fl, msg, cap)) != FUIN_OK)
-        return s;
-    s = fuin_file_labels_result(fl, &own, &own_has, msg, cap);
-    fuin_file_labels_free(fl);
-    if (s != FUIN_OK)
-        return s;
+    if (fstat(fd, &st) != 0) {
+        fuin__set_msg(msg, cap, "%s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    if (S_ISREG(st.st_mode)) {
+        if ((fl = fuin__file_labels_new()) == NULL)
+            return FUIN_E_NOMEM;
+        /* no name: standard input has none to read a prefix from */
+        s = fuin__file_labels_read_at(path != NULL ? path : "", fd, &st, policy,
+                                      path != NULL ? FUIN_LABEL_READ_DOCS : 0, fl, msg, cap);
+        if (s == FUIN_OK)
+            s = fuin_file_labels_result(fl, &own, &own_has, msg, cap);
+        fuin_file_labels_free(fl);
+        if (s != FUIN_OK)
+            return s;
+    }
     if (given == NULL) {
         if (own_has)
             *out = own;
@@ -748,6 +843,30 @@ fuin_status fuin_file_label_effective(const char *path, const fuin_label *given,
         return FUIN_E_POLICY;
     }
     *out = *given;
+    /* the file's handling restrictions are never dropped by a --class */
+    if (own_has)
+        out->restrictions |= own.restrictions;
     *has = 1;
     return FUIN_OK;
+}
+
+fuin_status fuin_file_label_effective(const char *path, const fuin_label *given,
+                                      const fuin_policy *policy, fuin_label *out, int *has,
+                                      char *msg, size_t cap)
+{
+    int fd;
+    fuin_status s;
+    if (has != NULL)
+        *has = 0;
+    if (path == NULL || out == NULL || has == NULL)
+        return FUIN_E_INVALID;
+    /* the file that will be read: a symbolic link is followed, as the
+     * operation itself follows it */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
+        fuin__set_msg(msg, cap, "%s", strerror(errno));
+        return FUIN_E_IO;
+    }
+    s = fuin_file_label_effective_fd(fd, path, given, policy, out, has, msg, cap);
+    close(fd);
+    return s;
 }

@@ -46,6 +46,26 @@ static void raise_to(fuin_label *acc, int *has, const fuin_label *l)
     acc->restrictions |= l->restrictions;
 }
 
+/* What an entry adds to its directory's contents: its label, or where its
+ * places disagree, the highest of them (a conflicted C3 file still makes
+ * its folder a C3 folder). */
+static void raise_entry(fuin_label *acc, int *has, const fuin_scan_entry *e)
+{
+    if (e->has_label) {
+        raise_to(acc, has, &e->label);
+        return;
+    }
+    if (e->result != FUIN_E_LABEL_CONFLICT || e->labels == NULL)
+        return;
+    for (size_t i = 0; i < fuin_file_labels_count(e->labels); i++) {
+        const fuin_label_found *f = fuin_file_labels_get(e->labels, i);
+        /* valid places, and the higher reading of a place whose two
+         * forms disagree (label set even though valid is 0) */
+        if (f->parts != 0 && f->label.confidentiality > 0)
+            raise_to(acc, has, &f->label);
+    }
+}
+
 static int set_path(scan *sc, size_t at, const char *name)
 {
     size_t n = strlen(name), need = at + n + 2;
@@ -252,8 +272,7 @@ static void walk(scan *sc, int dfd, size_t at, int depth, fuin_label *acc, int *
         if (S_ISREG(st.st_mode)) {
             e.kind = FUIN_SCAN_FILE;
             if ((fl = labels_of(sc, fd, &st, &e)) != NULL) {
-                if (e.has_label)
-                    raise_to(acc, has, &e.label);
+                raise_entry(acc, has, &e);
                 emit(sc, &e);
                 fuin_file_labels_free(fl);
             }
@@ -270,8 +289,7 @@ static void walk(scan *sc, int dfd, size_t at, int depth, fuin_label *acc, int *
                 walk(sc, fd, here + 1, depth + 1, &e.contents, &e.has_contents);
                 /* sc->path was reused below: put this directory's back */
                 if (set_path(sc, at, names[i]) == 0 && (fl = labels_of(sc, fd, &st, &e)) != NULL) {
-                    if (e.has_label)
-                        raise_to(acc, has, &e.label);
+                    raise_entry(acc, has, &e);
                     if (e.has_contents)
                         raise_to(acc, has, &e.contents);
                     emit(sc, &e);

@@ -894,6 +894,16 @@ static int handler(void *user, const char *section, const char *name,
 static int check_consistency(pstate *st)
 {
     fuin_policy *p = st->pol;
+    /* one MSIP label cannot stand for two classes */
+    for (int a = 1; a <= 3; a++)
+        for (int b = a + 1; b <= 3; b++)
+            if (p->guid[a][0] && strcmp(p->guid[a], p->guid[b]) == 0) {
+                fail(st, p->line[R_MSIP_C1 + b - 1],
+                     "[labels] msip_C%d and msip_C%d name the same MSIP label: one label "
+                     "cannot stand for two classes",
+                     a, b);
+                return 0;
+            }
     if (p->val[R_CERT_DAYS] > p->val[R_KEY_DAYS]) {
         unsigned line = p->line[R_CERT_DAYS] > p->line[R_KEY_DAYS]
                             ? p->line[R_CERT_DAYS]
