@@ -177,6 +177,8 @@ static int cmd_set(const args *a, int n, char **files)
 out:
     fuin_policy_free(pol);
     fuin_store_free(store);
+    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
+        rc = FUIN_EXIT_IO;
     return rc;
 }
 
@@ -202,6 +204,8 @@ static int cmd_clear(const args *a, int n, char **files)
             printf("%s: label removed\n", fuin_cli_safe(files[i]));
         free(now);
     }
+    if (fuin_cli_stdout_check(CMD) != 0 && worst == 0)
+        worst = FUIN_EXIT_IO;
     return worst;
 }
 

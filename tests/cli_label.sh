@@ -344,6 +344,13 @@ check "the document is untouched" cmp -s hl.docx hl2.docx
 check "and has no xattr" test -z "$(xget hl.docx user.fuin.label)"
 run label scan -o /dev/full tree
 expect_rc 4 "scan to a full disk fails"
+printf 'f\n' >full.txt
+"$FUIN" label set --class C2 full.txt >/dev/full 2>err; rc=$?
+expect_rc 4 "set with its report going to a full disk fails"
+"$FUIN" label show full.txt >/dev/full 2>err; rc=$?
+expect_rc 4 "show to a full disk fails"
+"$FUIN" label clear full.txt >/dev/full 2>err; rc=$?
+expect_rc 4 "clear with its report going to a full disk fails"
 mkdir conf
 printf 'x\n' >conf/x.txt
 setfattr -n user.fuin.label -v '機密性3' conf/x.txt

@@ -486,44 +486,27 @@ static void append(char *buf, size_t cap, size_t *need, const char *s,
 
 /* Formats the fields as they are, even out of range, and skips unknown
  * restriction bits: there is no way to report an error through a length. */
-size_t fuin_label_format(const fuin_label *l, char *buf, size_t cap)
-{
-    char cls[48];
-    size_t need = 0;
-    int n;
-
-    if (l) {
-        n = snprintf(cls, sizeof cls, "C%d-I%d-A%d", l->confidentiality,
-                     l->integrity, l->availability);
-        if (n > 0)
-            append(buf, cap, &need, cls, (size_t)n);
-        for (size_t i = 0; i < FUIN_RESTRICTION_COUNT; i++) {
-            if (l->restrictions & RESTRICTIONS[i].bit) {
-                append(buf, cap, &need, " ", 1);
-                append(buf, cap, &need, RESTRICTIONS[i].ja,
-                       strlen(RESTRICTIONS[i].ja));
-            }
-        }
-    }
-    if (buf && cap > 0)
-        buf[need < cap ? need : cap - 1] = '\0';
-    return need;
-}
-
-size_t fuin_label_format_ja(const fuin_label *l, char *buf, size_t cap)
+/* The class part in the vocabulary given, then each restriction, in the
+ * fixed order, as its Japanese word (ja_words) or its ASCII token. */
+static size_t format_label(const fuin_label *l, char *buf, size_t cap, int ja_class,
+                           int ja_words)
 {
     char cls[96];
     size_t need = 0;
     int n;
+
     if (l) {
-        n = snprintf(cls, sizeof cls, "機密性%d 完全性%d 可用性%d", l->confidentiality,
-                     l->integrity, l->availability);
+        n = ja_class ? snprintf(cls, sizeof cls, "機密性%d 完全性%d 可用性%d",
+                                l->confidentiality, l->integrity, l->availability)
+                     : snprintf(cls, sizeof cls, "C%d-I%d-A%d", l->confidentiality,
+                                l->integrity, l->availability);
         if (n > 0)
             append(buf, cap, &need, cls, (size_t)n);
         for (size_t i = 0; i < FUIN_RESTRICTION_COUNT; i++) {
             if (l->restrictions & RESTRICTIONS[i].bit) {
+                const char *w = ja_words ? RESTRICTIONS[i].ja : RESTRICTIONS[i].ascii;
                 append(buf, cap, &need, " ", 1);
-                append(buf, cap, &need, RESTRICTIONS[i].ja, strlen(RESTRICTIONS[i].ja));
+                append(buf, cap, &need, w, strlen(w));
             }
         }
     }
@@ -532,26 +515,19 @@ size_t fuin_label_format_ja(const fuin_label *l, char *buf, size_t cap)
     return need;
 }
 
+size_t fuin_label_format(const fuin_label *l, char *buf, size_t cap)
+{
+    return format_label(l, buf, cap, 0, 1);
+}
+
+size_t fuin_label_format_ja(const fuin_label *l, char *buf, size_t cap)
+{
+    return format_label(l, buf, cap, 1, 1);
+}
+
 size_t fuin_label_format_ascii(const fuin_label *l, char *buf, size_t cap)
 {
-    char cls[48];
-    size_t need = 0;
-    int n;
-    if (l) {
-        n = snprintf(cls, sizeof cls, "C%d-I%d-A%d", l->confidentiality, l->integrity,
-                     l->availability);
-        if (n > 0)
-            append(buf, cap, &need, cls, (size_t)n);
-        for (size_t i = 0; i < FUIN_RESTRICTION_COUNT; i++) {
-            if (l->restrictions & RESTRICTIONS[i].bit) {
-                append(buf, cap, &need, " ", 1);
-                append(buf, cap, &need, RESTRICTIONS[i].ascii, strlen(RESTRICTIONS[i].ascii));
-            }
-        }
-    }
-    if (buf && cap > 0)
-        buf[need < cap ? need : cap - 1] = '\0';
-    return need;
+    return format_label(l, buf, cap, 0, 0);
 }
 
 size_t fuin_label_format_name(const fuin_label *l, char *buf, size_t cap)
