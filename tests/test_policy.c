@@ -157,7 +157,28 @@ static const char DEFAULT_TEXT[] =
     "msip_site = none ; built-in default\n"
     "msip_C1 = none ; built-in default\n"
     "msip_C2 = none ; built-in default\n"
-    "msip_C3 = none ; built-in default\n";
+    "msip_C3 = none ; built-in default\n"
+    "\n"
+    "[approval]\n"
+    "provide = none ; built-in default\n"
+    "provide_C1 = manager ; built-in default\n"
+    "provide_C2 = manager ; built-in default\n"
+    "provide_C3 = manager ; built-in default\n"
+    "carry_C1 = manager ; built-in default\n"
+    "carry_C2 = manager ; built-in default\n"
+    "carry_C3 = manager ; built-in default\n"
+    "disposal_C1 = manager ; built-in default\n"
+    "disposal_C2 = manager ; built-in default\n"
+    "disposal_C3 = manager ; built-in default\n"
+    "exception_C1 = ciso ; built-in default\n"
+    "exception_C2 = ciso ; built-in default\n"
+    "exception_C3 = ciso ; built-in default\n"
+    "max_days = 30 ; built-in default\n"
+    "\n"
+    "[audit]\n"
+    "record = off ; built-in default\n"
+    "syslog = on ; built-in default\n"
+    "syslog_socket = /dev/log ; built-in default\n";
 
 static void test_default_rules(void **state)
 {
@@ -245,7 +266,7 @@ static void test_default_format(void **state)
 {
     (void)state;
     fuin_policy *p = default_policy();
-    char buf[4096];
+    char buf[8192];
     size_t n = fuin_policy_format(p, buf, sizeof buf);
     assert_int_equal(n, strlen(DEFAULT_TEXT));
     assert_string_equal(buf, DEFAULT_TEXT);
@@ -274,7 +295,7 @@ static void test_default_text_parses(void **state)
     expect_rule(p, "class.C1", "wipe_category", "clear", 46);
     expect_rule(p, "class.I1", "signer", "any", 55);
     expect_rule(p, "wipe", "unlabelled", "C2", 58);
-    char buf[4096];
+    char buf[8192];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\nname = (no policy installed) ; shown.ini:4\n"));
     assert_non_null(strstr(buf, "\nsigner = any ; shown.ini:55\n"));
@@ -359,7 +380,7 @@ static void test_full_policy(void **state)
     assert_int_equal(fuin_policy_origin(p, 0, o, sizeof o), 16);
     assert_string_equal(o, "built-in default");
 
-    char buf[4096];
+    char buf[8192];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\n[organisation]\nname = 〇〇事務組合 ; "
                                 "policy.ini:3\n\n[methods]\nencryption = "
@@ -392,7 +413,7 @@ static void test_partial_policy(void **state)
     assert_int_equal(fuin_policy_method_allowed(p, "age-scrypt"), 0);
     assert_int_equal(fuin_policy_method_allowed(p, "age-x25519"), 1);
 
-    char buf[4096];
+    char buf[8192];
     fuin_policy_format(p, buf, sizeof buf);
     assert_non_null(strstr(buf, "\nencryption = age-x25519 ; "
                                 "/etc/fuin/policy.ini:5\n"));
@@ -504,7 +525,7 @@ static void test_example_file(void **state)
         fail_msg("examples/policy.ini: %s", err);
     assert_string_equal(fuin_policy_organisation(p), "〇〇事務組合");
 
-    char fd[4096], fp[4096];
+    char fd[8192], fp[8192];
     fuin_policy_format(d, fd, sizeof fd);
     fuin_policy_format(p, fp, sizeof fp);
     /* compare the formatted texts line by line, values only */
@@ -521,7 +542,11 @@ static void test_example_file(void **state)
                 /* every key is written out in the example */
                 assert_null(strstr(cp + 3, "built-in default"));
             }
-            assert_string_equal(ld, lp);
+            /* the example turns the audit record on, as staff installs do */
+            if (strcmp(ld, "record = off") == 0)
+                assert_string_equal(lp, "record = on");
+            else
+                assert_string_equal(ld, lp);
         }
         lines++;
         ld = strtok_r(NULL, "\n", &sd);
@@ -530,8 +555,8 @@ static void test_example_file(void **state)
     assert_null(ld);
     assert_null(lp);
     /* 32 lines before the wipe rules, 4 more per [class.Cn], 2 for [wipe],
-     * 6 for [labels] */
-    assert_int_equal(lines, 55);
+     * 6 for [labels], 15 for [approval], 4 for [audit] */
+    assert_int_equal(lines, 74);
     fuin_policy_free(p);
     fuin_policy_free(d);
 }
@@ -582,15 +607,15 @@ static void test_unknown_section(void **state)
     parse_fails("[class.C3]\nencrypt = required\n\n[class.C4]\n",
                 "policy.ini:4: unknown section [class.C4] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels] [approval] [audit])");
     parse_fails("[Class.C3]\nencrypt = required\n",
                 "policy.ini:1: unknown section [Class.C3] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels] [approval] [audit])");
     parse_fails("[ keys ]\n",
                 "policy.ini:1: unknown section [ keys ] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels] [approval] [audit])");
     parse_fails("[keys]\n[class.C1]\n[keys]\n",
                 "policy.ini:3: duplicate section [keys] (first at line 1)");
     parse_fails("[keys] x\n",
@@ -1302,7 +1327,7 @@ static void test_wipe_bad_values(void **state)
     parse_fails("[Wipe]\n",
                 "policy.ini:1: unknown section [Wipe] (fuin knows "
                 "[organisation] [methods] [passphrase] [keys] [class.C1] "
-                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels])");
+                "[class.C2] [class.C3] [class.I1] [class.I2] [wipe] [labels] [approval] [audit])");
 }
 
 static void test_wipe_duplicates(void **state)
@@ -1377,14 +1402,15 @@ static void test_wipe_format_round_trip(void **state)
                                "wipe_category = purge ; pol.ini:5\n"
                                "zip = allowed ; built-in default\n"
                                "\n[class.I2]\n"));
-    /* [wipe], then [labels], the last section */
+    /* [wipe], then [labels], then [approval] and [audit], the last section */
     const char *tail = "\n\n[wipe]\nunlabelled = C3 ; pol.ini:7\n\n[labels]\n"
                        "name_required = none ; built-in default\n"
                        "msip_site = none ; built-in default\n"
                        "msip_C1 = none ; built-in default\n"
                        "msip_C2 = none ; built-in default\n"
-                       "msip_C3 = none ; built-in default\n";
-    assert_int_equal(memcmp(t1 + n - strlen(tail), tail, strlen(tail)), 0);
+                       "msip_C3 = none ; built-in default\n\n[approval]\n";
+    assert_non_null(strstr(t1, tail));
+    assert_int_equal(memcmp(t1 + n - 28, "/dev/log ; built-in default\n", 28), 0);
 
     fuin_policy *q = parse_ok(t1, "pol.ini");
     fuin_policy_format(q, t2, sizeof t2);

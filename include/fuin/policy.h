@@ -267,6 +267,35 @@ FUIN_EXPORT const char *fuin_policy_msip_site(const fuin_policy *p);
  * the policy does not map it (ids compare case-insensitively). */
 FUIN_EXPORT int fuin_policy_msip_class(const fuin_policy *p, const char *id);
 
+/* ---- approvals ([approval]) -------------------------------------------- */
+/* 1 when encrypting or packaging information of this confidentiality
+ * class for an outside recipient needs an approved "provide" request
+ * ([approval] provide = Cn: that class and above; built-in: none). */
+FUIN_EXPORT int fuin_policy_provide_approval_required(const fuin_policy *p,
+                                                      int confidentiality);
+/* The certified role whose holder approves a request of `kind`
+ * ("provide", "carry", "disposal", "exception") for information of this
+ * class: "manager" or "ciso" ([approval] <kind>_C<n>; built-in: manager,
+ * and ciso for exceptions).  NULL for an unknown kind or class. */
+FUIN_EXPORT const char *fuin_policy_approver_role(const fuin_policy *p, const char *kind,
+                                                  int confidentiality);
+/* Where that rule comes from ("FILE:LINE" or "built-in default"). */
+FUIN_EXPORT size_t fuin_policy_approver_origin(const fuin_policy *p, const char *kind,
+                                               int confidentiality, char *buf, size_t cap);
+/* [approval] max_days: the longest validity a request may ask for. */
+FUIN_EXPORT int fuin_policy_approval_max_days(const fuin_policy *p);
+
+/* ---- the audit record ([audit]) ----------------------------------------- */
+/* 1 when every operation is recorded in the ledger ([audit] record = on;
+ * built-in: off, and off without a policy). */
+FUIN_EXPORT int fuin_policy_audit_record(const fuin_policy *p);
+/* 1 when each record also goes to the system log ([audit] syslog = on,
+ * the built-in default), through the unix datagram socket
+ * fuin_policy_audit_syslog_socket() names ([audit] syslog_socket,
+ * default /dev/log). */
+FUIN_EXPORT int fuin_policy_audit_syslog(const fuin_policy *p);
+FUIN_EXPORT const char *fuin_policy_audit_syslog_socket(const fuin_policy *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,8 @@ enum {
     S_I1,
     S_WIPE,
     S_LABELS,
+    S_APPROVAL,
+    S_AUDIT,
     S_COUNT
 };
 
@@ -34,7 +36,7 @@ enum {
 static const char *const SECTIONS[S_COUNT] = {
     "organisation", "methods",  "passphrase", "keys",     "class.C3",
     "class.C2",     "class.C1", "class.I2",   "class.I1",  "wipe",
-    "labels",
+    "labels",       "approval", "audit",
 };
 
 enum {
@@ -80,10 +82,17 @@ enum {
     R_MSIP_C1,
     R_MSIP_C2,
     R_MSIP_C3,
+    R_APPR_PROVIDE, /* [approval] provide: lowest class that needs it (0: none) */
+    R_APPR_ROLE,    /* APPROVAL_KINDS x C1..C3: who approves (ROLE_VALUES) */
+    R_APPR_ROLE_END = R_APPR_ROLE + 4 * 3 - 1,
+    R_APPR_MAX_DAYS,
+    R_AUDIT_RECORD,
+    R_AUDIT_SYSLOG,
+    R_AUDIT_SOCKET,
     R_COUNT
 };
 
-enum { K_TEXT, K_METHODS, K_INT, K_ENUM, K_PATH, K_GUID };
+enum { K_TEXT, K_METHODS, K_INT, K_ENUM, K_PATH, K_GUID, K_SOCK };
 #define GUID_LEN 36 /* 8-4-4-4-12 hex digits */
 
 /* Enumerated values: the index into the name list is the stored value. */
@@ -117,6 +126,15 @@ static const char *const CLASS_VALUES[] = {"C1", "C2", "C3", NULL};
 /* [labels] name_required: index = the lowest class that needs the name
  * prefix (0: none). */
 static const char *const NAME_VALUES[] = {"none", "C1", "C2", "C3", NULL};
+/* [approval] <kind>_Cn: the certified role whose holder approves. */
+static const char *const ROLE_VALUES[] = {"manager", "ciso", NULL};
+enum { APPROVER_MANAGER, APPROVER_CISO };
+/* The kinds of fuin_request_info, in the order of the [approval] keys. */
+static const char *const APPROVAL_KINDS[] = {"provide", "carry", "disposal", "exception", NULL};
+static const char *const ONOFF_VALUES[] = {"on", "off", NULL};
+enum { ON, OFF };
+#define SOCK_DEFAULT "/dev/log"
+#define SOCK_MAX 107 /* sun_path */
 /* The only methods fuin implements.  A name outside these lists is an
  * error, so that nothing else can slip into a signed policy later. */
 static const char *const ENC_METHODS[] = {"age-x25519", "age-scrypt", NULL};
@@ -188,7 +206,31 @@ static const rule_def RULES[R_COUNT] = {
     {S_LABELS, "msip_C1", K_GUID, 1, 0, NULL, 0},
     {S_LABELS, "msip_C2", K_GUID, 2, 0, NULL, 0},
     {S_LABELS, "msip_C3", K_GUID, 3, 0, NULL, 0},
+    /* Approvals (§2.3(2)⑧(イ)⑨(イ)⑩(ウ), §2.7): who approves what.  By
+     * default nothing extra is required (provide = none); a manager
+     * approves providing, carrying and disposal, the CISO exceptions. */
+    {S_APPROVAL, "provide", K_ENUM, 0, 0, NAME_VALUES, 0},
+    {S_APPROVAL, "provide_C1", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "provide_C2", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "provide_C3", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "carry_C1", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "carry_C2", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "carry_C3", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "disposal_C1", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "disposal_C2", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "disposal_C3", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_MANAGER},
+    {S_APPROVAL, "exception_C1", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_CISO},
+    {S_APPROVAL, "exception_C2", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_CISO},
+    {S_APPROVAL, "exception_C3", K_ENUM, 0, 0, ROLE_VALUES, APPROVER_CISO},
+    {S_APPROVAL, "max_days", K_INT, 1, 366, NULL, 30},
+    /* The record of every operation (§2.6.1(4)(6)): off unless the
+     * policy turns it on, as on staff installs; a citizen who only
+     * verifies has no policy and leaves no trace. */
+    {S_AUDIT, "record", K_ENUM, 0, 0, ONOFF_VALUES, OFF},
+    {S_AUDIT, "syslog", K_ENUM, 0, 0, ONOFF_VALUES, ON},
+    {S_AUDIT, "syslog_socket", K_SOCK, 0, 0, NULL, 0},
 };
+_Static_assert(R_APPR_ROLE_END + 1 == R_APPR_MAX_DAYS, "[approval] table layout");
 
 #define DEFAULT_ORG "(no policy installed)"
 #define DICT_SYSTEM "system"
@@ -232,6 +274,7 @@ struct fuin_policy {
     char org[FUIN_POLICY_MAX_ORG + 1];
     char dict[FUIN_POLICY_MAX_DICT + 1]; /* "" = the system dictionary */
     char guid[4][GUID_LEN + 1];          /* "" = none                   */
+    char sock[SOCK_MAX + 1];             /* "" = SOCK_DEFAULT           */
     char *file; /* for origins; NULL in the built-in default */
 };
 
@@ -343,6 +386,9 @@ static size_t value_text(const fuin_policy *p, int r, char *buf, size_t cap)
         break;
     case K_GUID:
         ob_printf(&o, "%s", p->guid[d->min][0] ? p->guid[d->min] : "none");
+        break;
+    case K_SOCK:
+        ob_printf(&o, "%s", p->sock[0] ? p->sock : SOCK_DEFAULT);
         break;
     case K_METHODS:
         for (int i = 0; d->names[i] != NULL; i++) {
@@ -523,7 +569,7 @@ static int check_section_line(pstate *st, const char *line, size_t s,
         fail(st, st->lineno,
              "unknown section [%.*s]%s (fuin knows [organisation] [methods] "
              "[passphrase] [keys] [class.C1] [class.C2] [class.C3] "
-             "[class.I1] [class.I2] [wipe] [labels])",
+             "[class.I1] [class.I2] [wipe] [labels] [approval] [audit])",
              q, name, (size_t)q < nlen ? "..." : "");
         return 0;
     }
@@ -799,6 +845,28 @@ static int parse_guid(pstate *st, int r, const char *v)
     return 1;
 }
 
+/* [audit] syslog_socket: the absolute path of a unix datagram socket. */
+static int parse_sock(pstate *st, const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || v[0] != '/' || n > SOCK_MAX) {
+        fail(st, st->lineno,
+             "[audit] syslog_socket must be an absolute path of at most %d bytes",
+             SOCK_MAX);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x21 || c == 0x7f || c == ';') {
+            fail(st, st->lineno,
+                 "[audit] syslog_socket contains a space, \";\" or a control character");
+            return 0;
+        }
+    }
+    memcpy(st->pol->sock, v, n + 1);
+    return 1;
+}
+
 static int parse_value(pstate *st, int r, const char *v)
 {
     const rule_def *d = &RULES[r];
@@ -814,6 +882,8 @@ static int parse_value(pstate *st, int r, const char *v)
         return parse_dict(st, v);
     case K_GUID:
         return parse_guid(st, r, v);
+    case K_SOCK:
+        return parse_sock(st, v);
     case K_METHODS:
         if (!parse_methods(st, r, v, &val))
             return 0;
@@ -1588,4 +1658,61 @@ int fuin_policy_msip_class(const fuin_policy *p, const char *id)
         if (p->guid[c][0] && strcasecmp(p->guid[c], id) == 0)
             return c;
     return 0;
+}
+
+/* ---- approvals and the audit record ----------------------------------- */
+
+static int approval_kind(const char *kind)
+{
+    for (int k = 0; kind != NULL && APPROVAL_KINDS[k] != NULL; k++)
+        if (strcmp(kind, APPROVAL_KINDS[k]) == 0)
+            return k;
+    return -1;
+}
+
+int fuin_policy_provide_approval_required(const fuin_policy *p, int confidentiality)
+{
+    int from;
+    if (p == NULL)
+        return 0;
+    from = p->val[R_APPR_PROVIDE];
+    return from > 0 && confidentiality >= from;
+}
+
+const char *fuin_policy_approver_role(const fuin_policy *p, const char *kind,
+                                      int confidentiality)
+{
+    int k = approval_kind(kind);
+    if (p == NULL || k < 0 || confidentiality < 1 || confidentiality > 3)
+        return NULL;
+    return ROLE_VALUES[p->val[R_APPR_ROLE + k * 3 + confidentiality - 1]];
+}
+
+size_t fuin_policy_approver_origin(const fuin_policy *p, const char *kind,
+                                   int confidentiality, char *buf, size_t cap)
+{
+    int k = approval_kind(kind);
+    if (p == NULL || k < 0 || confidentiality < 1 || confidentiality > 3)
+        return 0;
+    return origin_text(p, p->line[R_APPR_ROLE + k * 3 + confidentiality - 1], buf, cap);
+}
+
+int fuin_policy_approval_max_days(const fuin_policy *p)
+{
+    return p == NULL ? RULES[R_APPR_MAX_DAYS].def : p->val[R_APPR_MAX_DAYS];
+}
+
+int fuin_policy_audit_record(const fuin_policy *p)
+{
+    return p != NULL && p->val[R_AUDIT_RECORD] == ON;
+}
+
+int fuin_policy_audit_syslog(const fuin_policy *p)
+{
+    return p != NULL && p->val[R_AUDIT_SYSLOG] == ON;
+}
+
+const char *fuin_policy_audit_syslog_socket(const fuin_policy *p)
+{
+    return p != NULL && p->sock[0] ? p->sock : SOCK_DEFAULT;
 }
