@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "ciso";
@@ -418,6 +419,7 @@ static int ciso_certify(int argc, char **argv)
     fuin_role role;
     int64_t now, until;
     fuin_seckey *sk = NULL;
+    fuin_cli_audit au = {0};
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     fuin_cli_staged st_cert = {0}, st_sig = {0};
@@ -431,12 +433,12 @@ static int ciso_certify(int argc, char **argv)
         return fuin_cli_usage(CMD, "certify: give exactly one CARD");
     if (a.role == NULL)
         return fuin_cli_usage(CMD, "certify: --role is required "
-                                   "(staff, manager or sysadmin)");
+                                   "(staff, manager, sysadmin or ciso)");
     if (a.until == NULL)
         return fuin_cli_usage(CMD, "certify: --until is required");
     if (fuin_role_parse(a.role, &role) != FUIN_OK)
         return fuin_cli_usage(CMD, "certify: --role \"%.100s\": not staff, "
-                                   "manager or sysadmin",
+                                   "manager, sysadmin or ciso",
                               a.role);
     if (fuin_time_parse_date(a.until, 1, &until) != FUIN_OK)
         return fuin_cli_usage(CMD, "certify: --until \"%.100s\": not a date "
@@ -477,6 +479,7 @@ static int ciso_certify(int argc, char **argv)
                              a.until)) != 0)
         goto done;
     if ((dir = ciso_dir(&a, &rc)) == NULL || (rc = read_org(dir, org)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, NULL, NULL, &au)) != 0 ||
         (rc = load_root(dir, a.passfile, &sk)) != 0)
         goto done;
 
@@ -518,9 +521,20 @@ static int ciso_certify(int argc, char **argv)
            "card.cert.minisig (in ~/.config/fuin)\n",
            card.name);
     printf("install them on every workstation: fuin store add %s\n", cert_path);
+    {
+        char detail[FUIN_TEXT_MAX * 2 + 200], kid[FUIN_KEYID_HEX];
+        fuin_keyid_hex(card.sign_pk.keyid, kid);
+        snprintf(detail, sizeof detail, "%s as %s until %s, serial %s, key %s", card.name,
+                 fuin_role_name(role), t1, cert.serial, kid);
+        fuin_cli_audit_rec rec = {.op = "certify", .path = cert_path, .method = "fuin-cert",
+                                  .detail = detail, .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0)
+            rc = FUIN_EXIT_IO;
+    }
     if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:
+    fuin_cli_audit_drop(&au);
     fuin_cli_discard(&st_cert);
     fuin_cli_discard(&st_sig);
     free(dir);
@@ -609,6 +623,7 @@ static int ciso_revoke(int argc, char **argv)
     fuin_pubkey root;
     fuin_revocations *rl = NULL;
     fuin_seckey *sk = NULL;
+    fuin_cli_audit au = {0};
     fuin_cli_staged st_list = {0}, st_sig = {0};
     int64_t now = (int64_t)time(NULL), t;
     const char *old_reason;
@@ -698,7 +713,8 @@ static int ciso_revoke(int argc, char **argv)
         goto done;
     }
     fuin_revocations_set_updated(rl, now);
-    if ((rc = load_root(dir, a.passfile, &sk)) != 0)
+    if ((rc = fuin_cli_audit_begin(CMD, NULL, NULL, NULL, NULL, &au)) != 0 ||
+        (rc = load_root(dir, a.passfile, &sk)) != 0)
         goto done;
     s = fuin_revocations_sign(rl, sk, &new_text, &new_len, &new_sig, &new_siglen);
     if (s != FUIN_OK) {
@@ -718,9 +734,19 @@ static int ciso_revoke(int argc, char **argv)
     printf("%s\n%s\n", list_path, sig_path);
     printf("install the list on every workstation: fuin store update %s\n",
            list_path);
+    {
+        char detail[FUIN_REASON_MAX + FUIN_TEXT_MAX + 64];
+        snprintf(detail, sizeof detail, "key %s (%s): %s", hexid,
+                 n_issued > 0 ? who : "holder unknown", a.reason);
+        fuin_cli_audit_rec rec = {.op = "revoke", .path = list_path, .method = "fuin-revocations",
+                                  .detail = detail, .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0)
+            rc = FUIN_EXIT_IO;
+    }
     if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:
+    fuin_cli_audit_drop(&au);
     fuin_cli_discard(&st_list);
     fuin_cli_discard(&st_sig);
     free(dir);

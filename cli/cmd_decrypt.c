@@ -1,5 +1,5 @@
 /* fuin decrypt [-i IDENTITY_FILE]... [--dir DIR] [--passphrase-file FILE]
- *              [-o OUTPUT] [--force] [INPUT]
+ *              [-o OUTPUT] [--force] [--store DIR] [INPUT]
  * Without -i the user's own identity (DIR/identity.age, DIR defaulting to
  * ~/.config/fuin) is used when it exists. */
 #include <getopt.h>
@@ -8,15 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "decrypt";
 
-enum { OPT_PASSFILE = 256, OPT_FORCE, OPT_DIR };
+enum { OPT_PASSFILE = 256, OPT_FORCE, OPT_DIR, OPT_STORE };
 
 static const struct option decrypt_options[] = {
     {"identity", required_argument, NULL, 'i'},
     {"dir", required_argument, NULL, OPT_DIR},
+    {"store", required_argument, NULL, OPT_STORE},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
@@ -28,6 +30,7 @@ typedef struct {
     const char **identities;
     size_t n_identities;
     const char *dir;
+    const char *store;
     const char *passfile;
     const char *output;
     int force;
@@ -70,6 +73,10 @@ static int parse_args(int argc, char **argv, decrypt_args *a, int *help)
             break;
         case OPT_DIR:
             if (fuin_cli_set_once(CMD, &a->dir, optarg, "--dir") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
+        case OPT_STORE:
+            if (fuin_cli_set_once(CMD, &a->store, optarg, "--store") != 0)
                 return FUIN_EXIT_USAGE;
             break;
         case 'o':
@@ -125,6 +132,11 @@ static int run(const decrypt_args *a)
     const char *in_name = NULL;
     int rc = 0, in_fd = -1;
     fuin_status s;
+    fuin_cli_audit au;
+
+    /* Nothing is decrypted that cannot be recorded. */
+    if ((rc = fuin_cli_audit_begin(CMD, NULL, a->store, a->dir, NULL, &au)) != 0)
+        return rc;
 
     d = fuin_decryptor_new();
     ids = calloc(n_ids, sizeof *ids);
@@ -132,6 +144,7 @@ static int run(const decrypt_args *a)
         fuin_cli_error(CMD, NULL, "out of memory");
         free(ids);
         fuin_decryptor_free(d);
+        fuin_cli_audit_drop(&au);
         return FUIN_EXIT_INTERNAL;
     }
     for (size_t i = 0; i < n_ids; i++) {
@@ -225,7 +238,22 @@ static int run(const decrypt_args *a)
                        "extended attributes); keep it in the name: fuin label set --name "
                        "--no-xattr");
     }
+    if (in_fd >= 0) {
+        char detail[512];
+        fuin_cli_audit_rec rec = {.op = "decrypt", .path = in_name,
+                                  .hash_path = a->input, .label = fuin_decryptor_label(d),
+                                  .method = "age", .ok = rc == 0};
+        snprintf(detail, sizeof detail, "to %s", a->output ? a->output : FUIN_CLI_STDOUT_NAME);
+        rec.detail = detail;
+        if (fuin_cli_audit_record(&au, &rec, NULL) != 0 && rc == 0) {
+            /* fail closed: plaintext nobody recorded is not left behind */
+            if (a->output != NULL)
+                (void)unlink(a->output);
+            rc = FUIN_EXIT_IO;
+        }
+    }
 done:
+    fuin_cli_audit_drop(&au);
     if (in_fd > STDIN_FILENO)
         close(in_fd);
     fuin_decryptor_free(d);

@@ -1,17 +1,19 @@
 /* fuin encrypt [-r RECIPIENT]... [-R FILE]... [-p] [--passphrase-file FILE]
- *              [-a] [--class LABEL] [--store DIR] [-o OUTPUT] [--force] [INPUT] */
+ *              [-a] [--class LABEL] [--approval REQUEST] [--store DIR]
+ *              [-o OUTPUT] [--force] [INPUT] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 
 static const char *const CMD = "encrypt";
 
-enum { OPT_PASSFILE = 256, OPT_CLASS, OPT_FORCE, OPT_STORE };
+enum { OPT_PASSFILE = 256, OPT_CLASS, OPT_FORCE, OPT_STORE, OPT_APPROVAL };
 
 static const struct option encrypt_options[] = {
     {"recipient", required_argument, NULL, 'r'},
@@ -23,6 +25,7 @@ static const struct option encrypt_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
     {"store", required_argument, NULL, OPT_STORE},
+    {"approval", required_argument, NULL, OPT_APPROVAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -39,6 +42,7 @@ typedef struct {
     const char *output;
     int force;
     const char *store;
+    const char *approval;
     const char *input;
 } encrypt_args;
 
@@ -84,6 +88,10 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
             if (fuin_cli_set_once(CMD, &a->store, optarg, "--store") != 0)
                 return FUIN_EXIT_USAGE;
             break;
+        case OPT_APPROVAL:
+            if (fuin_cli_set_once(CMD, &a->approval, optarg, "--approval") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
         case 'h':
             *help = 1;
             break;
@@ -103,6 +111,13 @@ static int parse_args(int argc, char **argv, encrypt_args *a, int *help)
                               "--passphrase-file cannot be used with -r or -R");
     if (!a->passphrase && !a->passfile && !a->n_recipients && !a->n_files)
         return fuin_cli_usage(CMD, "no recipients: use -r, -R or -p");
+    if (a->approval != NULL && (a->passphrase || a->passfile))
+        return fuin_cli_usage(CMD, "--approval cannot be used with -p: a passphrase-encrypted "
+                                   "file has room for no approval id (age allows only the "
+                                   "scrypt stanza); encrypt to the recipient's key (-r)");
+    if (a->approval != NULL && (a->input == NULL || strcmp(a->input, "-") == 0))
+        return fuin_cli_usage(CMD, "--approval needs INPUT to be a file (the approval names "
+                                   "its sha256)");
     /* "-" and /dev/stdout both mean standard output (a link to fd 1,
      * which may be a file the shell opened) */
     if (a->output != NULL && (strcmp(a->output, "-") == 0 || strcmp(a->output, "/dev/stdout") == 0))
@@ -123,6 +138,9 @@ static int run(encrypt_args *a)
     fuin_policy *pol = NULL;
     fuin_cli_recipients seen = {NULL, 0, 0};
     size_t uncertified = 0;
+    fuin_request_info appr;
+    char approver[FUIN_CLI_APPROVER_MAX];
+    int claimed = 0;
 
     if (a->class_text != NULL) {
         s = fuin_label_parse(a->class_text, &label, err, sizeof err);
@@ -200,6 +218,28 @@ static int run(encrypt_args *a)
     for (size_t i = 0; i < seen.n; i++)
         if (store == NULL || fuin_store_find_recipient(store, seen.items[i]) == NULL)
             uncertified++;
+    /* Information for someone outside (a key the store does not certify,
+     * or a passphrase) under an approved provide request: the request
+     * names this very file; its id goes into the header. */
+    memset(&appr, 0, sizeof appr);
+    if (a->approval != NULL) {
+        char obj[FUIN_OBJECT_MAX];
+        s = fuin_request_object_fd(in_fd, obj, sizeof obj, pmsg, sizeof pmsg);
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, in_name, "%s", fuin_cli_msg(pmsg, s));
+            rc = fuin_cli_exit_code(s, 0);
+            goto done;
+        }
+        if ((rc = fuin_cli_provide_approval(CMD, store, pol, a->approval, obj, NULL, &label,
+                                            &have_label, &appr, approver)) != 0)
+            goto done;
+    } else if (have_label && (pass_mode || uncertified > 0)) {
+        char what[64];
+        snprintf(what, sizeof what, "%s", pass_mode ? "encrypting with a passphrase"
+                                                    : "encrypting");
+        if ((rc = fuin_cli_provide_refused(CMD, pol, &label, what)) != 0)
+            goto done;
+    }
     pmsg[0] = '\0';
     s = fuin_policy_check_encrypt(pol, have_label ? &label : NULL, pass_mode, seen.n,
                                   uncertified, pmsg, sizeof pmsg);
@@ -255,17 +295,39 @@ static int run(encrypt_args *a)
         goto done;
     }
 
+    if (a->approval != NULL) {
+        char what[2 * FUIN_TEXT_MAX + 64], t[FUIN_TIME_MAX];
+        if ((s = fuin_encryptor_set_approval(e, appr.hash)) != FUIN_OK) {
+            fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(fuin_encryptor_errmsg(e), s));
+            rc = fuin_cli_exit_code(s, 0);
+            goto done;
+        }
+        fuin_time_format_rfc3339((int64_t)time(NULL), t, sizeof t);
+        snprintf(what, sizeof what, "encrypt of %.80s to %.200s at %s", appr.object,
+                 appr.destination, t);
+        /* single use: claimed just before the file is written */
+        if ((rc = fuin_cli_approval_claim(CMD, store, a->approval, appr.hash, what)) != 0)
+            goto done;
+        claimed = 1;
+    }
     if (a->output != NULL)
         fuin_cli_report_stale(CMD, a->output, fuin_outfile_sweep(a->output));
     s = fuin_encrypt_fd(e, in_fd, a->output, STDOUT_FILENO,
                         a->force ? FUIN_F_FORCE : 0);
     if (s != FUIN_OK) {
+        /* nothing went out: the approval may be used again */
+        if (claimed)
+            (void)fuin_store_approval_release(store, appr.hash);
         const char *msg = fuin_encryptor_errmsg(e);
         fuin_cli_error(CMD, fuin_cli_fd_error_name(s, msg, in_name, a->output),
                        "%s", fuin_cli_msg(msg, s));
         rc = fuin_cli_exit_code(s, 0);
         goto done;
     }
+    if (claimed)
+        fprintf(stderr, "fuin: encrypt: approval %s (provide to %s, approved by %s) bound into "
+                        "the header\n",
+                appr.hash, fuin_cli_safe(appr.destination), fuin_cli_safe(approver));
     if (have_label && pass_mode && !fuin_encryptor_label_written(e)) {
         char text[256];
         fuin_label_format(&label, text, sizeof text);

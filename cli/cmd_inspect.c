@@ -106,6 +106,10 @@ static int print_json(const fuin_info *info)
                                 ? json_integer((json_int_t)info->plaintext_bytes)
                                 : json_null()))
         goto done;
+    /* Only when present, so that existing readers see the same keys. */
+    if (info->approval[0] != '\0' &&
+        json_object_set_new(o, "approval", json_string(info->approval)))
+        goto done;
     /* Japanese label words stay UTF-8: no JSON_ENSURE_ASCII. */
     text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
@@ -140,6 +144,9 @@ static int print_human(const fuin_info *info)
     } else {
         printf("label:           none\n");
     }
+    if (info->approval[0] != '\0')
+        printf("approval:        %s (provide request id; not authenticated without a key)\n",
+               info->approval);
     printf("header bytes:    %" PRIu64 "\n", info->header_bytes);
     if (info->plaintext_known)
         printf("plaintext bytes: %" PRIu64 "\n", info->plaintext_bytes);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "key";
@@ -199,6 +200,7 @@ static int key_new(int argc, char **argv)
     fuin_seckey *sk = NULL;
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
+    fuin_cli_audit au = {0};
     membuf enc = {0};
     int64_t now;
     int c, rc = 0, help = 0, n;
@@ -286,7 +288,8 @@ static int key_new(int argc, char **argv)
         }
     }
     if ((rc = fuin_cli_open_store(CMD, store_dir, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, dir, NULL, &au)) != 0)
         goto done;
 
     /* Keys and card first, so a bad --name or --email is reported before
@@ -398,7 +401,20 @@ static int key_new(int argc, char **argv)
         fuin_cli_stdout_check(CMD) != 0) {
         rc = FUIN_EXIT_IO;
     }
+    {
+        /* signed with the new key: the record is its first use */
+        fuin_pubkey npk;
+        char kid[FUIN_KEYID_HEX], detail[FUIN_KEYID_HEX + 64];
+        fuin_seckey_public(sk, &npk);
+        fuin_keyid_hex(npk.keyid, kid);
+        snprintf(detail, sizeof detail, "minisign key %s and an age identity", kid);
+        fuin_cli_audit_rec rec = {.op = "key-new", .path = dir, .method = "age-x25519 minisign-ed25519",
+                                  .detail = detail, .ok = 1, .operator_name = card.name};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0 && rc == 0)
+            rc = FUIN_EXIT_IO;
+    }
 done:
+    fuin_cli_audit_drop(&au);
     for (int i = 0; i < N_FILES; i++)
         fuin_cli_discard(&staged[i]);
     for (int i = 0; i < N_FILES; i++)
@@ -737,6 +753,7 @@ static int key_passwd(int argc, char **argv)
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     fuin_cli_staged st_id = {0}, st_sk = {0};
+    fuin_cli_audit au = {0};
     char err[512];
     int c, rc = 0, help = 0, encrypted;
     fuin_status s;
@@ -784,7 +801,8 @@ static int key_passwd(int argc, char **argv)
     }
     if ((rc = fuin_cli_open_store(CMD, store_dir, &store)) != 0 ||
         (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0 ||
-        (rc = fuin_cli_passphrase_ready(CMD, pol)) != 0)
+        (rc = fuin_cli_passphrase_ready(CMD, pol)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, dir, NULL, &au)) != 0)
         goto done;
     if ((rc = fuin_cli_read_keyfile(CMD, sk_path, sk_path, &sk_text, &sk_len)) != 0)
         goto done;
@@ -847,7 +865,15 @@ static int key_passwd(int argc, char **argv)
         goto done;
     fprintf(stderr, "fuin: %s: passphrase changed for %s and %s\n", CMD, id_path,
             sk_path);
+    {
+        fuin_cli_audit_rec rec = {.op = "key-passwd", .path = dir, .method = "age-scrypt minisign",
+                                  .detail = "passphrase changed for identity.age and sign.key",
+                                  .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0)
+            rc = FUIN_EXIT_IO;
+    }
 done:
+    fuin_cli_audit_drop(&au);
     fuin_cli_discard(&st_id);
     fuin_cli_discard(&st_sk);
     free(dir);

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "label";
@@ -142,6 +143,7 @@ static int cmd_set(const args *a, int n, char **files)
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     fuin_label label;
+    fuin_cli_audit au = {0};
     char err[512], text[256];
     int rc = 0, worst = 0;
     unsigned flags = (a->name ? FUIN_LABEL_SET_NAME : 0) | (a->no_doc ? 0 : FUIN_LABEL_SET_DOC) |
@@ -152,12 +154,18 @@ static int cmd_set(const args *a, int n, char **files)
         fuin_cli_error(CMD, NULL, "--class: %s", err);
         return FUIN_EXIT_USAGE;
     }
-    if ((rc = load_policy(a, &store, &pol)) != 0)
+    if ((rc = load_policy(a, &store, &pol)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, NULL, NULL, &au)) != 0)
         goto out;
     fuin_label_format_ja(&label, text, sizeof text);
     for (int i = 0; i < n; i++) {
         char *now = NULL;
         fuin_status s = fuin_file_label_set(files[i], &label, pol, flags, &now, err, sizeof err);
+        fuin_cli_audit_rec rec = {.op = "label", .path = s == FUIN_OK ? now : files[i],
+                                  .label = &label, .method = "set",
+                                  .detail = s == FUIN_OK ? NULL : err, .ok = s == FUIN_OK};
+        if (fuin_cli_audit_record(&au, &rec, NULL) != 0 && worst == 0)
+            worst = FUIN_EXIT_IO;
         if (s != FUIN_OK) {
             fuin_cli_error(CMD, files[i], "%s", fuin_cli_msg(err, s));
             /* FUIN_E_INVALID here is what was named: a link, a device */
@@ -175,6 +183,7 @@ static int cmd_set(const args *a, int n, char **files)
     }
     rc = worst;
 out:
+    fuin_cli_audit_drop(&au);
     fuin_policy_free(pol);
     fuin_store_free(store);
     if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
@@ -186,11 +195,19 @@ static int cmd_clear(const args *a, int n, char **files)
 {
     char err[512];
     int worst = 0;
+    fuin_cli_audit au;
     unsigned flags = (a->name ? FUIN_LABEL_SET_NAME : 0) | (a->no_doc ? 0 : FUIN_LABEL_SET_DOC) |
                      (a->no_xattr ? FUIN_LABEL_SET_NO_XATTR : 0);
+    if ((worst = fuin_cli_audit_begin(CMD, NULL, a->store, NULL, NULL, &au)) != 0)
+        return worst;
     for (int i = 0; i < n; i++) {
         char *now = NULL;
         fuin_status s = fuin_file_label_clear(files[i], flags, &now, err, sizeof err);
+        fuin_cli_audit_rec rec = {.op = "label", .path = s == FUIN_OK ? now : files[i],
+                                  .method = "clear", .detail = s == FUIN_OK ? NULL : err,
+                                  .ok = s == FUIN_OK};
+        if (fuin_cli_audit_record(&au, &rec, NULL) != 0 && worst == 0)
+            worst = FUIN_EXIT_IO;
         if (s != FUIN_OK) {
             fuin_cli_error(CMD, files[i], "%s", fuin_cli_msg(err, s));
             if (worst == 0)
@@ -204,6 +221,7 @@ static int cmd_clear(const args *a, int n, char **files)
             printf("%s: label removed\n", fuin_cli_safe(files[i]));
         free(now);
     }
+    fuin_cli_audit_drop(&au);
     if (fuin_cli_stdout_check(CMD) != 0 && worst == 0)
         worst = FUIN_EXIT_IO;
     return worst;

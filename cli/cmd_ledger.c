@@ -1,13 +1,16 @@
 /* fuin ledger verify [--json] [--dir DIR] [--key PUBKEY]... [LEDGER]
  * fuin ledger repair [--dry-run] [--dir DIR] [--key PUBKEY]... [LEDGER]
- * fuin ledger show [--json] [LEDGER]
- * fuin ledger export --html|--json|--csv [--record ID] [LEDGER]
+ * fuin ledger show [--json] [FILTER] [LEDGER]
+ * fuin ledger export --html|--json|--csv [--record ID] [FILTER] [LEDGER]
+ *   FILTER: [--kind OP] [--person NAME] [--class Cn] [--since DATE] [--until DATE]
+ * fuin ledger checkpoint [--dir DIR] [--passphrase-file FILE] [LEDGER]
  * fuin ledger record-destruction --asset ID --how TEXT [--witness NAME]
  *             [--class LABEL] [--approval REQUEST] [--store DIR]
  *             [--ledger FILE] [--dir DIR] [--passphrase-file FILE] */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,7 @@ static const char *const CMD = "ledger";
 enum {
     OPT_JSON = 256, OPT_DIR, OPT_KEY, OPT_HTML, OPT_CSV, OPT_RECORD, OPT_ASSET,
     OPT_HOW, OPT_WITNESS, OPT_CLASS, OPT_LEDGER, OPT_PASSFILE, OPT_DRY_RUN,
-    OPT_APPROVAL, OPT_STORE
+    OPT_APPROVAL, OPT_STORE, OPT_KIND, OPT_PERSON, OPT_SINCE, OPT_UNTIL
 };
 
 static const struct option ledger_options[] = {
@@ -44,6 +47,10 @@ static const struct option ledger_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"approval", required_argument, NULL, OPT_APPROVAL},
     {"store", required_argument, NULL, OPT_STORE},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"person", required_argument, NULL, OPT_PERSON},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -52,7 +59,7 @@ typedef struct {
     const char *sub;
     int json, html, csv, dry_run;
     const char *dir, *record, *asset, *how, *witness, *class_text, *ledger,
-        *passfile, *approval, *store;
+        *passfile, *approval, *store, *kind, *person, *since, *until;
     const char *keys[MAX_KEYS];
     int n_keys;
     const char *path; /* LEDGER operand */
@@ -80,6 +87,10 @@ static int parse_args(int argc, char **argv, ledger_args *a, int *help)
             rc = fuin_cli_set_once(CMD, &a->approval, optarg, "--approval");
             break;
         case OPT_STORE: rc = fuin_cli_set_once(CMD, &a->store, optarg, "--store"); break;
+        case OPT_KIND: rc = fuin_cli_set_once(CMD, &a->kind, optarg, "--kind"); break;
+        case OPT_PERSON: rc = fuin_cli_set_once(CMD, &a->person, optarg, "--person"); break;
+        case OPT_SINCE: rc = fuin_cli_set_once(CMD, &a->since, optarg, "--since"); break;
+        case OPT_UNTIL: rc = fuin_cli_set_once(CMD, &a->until, optarg, "--until"); break;
         case OPT_PASSFILE:
             rc = fuin_cli_set_once(CMD, &a->passfile, optarg, "--passphrase-file");
             break;
@@ -104,7 +115,7 @@ static int parse_all(int argc, char **argv, ledger_args *a, int *help)
     int rc;
     if (argc < 2)
         return fuin_cli_usage(CMD, "no subcommand (verify, show, export, repair, "
-                                   "record-destruction)");
+                                   "checkpoint, record-destruction)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         *help = 1;
         return 0;
@@ -129,7 +140,9 @@ static int only(const ledger_args *a, const char *allowed)
         {a->witness != NULL, "witness"}, {a->class_text != NULL, "class"},
         {a->ledger != NULL, "ledger"}, {a->passfile != NULL, "passphrase-file"},
         {a->dry_run, "dry-run"}, {a->approval != NULL, "approval"},
-        {a->store != NULL, "store"},
+        {a->store != NULL, "store"}, {a->kind != NULL, "kind"},
+        {a->person != NULL, "person"}, {a->since != NULL, "since"},
+        {a->until != NULL, "until"},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         char want[40];
@@ -231,6 +244,8 @@ static int cmd_verify(const ledger_args *a)
         json_object_set_new(o, "torn_offset",
                             rep.torn ? json_integer((json_int_t)rep.torn_offset) : json_null());
         json_object_set_new(o, "last_hash", json_string(rep.last_hash));
+        json_object_set_new(o, "signed", json_integer((json_int_t)rep.signed_records));
+        json_object_set_new(o, "unsigned_tail", json_integer((json_int_t)rep.unsigned_tail));
         json_object_set_new(o, "reason", s == FUIN_OK ? json_null() : json_string(rep.reason));
         txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(o);
@@ -239,6 +254,11 @@ static int cmd_verify(const ledger_args *a)
         free(txt);
     } else if (s == FUIN_OK) {
         printf("%s: OK: %" PRIu64 " records\n", fuin_cli_safe(path), rep.records);
+        if (rep.unsigned_tail > 0)
+            printf("note: the last %" PRIu64 " record%s chained but not yet signed: "
+                   "fuin ledger checkpoint signs %s\n",
+                   rep.unsigned_tail, rep.unsigned_tail == 1 ? " is" : "s are",
+                   rep.unsigned_tail == 1 ? "it" : "them");
     } else {
         printf("%s: FAILED after %" PRIu64 " good records: %s\n", fuin_cli_safe(path),
                rep.records, fuin_cli_safe(rep.reason[0] ? rep.reason : fuin_strerror(s)));
@@ -350,75 +370,6 @@ done:
     return rc;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "-";
-}
-
-/* a field of a record, escaped for the terminal */
-static const char *sstr(json_t *o, const char *k)
-{
-    return fuin_cli_safe(jstr(o, k));
-}
-
-static int cmd_show(const ledger_args *a)
-{
-    char *path = NULL, *text = NULL;
-    size_t len = 0, pos = 0;
-    uint64_t line = 0;
-    int rc;
-
-    if ((rc = only(a, " json ")) != 0)
-        return rc;
-    if ((rc = ledger_file(a, &path)) != 0)
-        return rc;
-    if ((rc = fuin_cli_read_file(CMD, path, (size_t)1 << 30, &text, &len, NULL)) != 0)
-        goto done;
-    if (a->json)
-        printf("[");
-    while (pos < len) {
-        char *nl = memchr(text + pos, '\n', len - pos);
-        json_t *o;
-        json_error_t je;
-        line++;
-        if (nl == NULL) {
-            fuin_cli_error(CMD, path, "line %" PRIu64 ": torn last line (run fuin ledger verify)",
-                           line);
-            rc = FUIN_EXIT_FORMAT;
-            break;
-        }
-        *nl = '\0';
-        o = json_loads(text + pos, 0, &je);
-        if (!json_is_object(o)) {
-            json_decref(o);
-            fuin_cli_error(CMD, path, "line %" PRIu64 ": not a record", line);
-            rc = FUIN_EXIT_FORMAT;
-            break;
-        }
-        if (a->json) {
-            printf("%s%s", line > 1 ? "," : "", text + pos);
-        } else {
-            json_t *tg = json_object_get(o, "target");
-            printf("%" JSON_INTEGER_FORMAT "\t%s\t%s\t%s\t%s %s\t%s\t%s\t%s\n",
-                   json_integer_value(json_object_get(o, "seq")), sstr(o, "end"),
-                   sstr(json_object_get(o, "operator"), "name"), sstr(o, "asset_id"),
-                   sstr(tg, "kind"), sstr(tg, "path"), sstr(o, "method"),
-                   sstr(o, "category"), sstr(o, "result"));
-        }
-        json_decref(o);
-        pos = (size_t)(nl - text) + 1;
-    }
-    if (a->json)
-        printf("]\n");
-    if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
-        rc = FUIN_EXIT_IO;
-done:
-    free(text);
-    free(path);
-    return rc;
-}
-
 /* ctx: an int that receives the errno of a failed write. */
 static int write_stdout(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -428,14 +379,146 @@ static int write_stdout(void *ctx, const uint8_t *buf, size_t len)
     return -1;
 }
 
-static int cmd_export(const ledger_args *a)
+/* The table of "show": the library's TSV, each field escaped for the
+ * terminal (names, paths and details came from other people's files). */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int werr;
+} show_buf;
+
+static int show_line(show_buf *b)
 {
-    fuin_ledger_format f;
+    char *line = b->buf, *tab;
+    int first = 1;
+
+    b->buf[b->len - 1] = '\0'; /* the LF */
+    for (;;) {
+        tab = strchr(line, '\t');
+        if (tab != NULL)
+            *tab = '\0';
+        if (!first)
+            putchar('\t');
+        fputs(fuin_cli_safe(line), stdout);
+        first = 0;
+        if (tab == NULL)
+            break;
+        line = tab + 1;
+    }
+    putchar('\n');
+    b->len = 0;
+    return ferror(stdout) ? -1 : 0;
+}
+
+static int write_show(void *ctx, const uint8_t *p, size_t n)
+{
+    show_buf *b = ctx;
+    for (size_t i = 0; i < n; i++) {
+        if (b->len + 2 > b->cap) {
+            size_t c = b->cap ? b->cap * 2 : 4096;
+            char *nb = realloc(b->buf, c);
+            if (nb == NULL) {
+                b->werr = ENOMEM;
+                return -1;
+            }
+            b->buf = nb;
+            b->cap = c;
+        }
+        b->buf[b->len++] = (char)p[i];
+        if (p[i] == '\n' && show_line(b) != 0) {
+            b->werr = errno ? errno : EIO;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --kind, --person, --class, --since, --until.  0 or exit code. */
+static int make_filter(const ledger_args *a, fuin_ledger_filter *f)
+{
+    static const char *const kinds[] = {FUIN_LEDGER_OPS, "disposal", NULL};
+    memset(f, 0, sizeof *f);
+    if (a->kind != NULL) {
+        size_t i = 0;
+        while (kinds[i] != NULL && strcmp(kinds[i], a->kind) != 0)
+            i++;
+        if (kinds[i] == NULL)
+            return fuin_cli_usage(CMD, "--kind %s: not a kind of record (encrypt, decrypt, "
+                                       "sign, verify, label, pack, unpack, request, approve, "
+                                       "certify, revoke, policy-install, key-new, key-passwd, "
+                                       "checkpoint, disposal)",
+                                  fuin_cli_safe(a->kind));
+        f->kind = a->kind;
+    }
+    f->person = a->person;
+    if (a->class_text != NULL) {
+        fuin_label l;
+        const char *c = a->class_text;
+        if ((c[0] == 'C' || c[0] == 'c') && c[1] >= '1' && c[1] <= '3' && c[2] == '\0')
+            f->min_confidentiality = c[1] - '0';
+        else if (fuin_label_parse(c, &l, NULL, 0) == FUIN_OK)
+            f->min_confidentiality = l.confidentiality;
+        else
+            return fuin_cli_usage(CMD, "--class %s: give C1, C2, C3 or a label",
+                                  fuin_cli_safe(c));
+    }
+    if (a->since != NULL && fuin_time_parse_date(a->since, 0, &f->since) != FUIN_OK)
+        return fuin_cli_usage(CMD, "--since %s: not a date (YYYY-MM-DD or RFC 3339)",
+                              fuin_cli_safe(a->since));
+    if (a->until != NULL) {
+        if (fuin_time_parse_date(a->until, 1, &f->until) != FUIN_OK)
+            return fuin_cli_usage(CMD, "--until %s: not a date (YYYY-MM-DD or RFC 3339)",
+                                  fuin_cli_safe(a->until));
+        f->until++; /* the bound is exclusive; the date's last second is in */
+    }
+    return 0;
+}
+
+static int cmd_show(const ledger_args *a)
+{
+    fuin_ledger_filter filt;
+    show_buf b = {0};
     char *path = NULL, err[512];
     fuin_status s;
     int rc, werr = 0;
 
-    if ((rc = only(a, " json html csv record ")) != 0)
+    if ((rc = only(a, " json kind person class since until ")) != 0 ||
+        (rc = make_filter(a, &filt)) != 0)
+        return rc;
+    if ((rc = ledger_file(a, &path)) != 0)
+        return rc;
+    err[0] = '\0';
+    if (a->json)
+        s = fuin_ledger_export_filtered(path, FUIN_LEDGER_JSON, NULL, &filt, write_stdout,
+                                        &werr, err, sizeof err);
+    else
+        s = fuin_ledger_export_filtered(path, FUIN_LEDGER_TSV, NULL, &filt, write_show, &b,
+                                        err, sizeof err);
+    if (b.werr)
+        werr = b.werr;
+    free(b.buf);
+    if (s == FUIN_E_IO && werr != 0) {
+        fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(werr));
+        rc = FUIN_EXIT_IO;
+    } else if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "%s", fuin_cli_msg(err, s));
+        rc = s == FUIN_E_SYNTAX ? FUIN_EXIT_FORMAT : fuin_cli_exit_code(s, 0);
+    } else if (fuin_cli_stdout_check(CMD) != 0)
+        rc = FUIN_EXIT_IO;
+    free(path);
+    return rc;
+}
+
+static int cmd_export(const ledger_args *a)
+{
+    fuin_ledger_format f;
+    fuin_ledger_filter filt;
+    char *path = NULL, err[512];
+    fuin_status s;
+    int rc, werr = 0;
+
+    if ((rc = only(a, " json html csv record kind person class since until ")) != 0 ||
+        (rc = make_filter(a, &filt)) != 0)
         return rc;
     if (a->json + a->html + a->csv != 1)
         return fuin_cli_usage(CMD, "export needs exactly one of --html, --json, --csv");
@@ -447,7 +530,8 @@ static int cmd_export(const ledger_args *a)
         free(path);
         return FUIN_EXIT_IO;
     }
-    s = fuin_ledger_export(path, f, a->record, write_stdout, &werr, err, sizeof err);
+    s = fuin_ledger_export_filtered(path, f, a->record, &filt, write_stdout, &werr, err,
+                                    sizeof err);
     if (s == FUIN_E_IO && werr != 0) {
         fuin_cli_error(CMD, FUIN_CLI_STDOUT_NAME, "cannot write: %s", strerror(werr));
         rc = FUIN_EXIT_IO;
@@ -457,6 +541,96 @@ static int cmd_export(const ledger_args *a)
              : s == FUIN_E_SYNTAX ? FUIN_EXIT_FORMAT
                                   : fuin_cli_exit_code(s, 0);
     }
+    free(path);
+    return rc;
+}
+
+/* Append r; with [audit] record = on (policy `pol`, or the installed one
+ * when NULL), through fuin_audit, so that it also reaches the system log. */
+static fuin_status syslog_too(const char *path, const fuin_policy *pol, const char *name,
+                              fuin_record *r, const fuin_seckey *sk, char *err, size_t cap)
+{
+    fuin_store *store = NULL;
+    fuin_policy *own = NULL;
+    fuin_audit *au = NULL;
+    fuin_status s;
+
+    if (pol == NULL && fuin_cli_open_store(CMD, NULL, &store) == 0 &&
+        fuin_cli_load_policy(CMD, store, &own) == 0)
+        pol = own;
+    s = fuin_audit_open(pol, path, name, NULL, &au, err, cap);
+    if (s == FUIN_OK)
+        s = au != NULL ? fuin_audit_append(au, r, sk, err, cap)
+                       : fuin_ledger_append(path, r, sk, err, cap);
+    fuin_audit_free(au);
+    fuin_policy_free(own);
+    fuin_store_free(store);
+    return s;
+}
+
+/* A signed record that vouches for every record before it. */
+static int cmd_checkpoint(const ledger_args *a)
+{
+    fuin_record r;
+    fuin_seckey *sk = NULL;
+    fuin_ledger_report rep;
+    fuin_pubkey pk, keys[MAX_KEYS + 2];
+    char name[FUIN_TEXT_MAX], *path = NULL, err[1024], detail[160];
+    fuin_status s;
+    size_t nk = 0;
+    int rc;
+
+    if ((rc = only(a, " dir passphrase-file key ")) != 0)
+        return rc;
+    if ((rc = ledger_file(a, &path)) != 0)
+        return rc;
+    if ((rc = fuin_cli_load_operator(CMD, a->dir, a->passfile, &sk, name)) != 0)
+        goto done;
+    /* Vouch only for what verifies (with this key, DIR/sign.pub and any
+     * --key, as verify): a checkpoint over a broken chain would sign the
+     * breakage. */
+    if ((rc = load_keys(a, keys, &nk)) != 0)
+        goto done;
+    fuin_seckey_public(sk, &pk);
+    keys[nk++] = pk;
+    memset(&rep, 0, sizeof rep);
+    s = fuin_ledger_verify(path, keys, nk, &rep);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "not signed: %s", fuin_cli_msg(rep.reason, s));
+        rc = s == FUIN_E_IO ? FUIN_EXIT_IO : FUIN_EXIT_REFUSED;
+        goto done;
+    }
+    memset(&r, 0, sizeof r);
+    r.start = r.end = (int64_t)time(NULL);
+    r.operator_name = name;
+    r.op = "checkpoint";
+    {
+        static char user[FUIN_TEXT_MAX];
+        struct passwd *pw = getpwuid(geteuid());
+        snprintf(user, sizeof user, "%s", pw != NULL && pw->pw_name[0] ? pw->pw_name : "-");
+        r.user = user;
+    }
+    snprintf(detail, sizeof detail, "vouches for the %" PRIu64 " records before it", rep.records);
+    r.detail = detail;
+    r.target_kind = "file";
+    r.target_path = path;
+    r.target_size = -1;
+    r.method = "minisign-ed25519";
+    r.category = "none";
+    r.result = "success";
+    err[0] = '\0';
+    s = syslog_too(path, NULL, name, &r, sk, err, sizeof err);
+    if (s != FUIN_OK) {
+        fuin_cli_error(CMD, path, "LEDGER APPEND FAILED: %s", fuin_cli_msg(err, s));
+        rc = s == FUIN_E_IO ? FUIN_EXIT_IO : FUIN_EXIT_FORMAT;
+        goto done;
+    }
+    printf("%s: checkpoint: record %s (seq %" PRIu64 ") signs the %" PRIu64
+           " records before it\n", fuin_cli_safe(path), r.record_id, r.seq, rep.records);
+    if (fuin_cli_stdout_check(CMD) != 0)
+        rc = FUIN_EXIT_IO;
+done:
+    fuin_seckey_free(sk);
     free(path);
     return rc;
 }
@@ -536,7 +710,7 @@ static int cmd_destroy(const ledger_args *a)
     r.verify_mode = NULL;
     r.result = "success";
     err[0] = '\0';
-    s = fuin_ledger_append(path, &r, sk, err, sizeof err);
+    s = syslog_too(path, pol, name, &r, sk, err, sizeof err);
     if (s != FUIN_OK) {
         /* Not recorded: the approval was not used. */
         if (claimed)
@@ -579,5 +753,7 @@ int fuin_cmd_ledger(int argc, char **argv)
         return cmd_repair(&a);
     if (strcmp(a.sub, "record-destruction") == 0)
         return cmd_destroy(&a);
+    if (strcmp(a.sub, "checkpoint") == 0)
+        return cmd_checkpoint(&a);
     return fuin_cli_usage(CMD, "unknown subcommand \"%.100s\"", a.sub);
 }

@@ -1,12 +1,14 @@
 /* fuin pack -o OUTPUT [--class LABEL] [-r RECIPIENT]... [-R FILE]... [-p]
  *           [--package-passphrase-file FILE] [--passphrase-file FILE]
  *           [--dir DIR] [-s SECRET_KEY]
- *           [--store DIR] [--zstd[=LEVEL]] [--unsigned] [--force] PATH... */
+ *           [--store DIR] [--zstd[=LEVEL]] [--unsigned] [--approval REQUEST]
+ *           [--force] PATH... */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -15,7 +17,7 @@
 
 static const char *const CMD = "pack";
 
-enum { OPT_PASSFILE = 256, OPT_PKG_PASSFILE, OPT_CLASS, OPT_FORCE, OPT_STORE, OPT_DIR, OPT_ZSTD, OPT_UNSIGNED, OPT_ZIP };
+enum { OPT_PASSFILE = 256, OPT_PKG_PASSFILE, OPT_CLASS, OPT_FORCE, OPT_STORE, OPT_DIR, OPT_ZSTD, OPT_UNSIGNED, OPT_ZIP, OPT_APPROVAL };
 
 static const struct option pack_options[] = {
     {"output", required_argument, NULL, 'o'},
@@ -32,13 +34,14 @@ static const struct option pack_options[] = {
     {"zstd", optional_argument, NULL, OPT_ZSTD},
     {"unsigned", no_argument, NULL, OPT_UNSIGNED},
     {"zip", no_argument, NULL, OPT_ZIP},
+    {"approval", required_argument, NULL, OPT_APPROVAL},
     {"force", no_argument, NULL, OPT_FORCE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *output, *class_text, *passfile, *pkg_passfile, *seckey, *dir, *store, *zstd_text;
+    const char *output, *class_text, *passfile, *pkg_passfile, *seckey, *dir, *store, *zstd_text, *approval;
     const char **recipients, **files;
     size_t n_recipients, n_files;
     int passphrase, force, zstd, no_sign, zstd_set, zip;
@@ -106,6 +109,10 @@ static int parse_args(int argc, char **argv, pack_args *a, int *help)
             break;
         case OPT_FORCE:
             if (fuin_cli_set_flag(CMD, &a->force, "--force") != 0)
+                return FUIN_EXIT_USAGE;
+            break;
+        case OPT_APPROVAL:
+            if (fuin_cli_set_once(CMD, &a->approval, optarg, "--approval") != 0)
                 return FUIN_EXIT_USAGE;
             break;
         case 'h':
@@ -179,8 +186,13 @@ static int run(pack_args *a)
     char *dir = NULL, *key_path = NULL, text[256], msg[1024], err[512];
     const char *store_dir = a->store;
     int rc = 0, pass_mode = a->passphrase || a->pkg_passfile != NULL, encrypt, sign;
+    int claimed = 0;
+    size_t outside = 0;
+    fuin_request_info appr;
+    char approver[FUIN_CLI_APPROVER_MAX];
     fuin_status s;
 
+    memset(&appr, 0, sizeof appr);
     memset(&si, 0, sizeof si);
     pk = fuin_packer_new();
     if (pk == NULL) {
@@ -251,6 +263,7 @@ static int run(pack_args *a)
                 uncertified++;
             (void)fuin_packer_add_recipient_note(pk, seen.items[i]);
         }
+        outside = uncertified + (pass_mode ? 1 : 0);
         msg[0] = '\0';
         s = fuin_policy_check_encrypt(pol, &cls, pass_mode, seen.n, uncertified, msg,
                                       sizeof msg);
@@ -260,6 +273,50 @@ static int run(pack_args *a)
             goto done;
         }
     }
+    /* Outside: a recipient the store does not certify, a passphrase, a
+     * zip, or no encryption at all.  Under an approved provide request
+     * the package must be the one approved; its id goes into the signed
+     * manifest. */
+    if (a->zip || !encrypt)
+        outside++;
+    if (a->approval != NULL) {
+        char obj[FUIN_OBJECT_MAX], one[FUIN_OBJECT_MAX], *alt = NULL;
+        int has = 1;
+        if ((s = fuin_packer_object(pk, obj, sizeof obj)) != FUIN_OK) {
+            fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(fuin_packer_errmsg(pk), s));
+            rc = fuin_cli_exit_code(s, 0);
+            goto done;
+        }
+        {
+            /* one file alone may be approved by its own sha256 */
+            size_t nf = 0, k = 0;
+            for (size_t i = 0; i < fuin_packer_count(pk); i++)
+                if (fuin_packer_entry(pk, i)->type == FUIN_ENTRY_FILE) {
+                    nf++;
+                    k = i;
+                }
+            if (nf == 1) {
+                char hex[65];
+                sodium_bin2hex(hex, sizeof hex, fuin_packer_entry(pk, k)->sha256, 32);
+                snprintf(one, sizeof one, "sha256:%s", hex);
+                alt = one;
+            }
+        }
+        if ((rc = fuin_cli_provide_approval(CMD, store, pol, a->approval, obj, alt, &cls, &has,
+                                            &appr, approver)) != 0)
+            goto done;
+        if ((s = fuin_packer_set_approval(pk, appr.hash)) != FUIN_OK) {
+            fuin_cli_error(CMD, NULL, "internal error");
+            rc = FUIN_EXIT_INTERNAL;
+            goto done;
+        }
+    } else if (outside > 0 &&
+               (rc = fuin_cli_provide_refused(CMD, pol, &cls,
+                                              a->zip ? "packaging as a zip"
+                                              : !encrypt ? "packaging unencrypted"
+                                              : pass_mode ? "packaging with a passphrase"
+                                                          : "packaging")) != 0)
+        goto done;
     /* ... and signing: a certified signature where the class demands one,
      * a signature whenever a key is at hand. */
     if (a->dir != NULL)
@@ -340,6 +397,16 @@ static int run(pack_args *a)
         goto done;
     }
 
+    if (a->approval != NULL) {
+        char what[2 * FUIN_TEXT_MAX + 64], t[FUIN_TIME_MAX];
+        fuin_time_format_rfc3339((int64_t)time(NULL), t, sizeof t);
+        snprintf(what, sizeof what, "pack of %.80s to %.200s at %s", appr.object,
+                 appr.destination, t);
+        /* single use: claimed just before the package is written */
+        if ((rc = fuin_cli_approval_claim(CMD, store, a->approval, appr.hash, what)) != 0)
+            goto done;
+        claimed = 1;
+    }
     if (a->zip) {
         char *zpass = sodium_malloc(FUIN_ZIP_PASSPHRASE_MAX);
         if (zpass == NULL || fuin_zip_passphrase_new(zpass, FUIN_ZIP_PASSPHRASE_MAX) != FUIN_OK) {
@@ -419,12 +486,19 @@ summary: {
                             : "encrypted to the recipients");
         if (sign)
             fprintf(stderr, "  signer: %s\n", fuin_cli_safe(si.signer));
+        if (claimed)
+            fprintf(stderr, "  approval: %s (provide to %s, approved by %s)\n", appr.hash,
+                    fuin_cli_safe(appr.destination), fuin_cli_safe(approver));
         for (size_t i = 0; i < seen.n; i++)
             fprintf(stderr, "  recipient: %s\n", seen.items[i]);
     }
     if (a->output == NULL)
         rc = fuin_cli_stdout_close(CMD);
+    claimed = 0; /* used: the package was written */
 done:
+    /* nothing went out: the approval may be used again */
+    if (claimed && rc != 0)
+        (void)fuin_store_approval_release(store, appr.hash);
     fuin_outfile_abort(of);
     fuin_cli_recipients_free(&seen);
     fuin_cli_signer_free(&si);

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "sign";
@@ -221,10 +222,12 @@ static int run(const sign_args *a)
     fuin_policy *pol = NULL;
     fuin_seckey *sk = NULL;
     fuin_cli_signer si;
+    fuin_cli_audit au;
     uint8_t *buf = NULL;
     fuin_status s;
 
     memset(&si, 0, sizeof si);
+    memset(&au, 0, sizeof au);
     if (a->class_text != NULL) {
         char err[256];
         err[0] = '\0';
@@ -316,6 +319,9 @@ static int run(const sign_args *a)
         top = label;
         any = 1;
     }
+    /* Nothing is signed that cannot be recorded. */
+    if ((rc = fuin_cli_audit_begin(CMD, pol, NULL, dir, NULL, &au)) != 0)
+        goto done;
     if ((rc = fuin_cli_signer_setup(CMD, dir, a->seckey, key_path, a->passfile, store,
                                     store_dir, pol, any ? &top : NULL, &si, &sk)) != 0)
         goto done;
@@ -323,10 +329,21 @@ static int run(const sign_args *a)
     /* Every file is tried; the exit status is the first failure's. */
     for (int i = 0; i < a->n_files; i++) {
         int r = sign_one(a, a->files[i], sk, &si, has[i] ? &labels[i] : NULL, buf);
+        fuin_cli_audit_rec rec = {.op = "sign", .path = a->files[i], .label = has[i] ? &labels[i] : NULL,
+                                  .method = "minisign-ed25519", .detail = si.signer, .ok = r == 0};
+        if (fuin_cli_audit_record(&au, &rec, sk) != 0 && r == 0) {
+            /* fail closed: a signature nobody recorded is taken back */
+            char *p = fuin_cli_suffix(a->files[i], ".minisig");
+            if (p != NULL)
+                (void)unlink(p);
+            free(p);
+            r = FUIN_EXIT_IO;
+        }
         if (r != 0 && rc == 0)
             rc = r;
     }
 done:
+    fuin_cli_audit_drop(&au);
     free(labels);
     free(has);
     free(buf);

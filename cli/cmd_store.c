@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "store";
@@ -373,6 +374,7 @@ static int update_one(const store_args *a, const fuin_store *st, const char *pat
     size_t len = 0, siglen = 0;
     fuin_revocations *rl = NULL;
     fuin_cli_staged s1 = {0}, s2 = {0};
+    fuin_cli_audit au = {0};
     int64_t signed_at = 0;
     int list, rc;
     fuin_status s;
@@ -400,6 +402,16 @@ static int update_one(const store_args *a, const fuin_store *st, const char *pat
         printf("%s: already installed\n", dest);
         goto done;
     }
+    if (!list) {
+        /* the policy being installed decides whether its install is
+         * recorded; a record that cannot be written stops it here */
+        fuin_policy *np = NULL;
+        if (fuin_policy_parse(text, len, dest, &np, NULL, 0) == FUIN_OK)
+            rc = fuin_cli_audit_begin(CMD, np, NULL, NULL, NULL, &au);
+        fuin_policy_free(np);
+        if (rc != 0)
+            goto done;
+    }
     /* Replaced as a pair: the signature goes first, so that a crash in
      * between leaves a file whose signature does not verify, which the
      * store refuses loudly, never an old file passing as new. */
@@ -416,8 +428,14 @@ static int update_one(const store_args *a, const fuin_store *st, const char *pat
     } else {
         fuin_time_format_rfc3339(signed_at, when, sizeof when);
         printf("%s: policy signed %s installed\n", dest, when);
+        char detail[FUIN_TIME_MAX + 32];
+        snprintf(detail, sizeof detail, "policy signed %s", when);
+        fuin_cli_audit_rec rec = {.op = "policy-install", .path = dest, .method = "fuin-policy",
+                                  .detail = detail, .ok = 1};
+        rc = fuin_cli_audit_end(&au, &rec, NULL);
     }
 done:
+    fuin_cli_audit_drop(&au);
     fuin_cli_discard(&s1);
     fuin_cli_discard(&s2);
     fuin_revocations_free(rl);

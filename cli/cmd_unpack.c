@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "unpack";
@@ -85,6 +86,7 @@ static int parse_amount(const char *opt, const char *s, uint64_t *out)
 int fuin_cmd_unpack(int argc, char **argv)
 {
     fuin_cli_package_opts o;
+    fuin_cli_audit au = {0};
     fuin_cli_trust t;
     const char *trust = NULL, *store = NULL, *revocations = NULL, *dest = NULL;
     const char **ids;
@@ -149,9 +151,25 @@ int fuin_cmd_unpack(int argc, char **argv)
     o.identities = ids;
     o.dest = dest ? dest : ".";
     rc = fuin_cli_trust_open(CMD, NULL, trust, store, revocations, 0, &t);
-    catch_signals();
+    /* Nothing is unpacked that cannot be recorded. */
     if (rc == 0)
+        rc = fuin_cli_audit_begin(CMD, t.pol, NULL, o.dir, NULL, &au);
+    catch_signals();
+    if (rc == 0) {
+        char detail[600];
+        fuin_label cls = {0, 0, 0, 0};
+        fuin_cli_audit_rec rec = {.op = "unpack", .path = argv[optind], .method = "package"};
+        o.class_out = &cls;
         rc = fuin_cli_package(CMD, argv[optind], &t, &o, NULL);
+        snprintf(detail, sizeof detail, "%s %s", o.foreign ? "archive into" : "into", o.dest);
+        rec.detail = detail;
+        rec.label = cls.confidentiality ? &cls : NULL;
+        rec.ok = rc == 0;
+        /* what was unpacked stays: it was verified; the failure is reported */
+        if (fuin_cli_audit_end(&au, &rec, NULL) != 0 && rc == 0)
+            rc = FUIN_EXIT_IO;
+    }
+    fuin_cli_audit_drop(&au);
     fuin_cli_trust_close(&t);
     free(ids);
     if (caught) {

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "verify";
@@ -465,11 +466,15 @@ static int run(const verify_args *a)
 {
     verify_ctx c;
     fuin_cli_trust t;
+    fuin_cli_audit au;
     int rc = 0;
 
     memset(&c, 0, sizeof c);
+    memset(&au, 0, sizeof au);
     if ((rc = fuin_cli_trust_open(CMD, a->pubkey, a->trust, a->store, a->revocations, 1,
                                   &t)) != 0)
+        goto done;
+    if ((rc = fuin_cli_audit_begin(CMD, t.pol, NULL, a->dir, NULL, &au)) != 0)
         goto done;
     c.release = t.release;
     c.key = t.key;
@@ -498,6 +503,7 @@ static int run(const verify_args *a)
             free(sp);
             if (is_pkg) {
                 fuin_cli_package_opts po;
+                fuin_label pcls = {0, 0, 0, 0};
                 int r;
                 memset(&po, 0, sizeof po);
                 fuin_unpack_limits_default(&po.limits);
@@ -513,8 +519,17 @@ static int run(const verify_args *a)
                                    "FAILED: a package is checked against the CISO root "
                                    "(--trust ROOT.pub or the trust store), not -p");
                     r = FUIN_EXIT_USAGE;
-                } else
+                } else {
+                    po.class_out = &pcls;
                     r = fuin_cli_package(CMD, a->files[i], &t, &po, c.array);
+                }
+                {
+                    fuin_cli_audit_rec rec = {.op = "verify", .path = a->files[i],
+                                              .label = pcls.confidentiality ? &pcls : NULL,
+                                              .method = "package", .ok = r == 0};
+                    if (fuin_cli_audit_record(&au, &rec, NULL) != 0 && r == 0)
+                        r = FUIN_EXIT_IO;
+                }
                 if (r != 0 && rc == 0)
                     rc = r;
                 continue;
@@ -541,6 +556,14 @@ static int run(const verify_args *a)
             if (rc == 0)
                 rc = o.exit_code ? o.exit_code : FUIN_EXIT_INTERNAL;
         }
+        {
+            fuin_cli_audit_rec rec = {
+                .op = "verify", .path = a->files[i], .method = "minisign-ed25519",
+                .label = o.has_meta && o.meta.has_label ? &o.meta.label : NULL,
+                .detail = o.reason, .ok = o.status == FUIN_OK};
+            if (fuin_cli_audit_record(&au, &rec, NULL) != 0 && rc == 0)
+                rc = FUIN_EXIT_IO;
+        }
         if (a->json && add_json(&c, c.array, a->files[i], &o) != 0) {
             fuin_cli_error(CMD, NULL, "out of memory");
             rc = FUIN_EXIT_INTERNAL;
@@ -565,6 +588,7 @@ static int run(const verify_args *a)
     if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:
+    fuin_cli_audit_drop(&au);
     json_decref(c.array);
     free(c.buf);
     fuin_cli_trust_close(&t);

@@ -368,6 +368,7 @@ typedef struct {
     char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4];
     char request[65]; /* hex SHA-256 of the approved request, or "" */
     int any_success;  /* some target was wiped (the approval is spent) */
+    fuin_audit *au;   /* [audit] record = on: records also go to syslog */
 } wipe_ctx;
 
 /* Append one record for an attempted wipe.  0 or exit code. */
@@ -415,7 +416,8 @@ static int record(const wipe_ctx *w, const fuin_wipe_target *t,
     r.result = res->success ? "success" : res->cancelled ? "interrupted" : "failure";
     r.caveat = t->kind == FUIN_WIPE_KIND_DEVICE ? res->caveat : FUIN_WIPE_FILE_CAVEAT;
     err[0] = '\0';
-    s = fuin_ledger_append(w->ledger, &r, w->sk, err, sizeof err);
+    s = w->au != NULL ? fuin_audit_append(w->au, &r, w->sk, err, sizeof err)
+                      : fuin_ledger_append(w->ledger, &r, w->sk, err, sizeof err);
     if (s != FUIN_OK) {
         fuin_cli_error(CMD, w->ledger,
                        "LEDGER APPEND FAILED: the wipe of %s is NOT recorded: %s",
@@ -738,6 +740,17 @@ static int run(wipe_args *a)
         goto done;
     if ((rc = ledger_preflight(&w)) != 0)
         goto done;
+    {
+        char err[512];
+        fuin_status s;
+        err[0] = '\0';
+        s = fuin_audit_open(pol, w.ledger, w.operator_name, NULL, &w.au, err, sizeof err);
+        if (s != FUIN_OK) {
+            fuin_cli_error(CMD, w.ledger, "%s: nothing was erased", fuin_cli_msg(err, s));
+            rc = s == FUIN_E_SYNTAX ? FUIN_EXIT_FORMAT : FUIN_EXIT_IO;
+            goto done;
+        }
+    }
     if (a->approval != NULL) {
         /* Spent here, in the trust store, whatever --ledger says. */
         char what[FUIN_TEXT_MAX * 2 + 512], now[FUIN_TIME_MAX], hex[FUIN_KEYID_HEX];
@@ -772,6 +785,7 @@ done:
     free(sup);
     free(t);
     free(w.ledger);
+    fuin_audit_free(w.au);
     fuin_seckey_free(w.sk);
     fuin_policy_free(pol);
     fuin_store_free(store);

@@ -1282,6 +1282,7 @@ int fuin_cli_request_check(const char *cmd, const fuin_store *store,
     memcpy(rq->reason, info.reason, sizeof rq->reason);
     memcpy(rq->created, info.created, sizeof rq->created);
     memcpy(rq->keyid, info.keyid, FUIN_KEYID_BYTES);
+    rq->info = info;
     free(sig);
     free(sigpath);
     return 0;
@@ -1298,25 +1299,117 @@ int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
 {
     char *sig = NULL, *sigpath = NULL, err[1024];
     size_t siglen = 0;
-    fuin_request_info info;
+    fuin_policy *pol = NULL;
     fuin_status s;
     int rc;
 
     approver[0] = '\0';
     if ((rc = read_sig(cmd, path, ".approval", &sig, &siglen, &sigpath)) != 0)
         goto done;
-    memset(&info, 0, sizeof info);
-    memcpy(info.requester, rq->requester, sizeof info.requester);
-    memcpy(info.keyid, rq->keyid, FUIN_KEYID_BYTES);
+    /* the role the store's policy requires for this kind and class */
+    if ((rc = fuin_cli_load_policy(cmd, store, &pol)) != 0)
+        goto done;
     err[0] = '\0';
-    if ((s = fuin_approval_verify(store, &info, rq->text, rq->len, sig, siglen, approver,
-                                  FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4, err, sizeof err)) !=
-        FUIN_OK)
+    if ((s = fuin_approval_verify(store, pol, &rq->info, rq->text, rq->len, sig, siglen, 0,
+                                  approver, FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4, err,
+                                  sizeof err)) != FUIN_OK)
         rc = approval_fail(cmd, path, sigpath, s, err);
 done:
+    fuin_policy_free(pol);
     free(sig);
     free(sigpath);
     return rc;
+}
+
+int fuin_cli_provide_approval(const char *cmd, const fuin_store *store,
+                              const fuin_policy *pol, const char *request,
+                              const char *object, const char *alt,
+                              fuin_label *label, int *has_label,
+                              fuin_request_info *info,
+                              char approver[FUIN_CLI_APPROVER_MAX])
+{
+    char *text = NULL, *rsig = NULL, *asig = NULL, *rpath = NULL, *apath = NULL, err[1024];
+    size_t len = 0, rlen = 0, alen = 0;
+    fuin_request_info pre;
+    fuin_status s;
+    int rc;
+
+    approver[0] = '\0';
+    if (store == NULL) {
+        fuin_cli_error(cmd, request, "--approval needs a trust store; give --store DIR");
+        return FUIN_EXIT_USAGE;
+    }
+    if ((rc = fuin_cli_read_file(cmd, request, FUIN_CLI_REQUEST_MAX, &text, &len, NULL)) != 0 ||
+        (rc = read_sig(cmd, request, ".minisig", &rsig, &rlen, &rpath)) != 0 ||
+        (rc = read_sig(cmd, request, ".approval", &asig, &alen, &apath)) != 0)
+        goto done;
+    /* A single file packed alone may be approved by its own sha256. */
+    if (alt != NULL && fuin_request_parse(text, len, &pre, NULL, 0) == FUIN_OK &&
+        strcmp(pre.object, alt) == 0)
+        object = alt;
+    err[0] = '\0';
+    s = fuin_approval_check(store, pol, "provide", object, 0, text, len, rsig, rlen, asig, alen,
+                            info, approver, FUIN_CLI_APPROVER_MAX, err, sizeof err);
+    if (s != FUIN_OK) {
+        int about_sig = s == FUIN_E_SIGFORMAT || s == FUIN_E_UNTRUSTED || s == FUIN_E_SIGNATURE;
+        /* which signature: the request's, or the approval's */
+        const char *where = !about_sig ? request : strncmp(err, "approver", 8) == 0 ? apath : rpath;
+        fuin_cli_error(cmd, where, "%s; nothing written", fuin_cli_msg(err, s));
+        rc = fuin_cli_exit_code(s, 0);
+        goto done;
+    }
+    {
+        fuin_label rl;
+        char lt[FUIN_TEXT_MAX];
+        if (fuin_label_parse(info->class_text, &rl, NULL, 0) != FUIN_OK) {
+            fuin_cli_error(cmd, request, "request class is not a label");
+            rc = FUIN_EXIT_FORMAT;
+            goto done;
+        }
+        if (!*has_label) {
+            *label = rl;
+            *has_label = 1;
+        } else {
+            lt[0] = '\0';
+            (void)fuin_label_format(label, lt, sizeof lt);
+            if (strcmp(lt, info->class_text) != 0) {
+                fuin_cli_error(cmd, request,
+                               "request is for class %s, not %s: the approver approved "
+                               "that class; nothing written",
+                               info->class_text, lt);
+                rc = FUIN_EXIT_REFUSED;
+                goto done;
+            }
+        }
+    }
+    rc = 0;
+done:
+    free(text);
+    free(rsig);
+    free(asig);
+    free(rpath);
+    free(apath);
+    return rc;
+}
+
+int fuin_cli_provide_refused(const char *cmd, const fuin_policy *pol,
+                             const fuin_label *label, const char *what)
+{
+    char v[32], where[512], lt[FUIN_TEXT_MAX];
+    unsigned line = 0;
+    if (label == NULL || !fuin_policy_provide_approval_required(pol, label->confidentiality))
+        return 0;
+    v[0] = where[0] = lt[0] = '\0';
+    if (fuin_policy_value(pol, "approval", "provide", v, sizeof v, &line) == FUIN_OK)
+        (void)fuin_policy_origin(pol, line, where, sizeof where);
+    (void)fuin_label_format(label, lt, sizeof lt);
+    fuin_cli_error(cmd, NULL,
+                   "policy: %s: [approval] provide = %s: %s of %s information for a "
+                   "recipient outside (no valid certificate in the trust store) needs an "
+                   "approved provide request; ask for one (fuin request provide), have it "
+                   "approved (fuin approve) and give --approval REQUEST; nothing written",
+                   where[0] ? where : "built-in default", v, what, lt);
+    return FUIN_EXIT_REFUSED;
 }
 
 int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out)
@@ -1328,10 +1421,11 @@ int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out)
     int rc;
     if ((rc = fuin_cli_read_file(cmd, path, FUIN_CLI_REQUEST_MAX, &text, &len, NULL)) != 0)
         return rc;
+    err[0] = '\0';
     s = fuin_request_parse(text, len, &info, err, sizeof err);
     free(text);
     if (s != FUIN_OK) {
-        fuin_cli_error(cmd, path, "not a valid disposal request");
+        fuin_cli_error(cmd, path, "%s", fuin_cli_msg(err, s));
         return FUIN_EXIT_FORMAT;
     }
     err[0] = '\0';
@@ -1431,6 +1525,12 @@ int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,
     }
     if ((rc = fuin_cli_request_check(cmd, store, request, &rq)) != 0)
         goto done;
+    if (strcmp(rq.info.kind, "disposal") != 0) {
+        fuin_cli_error(cmd, request, "request is a%s %s request, not disposal; nothing done",
+                       rq.info.kind[0] == 'e' ? "n" : "", rq.info.kind);
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
     if (memcmp(op->keyid, rq.keyid, FUIN_KEYID_BYTES) != 0) {
         fuin_cli_error(cmd, request,
                        "request is by %s, not by this operator; nothing done",

@@ -247,10 +247,11 @@ int fuin_cli_approval_claim(const char *cmd, const fuin_store *store,
                             const char *what);
 /* `given`, or ~/.config/fuin/ledger.jsonl; malloc().  0 or exit code. */
 int fuin_cli_ledger_path(const char *cmd, const char *given, char **out);
-/* ---- disposal requests and approvals (issue 4, separation of duties) -- */
+/* ---- requests and approvals (issues 4 and 13, separation of duties) -- */
 #define FUIN_CLI_REQUEST_MAX (64u * 1024u)
-/* A disposal request whose REQUEST.minisig verified with the requester's
- * certified key (valid now, not revoked). */
+#define FUIN_CLI_APPROVER_MAX (FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4)
+/* A request whose REQUEST.minisig verified with the requester's certified
+ * key (valid now, not revoked): the library's fields, and the bytes. */
 typedef struct {
     char *text;                     /* the REQUEST bytes, malloc()        */
     size_t len;
@@ -260,23 +261,46 @@ typedef struct {
     char reason[FUIN_REASON_MAX + 1];
     char created[FUIN_TEXT_MAX];
     uint8_t keyid[FUIN_KEYID_BYTES];
+    fuin_request_info info;         /* everything, kind and object included */
 } fuin_cli_request;
-/* The class a disposal REQUEST names, read WITHOUT checking its signature
+/* The class a REQUEST names, read WITHOUT checking its signature
  * (so that the policy can be asked before any key is loaded; the request
  * is verified, and the class compared again, by
- * fuin_cli_disposal_approval).  0 or an exit code after printing. */
+ * fuin_cli_disposal_approval / fuin_cli_provide_approval).  0 or an exit
+ * code after printing. */
 int fuin_cli_request_class(const char *cmd, const char *path, fuin_label *out);
 /* Read and check REQUEST and REQUEST.minisig against the store.  0 or an
  * exit code after printing (a check that says no is exit 1). */
 int fuin_cli_request_check(const char *cmd, const fuin_store *store,
                            const char *path, fuin_cli_request *rq);
 void fuin_cli_request_clear(fuin_cli_request *rq);
-/* Check REQUEST.approval: signed over the request bytes by a certified
- * manager (valid now, not revoked) who is not the requester.  Fills
- * approver with "NAME (KEYID)".  0 or an exit code after printing. */
+/* Check REQUEST.approval (fuin_approval_verify at the store's time, with
+ * the store's policy): signed over the request bytes by a certified
+ * holder of the role the policy requires (valid now, not revoked) who is
+ * not the requester.  Fills approver with "NAME (KEYID)".  0 or an exit
+ * code after printing. */
 int fuin_cli_approval_check(const char *cmd, const fuin_store *store,
                             const char *path, const fuin_cli_request *rq,
                             char approver[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4]);
+/* For fuin encrypt / fuin pack --approval REQUEST: fuin_approval_check
+ * (kind provide, the object `object`, or `alt` when not NULL and it is
+ * the request's, not yet used), and the request's class must be `label`'s
+ * (when `label` has no class yet, *label becomes the request's and
+ * *has_label 1).  Does not claim it (fuin_cli_approval_claim does, when
+ * the output is about to be written).  *info: the verified request.
+ * 0 or an exit code after printing (1 for every refusal). */
+int fuin_cli_provide_approval(const char *cmd, const fuin_store *store,
+                              const fuin_policy *pol, const char *request,
+                              const char *object, const char *alt,
+                              fuin_label *label, int *has_label,
+                              fuin_request_info *info,
+                              char approver[FUIN_CLI_APPROVER_MAX]);
+/* The policy's word on providing information of class `label` to
+ * someone outside without an approval: 0 when allowed (no rule, or the
+ * class is below it), else an exit code after printing the rule, its
+ * origin and what to do (`what`: "encrypting for X", ...). */
+int fuin_cli_provide_refused(const char *cmd, const fuin_policy *pol,
+                             const fuin_label *label, const char *what);
 /* What every disposal (wipe, destruction) starts with: the class (--class,
  * or with --approval and no --class the request's class; *has_label 0 for
  * none), the trust store (--store, or /etc/fuin when installed; NULL if
@@ -337,6 +361,8 @@ typedef struct {
     const char *dest;              /* unpack: -C DIR; NULL: verify only  */
     int foreign, rename_unsafe, json, require_rl, list;
     fuin_unpack_limits limits;
+    fuin_label *class_out;         /* when not NULL and the package verifies:
+                                      its class (for the audit record)   */
 } fuin_cli_package_opts;
 /* 1 if FILE starts like an age file or a tar/zip (for `fuin verify`). */
 int fuin_cli_is_package(const char *path);

@@ -297,6 +297,8 @@ int fuin_cli_package(const char *cmd, const char *file, const fuin_cli_trust *t,
         }
     } else if (!o->json)
         print_result(in_name, u, t, o);
+    if (s == FUIN_OK && o->class_out != NULL && fuin_unpacker_result(u) != NULL)
+        *o->class_out = fuin_unpacker_result(u)->info.class_label;
     if (o->json && json_array != NULL) {
         json_t *j = result_json(in_name ? in_name : file, s, fuin_unpacker_errmsg(u), u, t);
         if (j != NULL)

@@ -8,8 +8,9 @@
  * can generate some with `fuin ledger` once the CLI exists) carry valid
  * signatures and the fuzzer explores the chain and seq checks too.
  * With FUIN_FUZZ_MAKE_SEEDS=DIR the program writes such seeds (signed
- * ledgers of one and of four records, file, device and physical) into DIR
- * and exits: fuzz/run.sh and the CI smoke run make them each time. */
+ * ledgers of one and of four records, file, device and physical, and one
+ * of operation records, signed and unsigned) into DIR and exits:
+ * fuzz/run.sh and the CI smoke run make them each time. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,6 +107,32 @@ static void make_seeds(const char *dir)
             }
         }
     }
+    /* operation records: encrypt (unsigned), sign (signed), verify (unsigned) */
+    snprintf(path, sizeof path, "%s/ledger-ops", dir);
+    (void)unlink(path);
+    for (int i = 0; i < 3; i++) {
+        static const char *const ops[] = {"encrypt", "sign", "verify"};
+        fuin_record r;
+        char err[256];
+        memset(&r, 0, sizeof r);
+        r.start = r.end = 1764000000 + i;
+        r.operator_name = "山田 花子";
+        r.op = ops[i];
+        r.user = "yamada";
+        r.detail = i == 0 ? "to age1xyz" : NULL;
+        r.label = i == 2 ? NULL : &label;
+        r.target_kind = "file";
+        r.target_path = "/tmp/報告\t.docx";
+        r.target_size = 42;
+        r.target_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        r.method = "age";
+        r.category = "none";
+        r.result = i == 2 ? "failure" : "success";
+        if (fuin_ledger_append(path, &r, i == 1 ? sk : NULL, err, sizeof err) != FUIN_OK) {
+            fprintf(stderr, "fuzz_ledger: seed %s: %s\n", path, err);
+            exit(1);
+        }
+    }
     fuin_seckey_free(sk);
     exit(0);
 }
@@ -157,11 +184,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rep2.torn != rep.torn || strcmp(rep2.reason, rep.reason) != 0)
             abort();
     }
-    for (int f = FUIN_LEDGER_CSV; f <= FUIN_LEDGER_HTML; f++) {
+    for (int f = FUIN_LEDGER_CSV; f <= FUIN_LEDGER_TSV + 1; f++) {
+        /* the last round: TSV through a filter that reads every field */
+        fuin_ledger_filter filt = {"encrypt", "yamada", 2, 1, INT64_MAX};
         fuin_status st3;
         err[0] = '\0';
-        st3 = fuin_ledger_export(path, (fuin_ledger_format)f, NULL, discard, &outlen, err,
-                                 sizeof err);
+        st3 = fuin_ledger_export_filtered(path, f > FUIN_LEDGER_TSV ? FUIN_LEDGER_TSV
+                                                                     : (fuin_ledger_format)f,
+                                          NULL, f > FUIN_LEDGER_TSV ? &filt : NULL, discard,
+                                          &outlen, err, sizeof err);
         if (st3 != FUIN_OK && st3 != FUIN_E_NOMEM && (err[0] == '\0' || strchr(err, '\n')))
             abort();
         /* What verifies exports: the exporters' time and field handling

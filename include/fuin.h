@@ -203,6 +203,13 @@ FUIN_EXPORT fuin_status fuin_encryptor_set_passphrase(fuin_encryptor *e,
 FUIN_EXPORT fuin_status fuin_encryptor_set_label(fuin_encryptor *e,
                                                  const fuin_label *l);
 FUIN_EXPORT int fuin_encryptor_label_written(const fuin_encryptor *e);
+/* The id (64 lower-case hex: the approved provide request's SHA-256,
+ * docs/approvals.md) of the approval the file is sent under, written as a
+ * header stanza "-> fuin-approval ID" that the header MAC authenticates
+ * and stock age ignores.  Recipient mode only: with a passphrase,
+ * fuin_encrypt_begin fails with FUIN_E_POLICY (age allows no other stanza
+ * beside scrypt).  FUIN_E_INVALID for a malformed id. */
+FUIN_EXPORT fuin_status fuin_encryptor_set_approval(fuin_encryptor *e, const char *id);
 FUIN_EXPORT fuin_status fuin_encryptor_set_armor(fuin_encryptor *e, int on);
 /* Worker threads for STREAM chunks; 0 = number of online CPUs (default). */
 FUIN_EXPORT fuin_status fuin_encryptor_set_threads(fuin_encryptor *e, int n);
@@ -318,6 +325,8 @@ typedef struct {
     uint64_t plaintext_bytes;       /* derived from payload size; exact
                                        when the payload is well-formed     */
     int plaintext_known;            /* 0 if payload size is impossible     */
+    char approval[65];              /* the fuin-approval stanza's id, or ""
+                                       (NOT authenticated without a key)    */
 } fuin_info;
 
 /* Read a whole file's bytes from `read_fn` and describe it. */

@@ -87,6 +87,9 @@ fuin_status fuin__armor_dec_final(fuin__armor_dec *a, uint8_t *out,
 
 /* ---- labels in headers ------------------------------------------------ */
 #define FUIN__LABEL_STANZA "fuin-label"
+/* "-> fuin-approval <64 hex>": the id of the provide approval the file was
+ * sent under (docs/approvals.md); no body, ignored by stock age. */
+#define FUIN__APPROVAL_STANZA "fuin-approval"
 /* Stanza args for a label: args[0] = "C3-I2-A2", then restriction tokens. */
 int fuin__label_to_args(const fuin_label *l, const char **args, int cap,
                         char *classbuf, size_t classcap);
@@ -203,6 +206,14 @@ int fuin__fsync_parent(const char *path);
 /* Write all of buf, through EINTR and short writes: 0, or the errno of
  * the failure (ENOSPC when the file system accepts no byte). */
 int fuin__write_all(int fd, const void *buf, size_t len);
+
+/* ---- the ledger (ledger/ledger.c) ------------------------------------------ */
+/* fuin_ledger_append() that also hands back the line written (malloc(),
+ * without its LF, *len_out bytes; may be NULL) and the hash it chained
+ * to (prev_out, may be NULL). */
+fuin_status fuin__ledger_append(const char *path, fuin_record *r, const fuin_seckey *operator_key,
+                                char **line_out, size_t *len_out, char prev_out[65], char *err,
+                                size_t errcap);
 typedef fuin_status (*fuin__begin_fn)(void *h, fuin_write_fn out, void *ctx);
 typedef fuin_status (*fuin__update_fn)(void *h, const uint8_t *in, size_t len);
 typedef fuin_status (*fuin__final_fn)(void *h);

@@ -30,7 +30,7 @@ runtime="cracklib-runtime"
 tests="libcmocka-dev zlib1g-dev age minisign 7zip libarchive-tools python3
        groff-base faketime libfuse3-dev fuse3 util-linux mount e2fsprogs
        dosfstools binutils libimage-exiftool-perl libarchive-zip-perl python3-docx
-       python3-openpyxl python3-odf python3-reportlab qpdf attr"
+       python3-openpyxl python3-odf python3-reportlab qpdf attr rsyslog"
 # Fuzzing and benchmarks.  clang's libFuzzer and sanitizer runtimes are
 # in libclang-rt-14-dev, which clang only recommends.
 tools="clang libclang-rt-14-dev hyperfine time"
@@ -42,7 +42,7 @@ pkgs="$build $runtime $tests $tools"
 need_cmds="cc c++ cmake pkg-config clang age age-keygen minisign 7zz bsdtar
            python3 groff faketime fusermount3 losetup blkdiscard mkfs.ext4
            mkfs.vfat unshare setsid nm hyperfine cracklib-packer exiftool qpdf
-           getfattr setfattr"
+           getfattr setfattr rsyslogd"
 need_files="/usr/bin/time /var/cache/cracklib/cracklib_dict.pwd
             /var/cache/cracklib/cracklib_dict.pwi /usr/include/crack.h
             /usr/include/cmocka.h /usr/include/fuse3/fuse.h

@@ -91,7 +91,7 @@ check "ledger verify exit 0" test "$rc" -eq 0
 check "ledger verify 1 record" test "$out" = "L: OK: 1 records"
 out=$("$FUIN" ledger show L); rc=$?
 check "ledger show exit 0" test "$rc" -eq 0
-check "ledger show lists the device wipe" grep -qP "^1\t.*\tテスト 担当\tA-1\tdevice $dev\tchacha20-1pass\tClear\tsuccess$" <<<"$out"
+check "ledger show lists the device wipe" grep -qP "^1\t.*\tテスト 担当\tdisposal\tA-1\tdevice $dev\tchacha20-1pass\tClear\tsuccess$" <<<"$out"
 check "record has class C1" grep -q '"class":"C1-I1-A1"' L
 
 # The policy decides what each class needs (built-in default): media of

@@ -1,6 +1,9 @@
 /* Unit tests for lib/ledger/ledger.c: appending signed disposal records, the
  * hash chain and every kind of tampering verify must catch, torn lines,
- * concurrent appenders, and the CSV / JSON / HTML exports. */
+ * concurrent appenders, and the CSV / JSON / HTML exports; operation
+ * records (unsigned, chained, vouched for by the next signature), the
+ * filters and TSV of fuin ledger show, and fuin_audit_*: preflight, the
+ * RFC 5424 copy to syslog, concurrent appenders and a full disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +14,12 @@
 #include <time.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <errno.h>
+#include <pwd.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,7 +59,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    char mnt[80];
     (void)state;
+    /* test_audit_full_disk's tmpfs, if an assertion left it mounted */
+    snprintf(mnt, sizeof mnt, "%s/tiny", dir);
+    (void)umount2(mnt, MNT_DETACH);
     return nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -1121,7 +1133,8 @@ static const char CSV_HEADER[] =
     "record_id,seq,start,end,operator,operator_key_id,witness,approver,asset_id,"
     "class,target_kind,target_path,target_model,target_serial,target_size,"
     "target_transport,method,category,passes,pattern,verify_mode,verify_bytes,"
-    "errors,result,fuin_version,caveat,request,sha256\r\n";
+    "errors,result,fuin_version,caveat,request,sha256,op,user,detail,target_sha256,"
+    "signed\r\n";
 
 static void test_export_csv(void **state)
 {
@@ -1144,7 +1157,8 @@ static void test_export_csv(void **state)
              "%s,2,2026-11-25T20:00:00Z,2026-11-25T20:10:00Z,山田 花子,%s,佐藤 一郎,"
              "鈴木 次郎,PC-0002,C3-I2-A2 複製禁止,device,/dev/sdb,"
              "\"Model \"\"X\"\", rev<2>\",SN<&>42,16008609792,USB,zero-1pass,Clear,1,"
-             "zeros,full,16008609792,\"sector 12: <write> & \"\"retry\"\"\",failure,%s,,,%s\r\n",
+             "zeros,full,16008609792,\"sector 12: <write> & \"\"retry\"\"\",failure,%s,,,%s,"
+             ",,,,yes\r\n",
              r[1].record_id, hex, fuin_version(), r[1].hash);
     assert_non_null(strstr(s.buf, want));
     free(s.buf);
@@ -1281,6 +1295,1056 @@ static void test_export_html(void **state)
     free(s.buf);
 }
 
+/* ------------------------------------------------------------------ */
+/* operation records and the audit handle (issue 13)                   */
+/* ------------------------------------------------------------------ */
+#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+/* An operation record as a command writes it. */
+static fuin_record make_op(int n, const char *op)
+{
+    static char path[8][64];
+    fuin_record r;
+
+    memset(&r, 0, sizeof r);
+    snprintf(path[n & 7], sizeof path[0], "/home/hanako/report-%d.pdf", n);
+    r.start = T_START + n * 60;
+    r.end = r.start + 1;
+    r.operator_name = "山田 花子";
+    r.op = op;
+    r.user = "hanako";
+    r.target_kind = "file";
+    r.target_path = path[n & 7];
+    r.target_size = 3;
+    r.target_sha256 = SHA_ABC;
+    r.method = op;
+    r.category = "none";
+    r.result = "success";
+    r.operator_keyid = op_pk.keyid;
+    return r;
+}
+
+static void append_op(fuin_record *r, const fuin_seckey *key)
+{
+    char err[256] = "";
+    fuin_status st = fuin_ledger_append(ledger, r, key, err, sizeof err);
+    if (st != FUIN_OK)
+        fail_msg("append: %s (%d)", err, (int)st);
+}
+
+static fuin_ledger_report verify_ok(uint64_t records, uint64_t signed_records,
+                                    uint64_t tail)
+{
+    fuin_ledger_report rep;
+    const fuin_pubkey keys[] = {op_pk, op2_pk};
+
+    assert_int_equal(fuin_ledger_verify(ledger, keys, 2, &rep), FUIN_OK);
+    assert_int_equal(rep.records, records);
+    assert_int_equal(rep.signed_records, signed_records);
+    assert_int_equal(rep.unsigned_tail, tail);
+    return rep;
+}
+
+static void test_op_unsigned_tail(void **state)
+{
+    fuin_record r[5];
+    char keyhex[FUIN_KEYID_HEX], pat[128];
+    fuin_ledger_report rep;
+    lines l;
+    json_t *o;
+    json_error_t je;
+    (void)state;
+
+    r[0] = make_op(1, "encrypt");
+    append_op(&r[0], NULL);
+    rep = verify_ok(1, 0, 1);
+    assert_string_equal(rep.last_hash, r[0].hash);
+    r[1] = make_op(2, "decrypt");
+    r[1].operator_keyid = NULL; /* no key known at all: "key_id": null */
+    append_op(&r[1], NULL);
+    verify_ok(2, 0, 2);
+    r[2] = make_op(3, "checkpoint"); /* a signed record vouches for the tail */
+    r[2].target_kind = "none";
+    r[2].target_path = NULL;
+    r[2].target_sha256 = NULL;
+    r[2].target_size = -1;
+    append_op(&r[2], op_sk);
+    verify_ok(3, 1, 0);
+    r[3] = make_op(4, "sign");
+    append_op(&r[3], NULL);
+    verify_ok(4, 1, 1);
+    r[4] = make_record(1); /* a disposal record, signed, resets it too */
+    append_op(&r[4], op2_sk);
+    verify_ok(5, 2, 0);
+    /* An unknown key only matters for signed records. */
+    assert_int_equal(fuin_ledger_verify(ledger, &op2_pk, 1, &rep), FUIN_E_UNTRUSTED);
+    assert_int_equal(rep.bad_line, 3);
+
+    read_lines(&l);
+    assert_int_equal(l.n, 5);
+    fuin_keyid_hex(op_pk.keyid, keyhex);
+    o = json_loadb(l.line[0], l.llen[0] - 1, 0, &je);
+    assert_non_null(o);
+    assert_true(json_is_null(json_object_get(o, "sig")));
+    assert_string_equal(json_string_value(json_object_get(o, "op")), "encrypt");
+    assert_string_equal(json_string_value(json_object_get(o, "user")), "hanako");
+    assert_true(json_is_null(json_object_get(o, "detail")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "target"),
+                                                          "sha256")), SHA_ABC);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "target"),
+                                                        "size")), 3);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "operator"),
+                                                          "key_id")), keyhex);
+    json_decref(o);
+    assert_non_null(strstr(l.line[1], "\"key_id\":null"));
+    snprintf(pat, sizeof pat, "\"key_id\":\"%s\"", keyhex);
+    assert_non_null(memmem(l.line[2], l.llen[2], pat, strlen(pat)));
+    assert_null(memmem(l.line[2], l.llen[2], "\"sig\":null", 10));
+    assert_non_null(memmem(l.line[3], l.llen[3], "\"sig\":null", 10));
+    /* a disposal record keeps its old form: no op keys */
+    assert_null(memmem(l.line[4], l.llen[4], "\"op\"", 4));
+    assert_null(memmem(l.line[4], l.llen[4], "\"user\"", 6));
+    assert_null(memmem(l.line[4], l.llen[4], "\"sha256\"", 8));
+    free(l.buf);
+    /* CSV: the operation columns, and whether a record is signed */
+    {
+        sink_t s = {NULL, 0};
+        char err[256];
+        assert_int_equal(fuin_ledger_export(ledger, FUIN_LEDGER_CSV, NULL, sink_write, &s,
+                                            err, sizeof err), FUIN_OK);
+        snprintf(pat, sizeof pat, ",encrypt,hanako,,%s,no\r\n", SHA_ABC);
+        assert_non_null(strstr(s.buf, pat));
+        assert_non_null(strstr(s.buf, ",checkpoint,hanako,,,yes\r\n"));
+        free(s.buf);
+    }
+}
+
+static void test_op_invalid(void **state)
+{
+    fuin_record r;
+    struct stat sb;
+    char err[256];
+    const char *bad_ops[] = {"wipe", "disposal", "Encrypt", "", "encrypt ", NULL};
+    (void)state;
+
+    /* a disposal record is always signed */
+    r = make_record(1);
+    assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err), FUIN_E_INVALID);
+    assert_int_equal(stat(ledger, &sb), -1);
+    for (int i = 0; bad_ops[i] != NULL; i++) {
+        r = make_op(1, bad_ops[i]);
+        assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err),
+                         FUIN_E_INVALID);
+        assert_int_equal(fuin_ledger_append(ledger, &r, op_sk, err, sizeof err),
+                         FUIN_E_INVALID);
+    }
+    r = make_op(1, "encrypt");
+    r.user = NULL;
+    assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err), FUIN_E_INVALID);
+    r.user = "";
+    assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err), FUIN_E_INVALID);
+    r = make_op(1, "encrypt");
+    r.target_sha256 = "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD";
+    assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err), FUIN_E_INVALID);
+    r = make_op(1, "encrypt");
+    r.detail = "two\nlines";
+    assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err), FUIN_E_INVALID);
+    assert_int_equal(stat(ledger, &sb), -1);
+}
+
+/* Ledger: line 1 signed disposal, lines 2..4 unsigned operation records. */
+static void signed_then_unsigned(fuin_record r[4])
+{
+    r[0] = make_record(1);
+    append_op(&r[0], op_sk);
+    for (int i = 1; i < 4; i++) {
+        r[i] = make_op(i, "decrypt");
+        append_op(&r[i], NULL);
+    }
+    verify_ok(4, 1, 3);
+}
+
+/* Change user "hanako" into "hanakp" on line idx (0-based): still
+ * canonical JSON, so only the chain can tell. */
+static void edit_user(int idx)
+{
+    lines l;
+    char *p;
+
+    read_lines(&l);
+    p = strstr((char *)l.line[idx], "\"user\":\"hanako\"");
+    assert_non_null(p);
+    assert_true(p < l.line[idx] + l.llen[idx]);
+    p[strlen("\"user\":\"hanak")] = 'p';
+    spit(ledger, l.buf, l.len);
+    free(l.buf);
+}
+
+static void test_op_edit_unsigned_middle(void **state)
+{
+    fuin_record r[4];
+    (void)state;
+
+    signed_then_unsigned(r);
+    edit_user(2); /* line 3: caught by line 4's prev_hash */
+    expect_bad(FUIN_E_SIGNATURE, 4, 4,
+               "line 4 (seq 4): prev_hash does not match the previous line (record "
+               "deleted, inserted, reordered or an earlier one edited)");
+}
+
+static void test_op_edit_unsigned_before_signed(void **state)
+{
+    fuin_record r[5];
+    (void)state;
+
+    signed_then_unsigned(r);
+    r[4] = make_op(9, "checkpoint");
+    append_op(&r[4], op_sk);
+    verify_ok(5, 2, 0);
+    edit_user(3); /* the last unsigned one, now vouched for by line 5 */
+    expect_bad(FUIN_E_SIGNATURE, 5, 5,
+               "line 5 (seq 5): prev_hash does not match the previous line (record "
+               "deleted, inserted, reordered or an earlier one edited)");
+}
+
+static void test_op_edit_last_unsigned_is_undetectable(void **state)
+{
+    /* The documented limit (docs/audit.md): the records after the last
+     * signature can be rewritten by anyone who can write the ledger (the
+     * user), and nothing in the file tells.  The syslog copy is what
+     * catches it; verify only says how many records no signature covers. */
+    fuin_record r[4];
+    fuin_ledger_report rep;
+    (void)state;
+
+    signed_then_unsigned(r);
+    edit_user(3);
+    rep = verify_ok(4, 1, 3);
+    assert_string_not_equal(rep.last_hash, r[3].hash); /* only an outside copy knows */
+    /* ... and so can the whole unsigned tail be rewritten consistently:
+     * drop it and the ledger still verifies. */
+    {
+        lines l;
+        read_lines(&l);
+        spit(ledger, l.buf, l.llen[0]);
+        free(l.buf);
+    }
+    verify_ok(1, 1, 0);
+}
+
+static void test_op_truncate_reorder_delete(void **state)
+{
+    fuin_record r[5];
+    lines l;
+    fuin_ledger_report rep;
+    const fuin_pubkey keys[] = {op_pk, op2_pk};
+    const int swap[] = {0, 2, 1, 3, 4, -1};
+    const int drop[] = {0, 1, 3, 4, -1};
+    const int drop_first[] = {1, 2, 3, 4, -1};
+    (void)state;
+
+    signed_then_unsigned(r);
+    r[4] = make_op(9, "checkpoint");
+    append_op(&r[4], op_sk);
+    read_lines(&l);
+    assert_int_equal(l.n, 5);
+
+    /* truncated in the middle of a line: torn */
+    spit(ledger, l.buf, l.len - 10);
+    assert_int_equal(fuin_ledger_verify(ledger, keys, 2, &rep), FUIN_E_SYNTAX);
+    assert_int_equal(rep.torn, 1);
+    assert_int_equal(rep.records, 4);
+    assert_int_equal(rep.torn_offset, l.len - l.llen[4]);
+    /* truncated inside an unsigned record */
+    spit(ledger, l.buf, l.len - l.llen[4] - 5);
+    assert_int_equal(fuin_ledger_verify(ledger, keys, 2, &rep), FUIN_E_SYNTAX);
+    assert_int_equal(rep.torn, 1);
+    assert_int_equal(rep.records, 3);
+    /* two unsigned records swapped */
+    write_order(&l, swap);
+    expect_bad(FUIN_E_SIGNATURE, 2, 3,
+               "line 2 (seq 3): prev_hash does not match the previous line (record "
+               "deleted, inserted, reordered or an earlier one edited)");
+    /* an unsigned record removed */
+    write_order(&l, drop);
+    expect_bad(FUIN_E_SIGNATURE, 3, 4,
+               "line 3 (seq 4): prev_hash does not match the previous line (record "
+               "deleted, inserted, reordered or an earlier one edited)");
+    /* the signed first record removed */
+    write_order(&l, drop_first);
+    expect_bad(FUIN_E_SIGNATURE, 1, 2,
+               "line 1 (seq 2): prev_hash does not match the previous line (record "
+               "deleted, inserted, reordered or an earlier one edited)");
+    free(l.buf);
+}
+
+/* Rewrite line 1 canonically after deleting `keys` from it (and target.sha256
+ * when drop_sha is set). */
+static void rewrite_first(const char *const *keys, int drop_sha)
+{
+    lines l;
+    json_t *o;
+    json_error_t je;
+    char *s;
+    FILE *f;
+
+    read_lines(&l);
+    o = json_loadb(l.line[0], l.llen[0] - 1, 0, &je);
+    assert_non_null(o);
+    for (; *keys != NULL; keys++)
+        assert_int_equal(json_object_del(o, *keys), 0);
+    if (drop_sha)
+        assert_int_equal(json_object_del(json_object_get(o, "target"), "sha256"), 0);
+    s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(s);
+    f = fopen(ledger, "wb");
+    assert_non_null(f);
+    fprintf(f, "%s\n", s);
+    assert_int_equal(fclose(f), 0);
+    free(s);
+    json_decref(o);
+    free(l.buf);
+}
+
+static void test_op_sig_null_needs_op(void **state)
+{
+    fuin_record r;
+    fuin_ledger_report rep;
+    static const char *const only_op[] = {"op", NULL};
+    static const char *const op_user_detail[] = {"op", "user", "detail", NULL};
+    (void)state;
+
+    /* "op" removed, the rest left: not a record */
+    r = make_op(1, "encrypt");
+    append_op(&r, NULL);
+    rewrite_first(only_op, 0);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_E_SYNTAX);
+    assert_int_equal(rep.bad_line, 1);
+    /* made to look exactly like a disposal record, but "sig": null */
+    remove(ledger);
+    r = make_op(1, "encrypt");
+    append_op(&r, NULL);
+    rewrite_first(op_user_detail, 1);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_E_SYNTAX);
+    assert_int_equal(rep.bad_line, 1);
+    assert_string_equal(rep.reason, "line 1 (seq 1): bad sig");
+    /* the same with "key_id": null */
+    remove(ledger);
+    r = make_op(1, "encrypt");
+    r.operator_keyid = NULL;
+    append_op(&r, NULL);
+    rewrite_first(op_user_detail, 1);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_E_SYNTAX);
+    assert_string_equal(rep.reason, "line 1 (seq 1): bad operator");
+    /* and an unknown op is not a record either */
+    remove(ledger);
+    r = make_op(1, "encrypt");
+    append_op(&r, NULL);
+    {
+        lines l;
+        char *p;
+        read_lines(&l);
+        p = strstr(l.buf, "\"op\":\"encrypt\"");
+        assert_non_null(p);
+        memcpy(p + 6, "ENCRYPT", 7);
+        spit(ledger, l.buf, l.len);
+        free(l.buf);
+    }
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_E_SYNTAX);
+    assert_string_equal(rep.reason, "line 1 (seq 1): bad op");
+}
+
+static char *export_str(fuin_ledger_format fmt, const fuin_ledger_filter *f)
+{
+    sink_t s = {NULL, 0};
+    char err[256] = "";
+    fuin_status st = fuin_ledger_export_filtered(ledger, fmt, NULL, f, sink_write, &s, err,
+                                                 sizeof err);
+    if (st != FUIN_OK)
+        fail_msg("export: %s (%d)", err, (int)st);
+    if (s.buf == NULL)
+        s.buf = calloc(1, 1);
+    return s.buf;
+}
+
+/* The seq column of a TSV export, as "1,3,4". */
+static void expect_seqs(const fuin_ledger_filter *f, const char *want)
+{
+    char *tsv = export_str(FUIN_LEDGER_TSV, f), got[256] = "";
+    size_t n = 0;
+
+    for (char *p = tsv; *p; p = strchr(p, '\n') + 1) {
+        n += (size_t)snprintf(got + n, sizeof got - n, "%s%.*s", n ? "," : "",
+                              (int)strcspn(p, "\t"), p);
+        assert_non_null(strchr(p, '\n'));
+    }
+    assert_string_equal(got, want);
+    free(tsv);
+}
+
+static void test_op_filters_tsv(void **state)
+{
+    fuin_record r[5];
+    fuin_label c2;
+    fuin_ledger_filter f;
+    char keyhex[FUIN_KEYID_HEX], want[512], *tsv;
+    (void)state;
+
+    assert_int_equal(fuin_label_parse("機密性2", &c2, NULL, 0), FUIN_OK);
+    r[0] = make_record(1); /* disposal, C3, 山田 花子, end T+1h+600 */
+    append_op(&r[0], op_sk);
+    r[1] = make_op(100, "encrypt"); /* C2, user alice, end T+6001 */
+    r[1].user = "alice";
+    r[1].label = &c2;
+    r[1].target_path = "/tmp/a\tb\nc\\d\re";
+    r[1].end = T_START + 6001;
+    r[1].start = T_START + 6000;
+    append_op(&r[1], NULL);
+    r[2] = make_op(3, "sign"); /* 佐藤 一郎, no class, end T+181 */
+    r[2].operator_name = "佐藤 一郎";
+    r[2].operator_keyid = op2_pk.keyid;
+    append_op(&r[2], op2_sk);
+    r[3] = make_op(4, "encrypt"); /* class C3, user hanako, end T+241 */
+    r[3].label = &c3;
+    r[3].result = "failure";
+    append_op(&r[3], NULL);
+    r[4] = make_op(5, "verify"); /* no path */
+    r[4].target_kind = "none";
+    r[4].target_path = NULL;
+    r[4].target_sha256 = NULL;
+    append_op(&r[4], NULL);
+
+    expect_seqs(NULL, "1,2,3,4,5");
+    memset(&f, 0, sizeof f);
+    f.kind = "encrypt";
+    expect_seqs(&f, "2,4");
+    f.kind = "disposal";
+    expect_seqs(&f, "1");
+    f.kind = "sign";
+    expect_seqs(&f, "3");
+    f.kind = "wipe";
+    expect_seqs(&f, "");
+    memset(&f, 0, sizeof f);
+    f.person = "alice"; /* the login name */
+    expect_seqs(&f, "2");
+    f.person = "佐藤 一郎"; /* the operator's name */
+    expect_seqs(&f, "3");
+    fuin_keyid_hex(op2_pk.keyid, keyhex);
+    f.person = keyhex; /* the key id */
+    expect_seqs(&f, "3");
+    f.person = "hanako";
+    expect_seqs(&f, "3,4,5"); /* 1 is a disposal record: no user */
+    f.person = "山田 花子";
+    expect_seqs(&f, "1,2,4,5");
+    f.person = "山田";
+    expect_seqs(&f, "");
+    memset(&f, 0, sizeof f);
+    f.min_confidentiality = 2;
+    expect_seqs(&f, "1,2,4");
+    f.min_confidentiality = 3;
+    expect_seqs(&f, "1,4");
+    f.min_confidentiality = 1;
+    expect_seqs(&f, "1,2,4"); /* no class: left out once the filter is set */
+    memset(&f, 0, sizeof f);
+    f.since = T_START + 241; /* [since, until) */
+    expect_seqs(&f, "1,2,4,5");
+    f.since = T_START + 242;
+    expect_seqs(&f, "1,2,5");
+    f.until = T_START + 4201;
+    expect_seqs(&f, "1,5");
+    f.until = T_START + 4200; /* r[0] ends at T+4200: excluded */
+    expect_seqs(&f, "5");
+    f.since = 0;
+    f.until = T_START + 182;
+    expect_seqs(&f, "3");
+    /* combined */
+    memset(&f, 0, sizeof f);
+    f.kind = "encrypt";
+    f.min_confidentiality = 3;
+    f.person = "hanako";
+    expect_seqs(&f, "4");
+    f.min_confidentiality = 4;
+    {
+        sink_t s = {NULL, 0};
+        char err[64];
+        assert_int_equal(fuin_ledger_export_filtered(ledger, FUIN_LEDGER_TSV, NULL, &f,
+                                                     sink_write, &s, err, sizeof err),
+                         FUIN_E_INVALID);
+        free(s.buf);
+    }
+
+    /* TSV: one line per record, TAB / LF / CR / backslash escaped */
+    memset(&f, 0, sizeof f);
+    f.kind = "encrypt";
+    f.person = "alice";
+    tsv = export_str(FUIN_LEDGER_TSV, &f);
+    snprintf(want, sizeof want,
+             "2\t2026-11-25T19:40:01Z\t山田 花子\tencrypt\t-\tfile "
+             "/tmp/a\\tb\\nc\\\\d\\re\tencrypt\tnone\tsuccess\n");
+    assert_string_equal(tsv, want);
+    free(tsv);
+    tsv = export_str(FUIN_LEDGER_TSV, NULL);
+    assert_non_null(strstr(tsv, "1\t2026-11-25T19:10:00Z\t山田 花子\tdisposal\tPC-0001\t"
+                                "device /dev/sdb\tzero-1pass\tClear\tsuccess\n"));
+    assert_non_null(strstr(tsv, "\n5\t2026-11-25T18:05:01Z\t山田 花子\tverify\t-\tnone -"
+                                "\tverify\tnone\tsuccess\n"));
+    assert_non_null(strstr(tsv, "\tencrypt\tnone\tfailure\n"));
+    {
+        int n = 0;
+        for (char *p = tsv; *p; p++)
+            n += *p == '\n';
+        assert_int_equal(n, 5);
+    }
+    free(tsv);
+}
+
+/* ---- fuin_audit_* ---------------------------------------------------- */
+
+static fuin_policy *policy_of(const char *text)
+{
+    fuin_policy *p = NULL;
+    char err[256] = "";
+    if (fuin_policy_parse(text, strlen(text), "policy.ini", &p, err, sizeof err) != FUIN_OK)
+        fail_msg("policy: %s", err);
+    return p;
+}
+
+static fuin_policy *policy_sock(const char *sock)
+{
+    char text[512];
+    snprintf(text, sizeof text, "[audit]\nrecord = on\nsyslog = on\nsyslog_socket = %s\n",
+             sock);
+    return policy_of(text);
+}
+
+static void test_audit_off(void **state)
+{
+    fuin_policy *p = policy_of("[audit]\nrecord = off\nsyslog = on\n");
+    fuin_audit *a = (fuin_audit *)1;
+    fuin_record r = make_op(1, "encrypt");
+    struct stat sb;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(fuin_audit_open(p, ledger, "山田 花子", NULL, &a, err, sizeof err),
+                     FUIN_OK);
+    assert_null(a);
+    assert_int_equal(fuin_audit_append(a, &r, NULL, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_audit_append(a, &r, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_audit_syslog_failures(a), 0);
+    fuin_audit_free(a);
+    assert_int_equal(stat(ledger, &sb), -1);
+    fuin_policy_free(p);
+    /* no policy at all, and the built-in default: off */
+    a = (fuin_audit *)1;
+    assert_int_equal(fuin_audit_open(NULL, ledger, NULL, NULL, &a, err, sizeof err), FUIN_OK);
+    assert_null(a);
+    assert_int_equal(fuin_policy_default(&p), FUIN_OK);
+    a = (fuin_audit *)1;
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err), FUIN_OK);
+    assert_null(a);
+    fuin_policy_free(p);
+    assert_int_equal(stat(ledger, &sb), -1);
+}
+
+static void test_audit_preflight(void **state)
+{
+    fuin_policy *p = policy_of("[audit]\nrecord = on\nsyslog = off\n");
+    fuin_audit *a = NULL;
+    fuin_record r;
+    struct stat sb;
+    char err[256], other[160], *buf;
+    size_t len;
+    lines l;
+    json_t *o;
+    json_error_t je;
+    char keyhex[FUIN_KEYID_HEX];
+    (void)state;
+
+    /* creates the ledger, empty, 0600, before anything is done */
+    assert_int_equal(fuin_audit_open(p, ledger, "山田 花子", op_pk.keyid, &a, err, sizeof err),
+                     FUIN_OK);
+    assert_non_null(a);
+    assert_int_equal(stat(ledger, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, 0);
+    /* the handle fills in operator, user and key id */
+    r = make_op(1, "label");
+    r.operator_name = NULL;
+    r.user = NULL;
+    r.operator_keyid = NULL;
+    assert_int_equal(fuin_audit_append(a, &r, NULL, err, sizeof err), FUIN_OK);
+    assert_int_equal(r.seq, 1);
+    assert_int_equal(fuin_audit_syslog_failures(a), 0);
+    fuin_audit_free(a);
+    read_lines(&l);
+    assert_int_equal(l.n, 1);
+    o = json_loadb(l.line[0], l.llen[0] - 1, 0, &je);
+    assert_non_null(o);
+    fuin_keyid_hex(op_pk.keyid, keyhex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "operator"),
+                                                          "name")), "山田 花子");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "operator"),
+                                                          "key_id")), keyhex);
+    {
+        char lname[256];
+        struct passwd *pw = getpwuid(geteuid());
+        snprintf(lname, sizeof lname, "%s", pw ? pw->pw_name : "?");
+        assert_string_equal(json_string_value(json_object_get(o, "user")), lname);
+    }
+    json_decref(o);
+    free(l.buf);
+    verify_ok(1, 0, 1);
+
+    /* no operator name: the login name stands for the operator */
+    assert_int_equal(fuin_audit_open(p, ledger, "", NULL, &a, err, sizeof err), FUIN_OK);
+    r = make_op(2, "label");
+    r.operator_name = NULL;
+    r.user = NULL;
+    r.operator_keyid = NULL;
+    assert_int_equal(fuin_audit_append(a, &r, NULL, err, sizeof err), FUIN_OK);
+    fuin_audit_free(a);
+    read_lines(&l);
+    assert_non_null(strstr(l.line[1], "\"key_id\":null"));
+    {
+        char pat[300];
+        struct passwd *pw = getpwuid(geteuid());
+        snprintf(pat, sizeof pat, "\"operator\":{\"key_id\":null,\"name\":\"%s\"}",
+                 pw ? pw->pw_name : "?");
+        assert_non_null(strstr(l.line[1], pat));
+    }
+    free(l.buf);
+
+    /* a torn last line: refused before the operation */
+    buf = slurp(ledger, &len);
+    spit(ledger, buf, len - 1);
+    a = (fuin_audit *)1;
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err),
+                     FUIN_E_SYNTAX);
+    assert_null(a);
+    assert_non_null(strstr(err, "torn"));
+    free(buf);
+
+    /* a symbolic link: refused, its target untouched */
+    remove(ledger);
+    snprintf(other, sizeof other, "%s/elsewhere", dir);
+    spit(other, "x", 1);
+    assert_int_equal(symlink(other, ledger), 0);
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err), FUIN_E_IO);
+    assert_null(a);
+    assert_non_null(strstr(err, "symbolic link"));
+    assert_int_equal(stat(other, &sb), 0);
+    assert_int_equal(sb.st_size, 1);
+    /* a dangling one is not followed to create its target */
+    remove(other);
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err), FUIN_E_IO);
+    assert_int_equal(lstat(other, &sb), -1);
+    remove(ledger);
+    /* a directory in its place */
+    assert_int_equal(mkdir(ledger, 0700), 0);
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err), FUIN_E_IO);
+    assert_null(a);
+    rmdir(ledger);
+    /* a directory that does not exist */
+    {
+        char deep[200];
+        snprintf(deep, sizeof deep, "%s/no/such/ledger.jsonl", dir);
+        assert_int_equal(fuin_audit_open(p, deep, NULL, NULL, &a, err, sizeof err), FUIN_E_IO);
+    }
+    assert_int_equal(fuin_audit_open(p, NULL, NULL, NULL, &a, err, sizeof err), FUIN_E_INVALID);
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, NULL, err, sizeof err),
+                     FUIN_E_INVALID);
+    fuin_policy_free(p);
+}
+
+/* A datagram socket of our own, as syslogd would have. */
+static int bind_dgram(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(path) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* The parts of an RFC 5424 message (section 6), strictly. */
+typedef struct {
+    int pri;
+    char ts[64], host[256], app[64], procid[160], msgid[40];
+    char sdid[40];
+    char pname[16][40];
+    char pval[16][300];
+    int nparams;
+    const char *msg;
+    size_t msglen;
+} syslog5424;
+
+static int header_token(const char **p, const char *end, char *out, size_t max)
+{
+    size_t n = 0;
+    while (*p < end && **p != ' ') {
+        unsigned char c = (unsigned char)**p;
+        if (c < 33 || c > 126 || n + 1 >= max)
+            return -1;
+        out[n++] = (char)c;
+        (*p)++;
+    }
+    out[n] = '\0';
+    if (*p >= end || n == 0)
+        return -1;
+    (*p)++; /* SP */
+    return 0;
+}
+
+static int parse_5424(const char *buf, size_t len, syslog5424 *m)
+{
+    const char *p = buf, *end = buf + len;
+
+    memset(m, 0, sizeof m[0]);
+    if (p >= end || *p++ != '<')
+        return -1;
+    while (p < end && *p >= '0' && *p <= '9')
+        m->pri = m->pri * 10 + (*p++ - '0');
+    if (p + 3 > end || memcmp(p, ">1 ", 3) != 0 || m->pri > 191)
+        return -2;
+    p += 3;
+    if (header_token(&p, end, m->ts, sizeof m->ts) || header_token(&p, end, m->host, 256) ||
+        header_token(&p, end, m->app, 49) || header_token(&p, end, m->procid, 129) ||
+        header_token(&p, end, m->msgid, 33))
+        return -3;
+    if (p >= end || *p++ != '[')
+        return -4;
+    {
+        size_t n = 0;
+        while (p < end && *p != ' ' && *p != ']' && *p != '=' && *p != '"' && n < 32)
+            m->sdid[n++] = *p++;
+    }
+    while (p < end && *p == ' ') {
+        size_t n = 0;
+        p++;
+        if (m->nparams >= 16)
+            return -5;
+        while (p < end && *p != '=' && n < 32)
+            m->pname[m->nparams][n++] = *p++;
+        if (p + 2 > end || p[0] != '=' || p[1] != '"')
+            return -6;
+        p += 2;
+        n = 0;
+        while (p < end && *p != '"') {
+            if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\' || p[1] == ']'))
+                p++;
+            else if (*p == ']')
+                return -7; /* must be escaped */
+            if (n + 1 >= sizeof m->pval[0])
+                return -8;
+            m->pval[m->nparams][n++] = *p++;
+        }
+        if (p >= end)
+            return -9;
+        p++;
+        m->nparams++;
+    }
+    if (p + 2 > end || p[0] != ']' || p[1] != ' ')
+        return -10;
+    p += 2;
+    m->msg = p;
+    m->msglen = (size_t)(end - p);
+    return 0;
+}
+
+static const char *sd_param(const syslog5424 *m, const char *name)
+{
+    for (int i = 0; i < m->nparams; i++)
+        if (strcmp(m->pname[i], name) == 0)
+            return m->pval[i];
+    return NULL;
+}
+
+static int ts_ok(const char *ts)
+{
+    /* FULL-DATE "T" FULL-TIME with fraction and Z, as fuin sends it */
+    int64_t t;
+    char whole[32];
+    if (strlen(ts) != 27 || ts[19] != '.' || ts[26] != 'Z')
+        return 0;
+    memcpy(whole, ts, 19);
+    whole[19] = 'Z';
+    whole[20] = '\0';
+    return fuin_time_parse_rfc3339(whole, &t) == FUIN_OK && t > 1700000000;
+}
+
+static void test_audit_syslog(void **state)
+{
+    char sock[160], err[256], pid[24], seqs[24], host[256], *dg;
+    fuin_policy *p;
+    fuin_audit *a = NULL;
+    fuin_record r[2];
+    syslog5424 m;
+    ssize_t n;
+    lines l;
+    int fd;
+    (void)state;
+
+    snprintf(sock, sizeof sock, "%s/log", dir);
+    fd = bind_dgram(sock);
+    p = policy_sock(sock);
+    assert_int_equal(fuin_audit_open(p, ledger, "山田 花子", op_pk.keyid, &a, err, sizeof err),
+                     FUIN_OK);
+    r[0] = make_op(1, "decrypt");
+    r[0].label = &c3;
+    r[0].user = "ha\"na]ko\\"; /* escaped in PARAM-VALUE */
+    r[0].detail = "identity ~/.config/fuin/identity.age";
+    assert_int_equal(fuin_audit_append(a, &r[0], NULL, err, sizeof err), FUIN_OK);
+    r[1] = make_op(2, "sign");
+    r[1].result = "failure";
+    assert_int_equal(fuin_audit_append(a, &r[1], op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_audit_syslog_failures(a), 0);
+    fuin_audit_free(a);
+    fuin_policy_free(p);
+    read_lines(&l);
+    assert_int_equal(l.n, 2);
+    dg = malloc(FUIN_LEDGER_MAX_LINE + 4096);
+    assert_non_null(dg);
+    assert_int_equal(gethostname(host, sizeof host), 0);
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    for (int i = 0; i < 2; i++) {
+        n = recv(fd, dg, FUIN_LEDGER_MAX_LINE + 4096, MSG_DONTWAIT);
+        assert_true(n > 0);
+        assert_int_equal(parse_5424(dg, (size_t)n, &m), 0);
+        /* authpriv (10); info for success, notice otherwise */
+        assert_int_equal(m.pri, i == 0 ? 10 * 8 + 6 : 10 * 8 + 5);
+        assert_true(ts_ok(m.ts));
+        assert_string_equal(m.host, host);
+        assert_string_equal(m.app, "fuin");
+        assert_string_equal(m.procid, pid);
+        assert_string_equal(m.msgid, i == 0 ? "decrypt" : "sign");
+        assert_string_equal(m.sdid, "fuin@32473");
+        snprintf(seqs, sizeof seqs, "%d", i + 1);
+        assert_string_equal(sd_param(&m, "seq"), seqs);
+        assert_string_equal(sd_param(&m, "record_id"), r[i].record_id);
+        assert_string_equal(sd_param(&m, "hash"), r[i].hash);
+        assert_string_equal(sd_param(&m, "prev_hash"), i == 0 ? ZERO64 : r[0].hash);
+        assert_string_equal(sd_param(&m, "op"), i == 0 ? "decrypt" : "sign");
+        assert_string_equal(sd_param(&m, "result"), i == 0 ? "success" : "failure");
+        assert_string_equal(sd_param(&m, "user"), i == 0 ? "ha\"na]ko\\" : "hanako");
+        if (i == 0)
+            assert_string_equal(sd_param(&m, "class"), "C3-I2-A2 複製禁止");
+        else
+            assert_null(sd_param(&m, "class"));
+        /* MSG: the ledger line, byte for byte (no LF, no BOM) */
+        assert_int_equal(m.msglen, l.llen[i] - 1);
+        assert_memory_equal(m.msg, l.line[i], m.msglen);
+    }
+    /* exactly one datagram per record */
+    assert_int_equal(recv(fd, dg, 16, MSG_DONTWAIT), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    free(dg);
+    free(l.buf);
+    close(fd);
+}
+
+static void test_audit_syslog_missing(void **state)
+{
+    char sock[160], err[256];
+    fuin_policy *p;
+    fuin_audit *a = NULL;
+    fuin_record r = make_op(1, "verify");
+    (void)state;
+
+    snprintf(sock, sizeof sock, "%s/no-syslogd-here", dir);
+    p = policy_sock(sock);
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_audit_append(a, &r, NULL, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_audit_syslog_failures(a), 1);
+    fuin_audit_free(a);
+    verify_ok(1, 0, 1);
+    /* a socket that exists but nobody reads from any more */
+    {
+        int fd = bind_dgram(sock);
+        close(fd);
+    }
+    assert_int_equal(fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err), FUIN_OK);
+    r = make_op(2, "verify");
+    assert_int_equal(fuin_audit_append(a, &r, NULL, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_audit_syslog_failures(a), 1);
+    fuin_audit_free(a);
+    verify_ok(2, 0, 2);
+    fuin_policy_free(p);
+}
+
+#define CONC_PROCS 8
+#define CONC_EACH 200
+
+static void test_audit_concurrent(void **state)
+{
+    pid_t pid[CONC_PROCS];
+    fuin_policy *p = policy_of("[audit]\nrecord = on\nsyslog = off\n");
+    static int seen[CONC_PROCS][CONC_EACH];
+    int last[CONC_PROCS];
+    char *buf;
+    size_t len, at = 0, nl = 0;
+    (void)state;
+
+    for (int c = 0; c < CONC_PROCS; c++) {
+        pid[c] = fork();
+        assert_true(pid[c] >= 0);
+        if (pid[c] == 0) {
+            char err[256] = "", detail[32];
+            fuin_audit *a = NULL;
+            if (fuin_audit_open(p, ledger, NULL, NULL, &a, err, sizeof err) != FUIN_OK)
+                _exit(2);
+            for (int i = 0; i < CONC_EACH; i++) {
+                fuin_record r = make_op(i, "encrypt");
+                snprintf(detail, sizeof detail, "proc %d rec %d", c, i);
+                r.detail = detail;
+                if (fuin_audit_append(a, &r, NULL, err, sizeof err) != FUIN_OK) {
+                    fprintf(stderr, "child %d: %s\n", c, err);
+                    _exit(1);
+                }
+            }
+            fuin_audit_free(a);
+            _exit(0);
+        }
+    }
+    for (int c = 0; c < CONC_PROCS; c++) {
+        int ws;
+        assert_int_equal(waitpid(pid[c], &ws, 0), pid[c]);
+        assert_true(WIFEXITED(ws));
+        assert_int_equal(WEXITSTATUS(ws), 0);
+    }
+    fuin_policy_free(p);
+    /* seq 1..1600 in order, every prev_hash right: verify checks both */
+    verify_ok(CONC_PROCS * CONC_EACH, 0, CONC_PROCS * CONC_EACH);
+    /* each record once, each process's in its own order, none mixed */
+    memset(seen, 0, sizeof seen);
+    for (int c = 0; c < CONC_PROCS; c++)
+        last[c] = -1;
+    buf = slurp(ledger, &len);
+    while (at < len) {
+        char *e = memchr(buf + at, '\n', len - at);
+        json_t *o;
+        json_error_t je;
+        int c, i;
+        assert_non_null(e);
+        o = json_loadb(buf + at, (size_t)(e - (buf + at)), 0, &je);
+        assert_non_null(o);
+        assert_int_equal(json_integer_value(json_object_get(o, "seq")), (json_int_t)++nl);
+        assert_int_equal(sscanf(json_string_value(json_object_get(o, "detail")),
+                                "proc %d rec %d", &c, &i), 2);
+        assert_true(c >= 0 && c < CONC_PROCS && i >= 0 && i < CONC_EACH);
+        assert_int_equal(seen[c][i], 0);
+        seen[c][i] = 1;
+        assert_int_equal(i, last[c] + 1);
+        last[c] = i;
+        json_decref(o);
+        at = (size_t)(e - buf) + 1;
+    }
+    assert_int_equal(nl, CONC_PROCS * CONC_EACH);
+    for (int c = 0; c < CONC_PROCS; c++)
+        assert_int_equal(last[c], CONC_EACH - 1);
+    free(buf);
+}
+
+/* Fill the file system holding `path`'s directory until it says ENOSPC. */
+static void fill_up(const char *path)
+{
+    static char block[4096];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ssize_t n;
+
+    assert_true(fd >= 0);
+    memset(block, 'F', sizeof block);
+    while ((n = write(fd, block, sizeof block)) > 0)
+        ;
+    while ((n = write(fd, block, 1)) > 0)
+        ;
+    assert_int_equal(n, -1);
+    assert_int_equal(errno, ENOSPC);
+    close(fd);
+}
+
+static void test_audit_full_disk(void **state)
+{
+    char mnt[128], led[160], fill[160], err[256], *before, *after;
+    size_t blen, alen;
+    fuin_policy *p = policy_of("[audit]\nrecord = on\nsyslog = off\n");
+    fuin_audit *a = NULL;
+    fuin_record r;
+    fuin_ledger_report rep;
+    struct stat sb;
+    (void)state;
+
+    snprintf(mnt, sizeof mnt, "%s/tiny", dir);
+    assert_int_equal(mkdir(mnt, 0700), 0);
+    if (geteuid() != 0 || mount("fuin-test", mnt, "tmpfs", 0, "size=256k,mode=0700") != 0) {
+        fprintf(stderr, "[  SKIPPED ] full disk: cannot mount a tmpfs (%s); "
+                        "run as root to check a full disk\n",
+                geteuid() != 0 ? "not root" : strerror(errno));
+        rmdir(mnt);
+        fuin_policy_free(p);
+        skip();
+    }
+    snprintf(led, sizeof led, "%s/ledger.jsonl", mnt);
+    snprintf(fill, sizeof fill, "%s/filler", mnt);
+
+    /* (1) room reserved before the disk fills: the record still goes in */
+    assert_int_equal(fuin_audit_open(p, led, "山田 花子", NULL, &a, err, sizeof err), FUIN_OK);
+    fill_up(fill);
+    r = make_op(1, "encrypt");
+    if (fuin_audit_append(a, &r, NULL, err, sizeof err) != FUIN_OK)
+        fail_msg("append into the reserved room: %s", err);
+    fuin_audit_free(a);
+    assert_int_equal(stat(led, &sb), 0);
+    assert_true(sb.st_size > 0);
+
+    /* (2) full: the next operation is refused before it starts (the
+     * room for a further record cannot be reserved), and the ledger
+     * stays as it was */
+    before = slurp(led, &blen);
+    a = (fuin_audit *)1;
+    assert_int_equal(fuin_audit_open(p, led, "山田 花子", NULL, &a, err, sizeof err), FUIN_E_IO);
+    assert_null(a);
+    assert_non_null(strstr(err, "No space left on device"));
+    after = slurp(led, &alen);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(after, before, blen);
+    assert_int_equal(fuin_ledger_verify(led, NULL, 0, &rep), FUIN_OK);
+    assert_int_equal(rep.records, 1);
+    free(before);
+    free(after);
+    fuin_policy_free(p);
+    assert_int_equal(umount(mnt), 0);
+    rmdir(mnt);
+}
+
+static void test_file_sha256(void **state)
+{
+    char path[160], link[160], hex[65], err[256];
+    int64_t size = -1;
+    (void)state;
+
+    snprintf(path, sizeof path, "%s/abc", dir);
+    snprintf(link, sizeof link, "%s/abc.link", dir);
+    spit(path, "abc", 3);
+    assert_int_equal(fuin_file_sha256(path, hex, &size, err, sizeof err), FUIN_OK);
+    assert_string_equal(hex, SHA_ABC);
+    assert_int_equal(size, 3);
+    assert_int_equal(symlink(path, link), 0);
+    assert_int_equal(fuin_file_sha256(link, hex, &size, err, sizeof err), FUIN_E_IO);
+    assert_int_equal(fuin_file_sha256(dir, hex, &size, err, sizeof err), FUIN_E_IO);
+    spit(path, "", 0);
+    assert_int_equal(fuin_file_sha256(path, hex, &size, err, sizeof err), FUIN_OK);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_int_equal(size, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1309,6 +2373,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_html, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_unsigned_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_edit_unsigned_middle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_edit_unsigned_before_signed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_edit_last_unsigned_is_undetectable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_truncate_reorder_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_sig_null_needs_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_op_filters_tsv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_preflight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_syslog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_syslog_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_sha256, setup, teardown),
     };
     int rc;
 

@@ -507,7 +507,11 @@ static void test_roles(void **state)
     assert_string_equal(fuin_role_name(FUIN_ROLE_MANAGER), "manager");
     assert_string_equal(fuin_role_name(FUIN_ROLE_SYSADMIN), "sysadmin");
     assert_null(fuin_role_name((fuin_role)0));
-    assert_null(fuin_role_name((fuin_role)4));
+    assert_string_equal(fuin_role_name(FUIN_ROLE_CISO), "ciso");
+    assert_int_equal(FUIN_ROLE_CISO, 4); /* appended, never renumbered */
+    assert_null(fuin_role_name((fuin_role)5));
+    assert_int_equal(fuin_role_parse("CISO", &r), FUIN_OK);
+    assert_int_equal(r, FUIN_ROLE_CISO);
     assert_int_equal(fuin_role_parse("staff", &r), FUIN_OK);
     assert_int_equal(r, FUIN_ROLE_STAFF);
     assert_int_equal(fuin_role_parse("Manager", &r), FUIN_OK);
@@ -593,8 +597,8 @@ static void test_cert_round_trip(void **state)
         {"organisation: " ORG, "organisation:", "line 3: organisation: empty"},
         {"organisation: " ORG, "organization: " ORG,
          "line 3: expected \"organisation: \""},
-        {"role: manager", "role: Manager", "line 4: role: not staff, manager or sysadmin"},
-        {"role: manager", "role: ciso", "line 4: role: not staff, manager or sysadmin"},
+        {"role: manager", "role: Manager", "line 4: role: not staff, manager, sysadmin or ciso"},
+        {"role: manager", "role: root", "line 4: role: not staff, manager, sysadmin or ciso"},
         {"valid-from: 2026-04-01T00:00:00Z", "valid-from: 2026-04-01",
          "line 5: valid-from: not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"},
         {"valid-until: 2027-03-31T23:59:59Z", "valid-until: 2026-03-31T23:59:59Z",

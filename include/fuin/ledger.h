@@ -102,12 +102,34 @@ typedef struct {
      * Written as the key "request" only when set, so records without an
      * approval keep the form they had before the key existed. */
     const char *request;
+    /* Operation records (docs/audit.md).  op NULL: a disposal record, as
+     * above, written without the keys below.  Otherwise one of
+     * FUIN_LEDGER_OPS ("encrypt", "decrypt", ...): the record also gets
+     * "op", "user" (the login name, required) and "detail" (one line or
+     * null), and "target" gets "sha256" (64 lowercase hex digits or
+     * null).  Such a record may be written without a key
+     * (operator_key NULL): it is chained at once, "sig" is null, and the
+     * next signed record (any record written with a key, or a
+     * checkpoint) vouches for it through its prev_hash. */
+    const char *op;
+    const char *user;
+    const char *detail;
+    const char *target_sha256;
+    /* The operator's key id when operator_key is NULL (NULL: "key_id":
+     * null); ignored when a key signs. */
+    const uint8_t *operator_keyid;
 
     /* out: set by fuin_ledger_append() on FUIN_OK */
     char record_id[17];
     uint64_t seq;
     char hash[65];                  /* hex SHA-256 of the line written     */
 } fuin_record;
+
+/* The operations an operation record may name (fuin_record.op). */
+#define FUIN_LEDGER_OPS                                                        \
+    "encrypt", "decrypt", "sign", "verify", "label", "pack", "unpack",         \
+        "request", "approve", "certify", "revoke", "policy-install",           \
+        "key-new", "key-passwd", "checkpoint"
 
 /* Append one signed record to the ledger at `path` (created 0600 if
  * absent; a symlink or non-regular file is refused).  The append holds an
@@ -137,12 +159,19 @@ typedef struct {
     uint64_t torn_offset; /* byte offset where the torn line starts        */
     char last_hash[65];   /* hash of the last good line (64 zeros if none) */
     char reason[FUIN_LEDGER_REASON_MAX]; /* one line, names line and seq   */
+    uint64_t signed_records; /* of `records`, those with a signature      */
+    uint64_t unsigned_tail;  /* records after the last signed one: chained
+                                but vouched for by no signature yet      */
 } fuin_ledger_report;
 
 /* Check every line: JSON in canonical form with the documented keys, the
  * prev_hash chain, seq = line number, and the signature with the key in
- * `keys` whose key id is the record's operator.key_id.  Stops at the
- * first bad record:
+ * `keys` whose key id is the record's operator.key_id ("sig": null, an
+ * unsigned operation record, has none to check).  A signed record's
+ * line is covered, through the hash chain, by every later record signed
+ * by the same key, so the signature checked is each key's last one; on
+ * any failure the ledger is checked again with every signature, so that
+ * the report names the first bad record.  Stops at the first bad record:
  *   FUIN_E_SYNTAX     not a canonical record / torn last line (rep->torn)
  *   FUIN_E_SIGNATURE  prev_hash or seq wrong (record deleted, inserted,
  *                     reordered or an earlier line edited), or the
@@ -206,9 +235,30 @@ typedef enum {
                              field with a ' in front (no formula)         */
     FUIN_LEDGER_JSON = 2, /* a JSON array of the records, each exactly its
                              ledger line (signatures stay checkable)     */
-    FUIN_LEDGER_HTML = 3  /* printable Japanese certificate per record:
-                             消去証明書, or 廃棄記録 for physical destruction */
+    FUIN_LEDGER_HTML = 3, /* printable Japanese certificate per record:
+                             消去証明書, or 廃棄記録 for physical destruction;
+                             an operation record is a table of its fields */
+    FUIN_LEDGER_TSV = 4   /* one line per record, TAB-separated: seq, end,
+                             operator, kind, asset, target kind and path,
+                             method, category, result (fuin ledger show);
+                             kind is "disposal" for a disposal record, an
+                             empty field is "-", and a TAB, LF, CR or \
+                             inside a field is written \t \n \r \\ */
 } fuin_ledger_format;
+
+/* Which records an export includes; every member NULL / 0 matches all.
+ * kind: the record's "op", or "disposal" for a disposal record.
+ * person: equal to the operator's name, key id or "user".
+ * min_confidentiality: 1..3, records whose class is at least that
+ * (records without a class are left out when it is set).
+ * since, until: seconds since the epoch; the record's end time lies in
+ * [since, until) (0: no bound). */
+typedef struct {
+    const char *kind;
+    const char *person;
+    int min_confidentiality;
+    int64_t since, until;
+} fuin_ledger_filter;
 
 /* An approval is good for one disposal: whether the ledger at `path`
  * already holds a record with result "success" that carried out the
@@ -234,6 +284,51 @@ FUIN_EXPORT fuin_status fuin_ledger_export(const char *path,
                                            const char *record_id,
                                            fuin_write_fn out, void *ctx,
                                            char *err, size_t errcap) FUIN_WUR;
+
+/* fuin_ledger_export() of the records `filter` (may be NULL) matches. */
+FUIN_EXPORT fuin_status fuin_ledger_export_filtered(const char *path, fuin_ledger_format format,
+                                                    const char *record_id,
+                                                    const fuin_ledger_filter *filter,
+                                                    fuin_write_fn out, void *ctx, char *err,
+                                                    size_t errcap) FUIN_WUR;
+
+/* ---- the audit record of every operation (docs/audit.md) -------------- */
+/* One handle per operation.  fuin_audit_open() looks at the policy: with
+ * [audit] record = off (or no policy) *out is NULL and nothing is ever
+ * written (fuin_audit_append(NULL, ...) is a no-op returning FUIN_OK).
+ * Otherwise it checks, before the operation starts, that the ledger at
+ * `ledger_path` can take a record: it is created if absent, its last
+ * line must be complete, and room for the record is reserved on disk
+ * (fallocate FALLOC_FL_KEEP_SIZE where the file system supports it), so
+ * that a full disk fails the operation before it does anything.
+ * operator_name: the certified name or the key id (NULL or "": the login
+ * name); keyid (may be NULL):
+ * the operator's signing key id, for unsigned records.
+ *   FUIN_E_IO / FUIN_E_SYNTAX / FUIN_E_NOMEM / FUIN_E_INVALID, with err. */
+typedef struct fuin_audit fuin_audit;
+FUIN_EXPORT fuin_status fuin_audit_open(const fuin_policy *policy, const char *ledger_path,
+                                        const char *operator_name, const uint8_t *keyid,
+                                        fuin_audit **out, char *err, size_t errcap) FUIN_WUR;
+/* Append r (its operator_name, user and operator_keyid are filled in from
+ * the handle when NULL) to the ledger, signed with `key` when it is not
+ * NULL, and then send it to the system log when [audit] syslog = on: an
+ * RFC 5424 message (facility authpriv, severity info, or notice for a
+ * result other than success; APP-NAME fuin, MSGID the op or "disposal")
+ * with structured data [fuin@32473 seq= record_id= hash= prev_hash= op=
+ * result= class= user=] and the ledger line as MSG, over the unix
+ * datagram socket [audit] syslog_socket names.  A ledger failure is
+ * returned (the caller fails the operation: fail closed); a syslog
+ * failure is not (the ledger holds the record, and the next message
+ * carries the chain): fuin_audit_syslog_failures() counts them. */
+FUIN_EXPORT fuin_status fuin_audit_append(fuin_audit *a, fuin_record *r, const fuin_seckey *key,
+                                          char *err, size_t errcap) FUIN_WUR;
+FUIN_EXPORT unsigned fuin_audit_syslog_failures(const fuin_audit *a);
+/* What a record names a file by: the lowercase hex SHA-256 of the file at
+ * `path` (a regular file, opened without following a final symlink) and
+ * its size.  FUIN_E_IO (err says why) or FUIN_E_NOMEM. */
+FUIN_EXPORT fuin_status fuin_file_sha256(const char *path, char hex[65], int64_t *size,
+                                         char *err, size_t errcap) FUIN_WUR;
+FUIN_EXPORT void fuin_audit_free(fuin_audit *a);
 
 #ifdef __cplusplus
 }

@@ -122,7 +122,19 @@ FUIN_EXPORT fuin_status fuin_packer_set_class(fuin_packer *p, const fuin_label *
  * adding paths.  Not copied: it must outlive the packer's writing. */
 FUIN_EXPORT void fuin_packer_set_policy(fuin_packer *p, const fuin_policy *policy);
 FUIN_EXPORT fuin_status fuin_packer_set_creator(fuin_packer *p, const char *name);
+/* The approval the package is sent under: the hex SHA-256 of the approved
+ * provide request (its id, docs/approvals.md), written to the manifest's
+ * "approval" field, which the signature covers. */
 FUIN_EXPORT fuin_status fuin_packer_set_approval(fuin_packer *p, const char *id);
+/* What a provide request for this package names (its "object"): hashes
+ * every file (once; writing then does not hash again) and writes
+ * "sha256:" and the hex SHA-256 of the lines "<sha256 hex>  <path>\n" of
+ * every file entry, in manifest order (directories are not included), into
+ * obj (FUIN_OBJECT_MAX bytes).  The same files under the same names give
+ * the same object, whatever their times or modes.  Statuses of
+ * fuin_packer_write's hashing (FUIN_E_IO, FUIN_E_MISMATCH), FUIN_E_STATE
+ * after a write. */
+FUIN_EXPORT fuin_status fuin_packer_object(fuin_packer *p, char *obj, size_t cap) FUIN_WUR;
 /* zstd level 1..9 (0 = none, the default).  Levels above 9 need more
  * than the 64 MiB fuin stays within and are not offered. */
 FUIN_EXPORT fuin_status fuin_packer_set_zstd(fuin_packer *p, int level);

@@ -85,13 +85,17 @@ FUIN_EXPORT fuin_status fuin_card_format(const fuin_card *card, char **text,
 /* Separation of duties (policy 2.2(8)): who may approve is not who asks.
  * staff: signs and encrypts their own work.  manager: 情報セキュリティ管理者
  * / 情報システム管理者, approves.  sysadmin: operates systems and keys, does
- * not approve.  fuin records the role; the policy decides what it allows. */
+ * not approve.  ciso: the CISO's own daily key (not the root key), which
+ * approves what the policy reserves to the CISO (exceptions, by default;
+ * [approval] in docs/policy.md).  fuin records the role; the policy
+ * decides what it allows.  Appended only, never renumbered. */
 typedef enum {
     FUIN_ROLE_STAFF = 1,
     FUIN_ROLE_MANAGER = 2,
-    FUIN_ROLE_SYSADMIN = 3
+    FUIN_ROLE_SYSADMIN = 3,
+    FUIN_ROLE_CISO = 4
 } fuin_role;
-/* "staff", "manager", "sysadmin"; NULL for any other value. */
+/* "staff", "manager", "sysadmin", "ciso"; NULL for any other value. */
 FUIN_EXPORT const char *fuin_role_name(fuin_role r);
 /* Accepts those names in any ASCII case; FUIN_E_INVALID otherwise. */
 FUIN_EXPORT fuin_status fuin_role_parse(const char *s, fuin_role *r) FUIN_WUR;
@@ -103,7 +107,7 @@ FUIN_EXPORT fuin_status fuin_role_parse(const char *s, fuin_role *r) FUIN_WUR;
  *     fuin-certificate: 1
  *     serial: 16 uppercase hex digits
  *     organisation: 〇〇事務組合
- *     role: staff|manager|sysadmin
+ *     role: staff|manager|sysadmin|ciso
  *     valid-from: RFC 3339
  *     valid-until: RFC 3339 (not before valid-from)
  *     root-key-id: 16 uppercase hex digits

@@ -18,6 +18,7 @@ struct fuin_encryptor {
     size_t passlen;
     int log_n;
     int has_label, label_written;
+    char approval[65]; /* "" or the hex id of a provide approval */
     fuin_label label;
     int armor, threads;
     fuin_write_fn out;
@@ -149,6 +150,18 @@ fuin_status fuin_encryptor_set_label(fuin_encryptor *e, const fuin_label *l)
     return FUIN_OK;
 }
 
+fuin_status fuin_encryptor_set_approval(fuin_encryptor *e, const char *id)
+{
+    if (!configurable(e))
+        return FUIN_E_STATE;
+    if (id == NULL || strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64) {
+        fuin__seterr(e->errmsg, "invalid approval id");
+        return FUIN_E_INVALID;
+    }
+    memcpy(e->approval, id, 65);
+    return FUIN_OK;
+}
+
 int fuin_encryptor_label_written(const fuin_encryptor *e)
 {
     return e != NULL && e->magic == ENC_MAGIC && e->label_written;
@@ -234,6 +247,13 @@ static fuin_status build_header(fuin_encryptor *e, char **hdr, size_t *hlen)
             pos += n;
             e->label_written = 1;
         }
+        if (st == FUIN_OK && e->approval[0] != '\0') {
+            const char *args[2] = {FUIN__APPROVAL_STANZA, e->approval};
+            n = fuin__stanza_write(h + pos, cap - pos, args, 2, NULL, 0);
+            if (n == 0)
+                st = FUIN_E_INVALID;
+            pos += n;
+        }
         for (size_t i = 0; st == FUIN_OK && i < e->nrcpt; i++) {
             st = fuin__x25519_wrap(e->rcpts[i], e->keys, h + pos, cap - pos, &n);
             pos += n;
@@ -272,6 +292,10 @@ fuin_status fuin_encrypt_begin(fuin_encryptor *e, fuin_write_fn out, void *ctx)
         fuin__seterr(e->errmsg, "no recipients and no passphrase");
         return FUIN_E_INVALID;
     }
+    if (e->pass != NULL && e->approval[0] != '\0')
+        return fail(e, FUIN_E_POLICY,
+                    "a passphrase-encrypted file cannot carry an approval id (age allows "
+                    "only the scrypt stanza): encrypt to the recipient's key");
     if (e->pass != NULL && e->has_label && e->label.confidentiality >= 3)
         return fail(e, FUIN_E_POLICY,
                     "confidentiality 3 files may only be encrypted to recipient keys");

@@ -109,6 +109,16 @@ fuin_status fuin_inspect(fuin_read_fn in, void *ctx, fuin_info *info, char *err,
                 goto out;
             }
             info->has_label = 1;
+        } else if (strcmp(h.stanzas[i].type, FUIN__APPROVAL_STANZA) == 0) {
+            const char *id = h.stanzas[i].nargs == 1 ? h.stanzas[i].args[0] : "";
+            if (info->approval[0] != '\0' || h.stanzas[i].body_len != 0 || strlen(id) != 64 ||
+                strspn(id, "0123456789abcdef") != 64) {
+                fuin__seterr(msg, "malformed fuin-approval stanza");
+                fuin__header_free(&h);
+                st = FUIN_E_HEADER;
+                goto out;
+            }
+            memcpy(info->approval, id, 65);
         }
     }
     info->header_bytes = h.header_len;

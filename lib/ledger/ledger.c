@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,7 +147,21 @@ static int plain_text(const char *s)
     return 1;
 }
 
-static const char *const KINDS[] = {"file", "device", "physical", NULL};
+static int is_hex(const char *s, size_t n, int upper)
+{
+    if (strlen(s) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (upper ? (c >= 'A' && c <= 'F')
+                                                : (c >= 'a' && c <= 'f'))))
+            return 0;
+    }
+    return 1;
+}
+
+static const char *const KINDS[] = {"file", "device", "physical", "none", NULL};
+static const char *const OPS[] = {FUIN_LEDGER_OPS, NULL};
 static const char *const CATEGORIES[] = {"Clear", "Purge", "Destroy", "none", NULL};
 static const char *const RESULTS[] = {"success", "failure", "interrupted", NULL};
 
@@ -200,7 +215,7 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
         }
     }
     bad |= set_new(op, "name", json_string(r->operator_name));
-    bad |= set_new(op, "key_id", json_string(key_id));
+    bad |= set_new(op, "key_id", str_or_null(key_id));
     bad |= set_new(tg, "kind", json_string(r->target_kind));
     bad |= set_new(tg, "path", str_or_null(r->target_path));
     bad |= set_new(tg, "model", str_or_null(r->target_model));
@@ -235,6 +250,12 @@ static fuin_status build_record(const fuin_record *r, const char *key_id,
     bad |= set_new(o, "caveat", str_or_null(r->caveat));
     if (r->request != NULL)
         bad |= set_new(o, "request", json_string(r->request));
+    if (r->op != NULL) {
+        bad |= set_new(o, "op", json_string(r->op));
+        bad |= set_new(o, "user", json_string(r->user));
+        bad |= set_new(o, "detail", str_or_null(r->detail));
+        bad |= set_new(tg, "sha256", str_or_null(r->target_sha256));
+    }
     if (bad) {
         json_decref(o);
         fuin__set_msg(err, errcap, "record: a text field is not valid UTF-8");
@@ -406,6 +427,13 @@ static fuin_status make_line(fuin_record *r, const fuin_seckey *operator_key,
     if ((st = build_record(r, keyhex, rid, seq, prev, &rec, err, errcap)) != FUIN_OK)
         goto out;
     st = FUIN_E_NOMEM;
+    if (operator_key == NULL) {
+        /* an operation record chained now, vouched for by the next
+         * signed one */
+        if (json_object_set_new(rec, "sig", json_null()) != 0)
+            goto nomem;
+        goto dump;
+    }
     if ((body = json_dumps(rec, DUMP_FLAGS)) == NULL)
         goto nomem;
     if ((sg = fuin_signer_new(operator_key)) == NULL)
@@ -419,6 +447,7 @@ static fuin_status make_line(fuin_record *r, const fuin_seckey *operator_key,
     st = FUIN_E_NOMEM;
     if ((sig = sig_object(minisig)) == NULL || json_object_set_new(rec, "sig", sig) != 0)
         goto nomem;
+dump:
     if ((line = json_dumps(rec, DUMP_FLAGS)) == NULL)
         goto nomem;
     len = strlen(line);
@@ -464,12 +493,14 @@ static fuin_status create_ledger(const char *path, const char *line, size_t len,
     return st;
 }
 
-fuin_status fuin_ledger_append(const char *path, fuin_record *r,
-                               const fuin_seckey *operator_key, char *err,
-                               size_t errcap)
+fuin_status fuin__ledger_append(const char *path, fuin_record *r,
+                                const fuin_seckey *operator_key, char **line_out,
+                                size_t *len_out, char prev_out[65], char *err,
+                                size_t errcap)
 {
     fuin_pubkey pk;
     char keyhex[FUIN_KEYID_HEX], rid[17], prev[65];
+    const char *kid = keyhex;
     uint8_t rnd[8];
     uint64_t seq;
     char *line = NULL;
@@ -478,8 +509,16 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     size_t len;
     int fd = -1, e;
 
-    if (path == NULL || r == NULL || operator_key == NULL) {
+    if (path == NULL || r == NULL || (operator_key == NULL && r->op == NULL)) {
         fuin__set_msg(err, errcap, "invalid argument");
+        return FUIN_E_INVALID;
+    }
+    if (r->op != NULL &&
+        (!in_set(r->op, OPS) || r->user == NULL || r->user[0] == '\0' ||
+         !plain_text(r->user) || !plain_text(r->detail) ||
+         (r->target_sha256 != NULL && !is_hex(r->target_sha256, 64, 0)))) {
+        fuin__set_msg(err, errcap,
+                      "record: unknown operation, no user, or a bad detail or sha256");
         return FUIN_E_INVALID;
     }
     if (r->operator_name == NULL || r->operator_name[0] == '\0' ||
@@ -504,12 +543,17 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
         fuin__set_msg(err, errcap, "record: end before start, or a count out of range");
         return FUIN_E_INVALID;
     }
-    fuin_seckey_public(operator_key, &pk);
-    if (sodium_is_zero(pk.pk, sizeof pk.pk)) {
-        fuin__set_msg(err, errcap, "record: invalid operator key");
-        return FUIN_E_INVALID;
-    }
-    fuin_keyid_hex(pk.keyid, keyhex);
+    if (operator_key != NULL) {
+        fuin_seckey_public(operator_key, &pk);
+        if (sodium_is_zero(pk.pk, sizeof pk.pk)) {
+            fuin__set_msg(err, errcap, "record: invalid operator key");
+            return FUIN_E_INVALID;
+        }
+        fuin_keyid_hex(pk.keyid, keyhex);
+    } else if (r->operator_keyid != NULL)
+        fuin_keyid_hex(r->operator_keyid, keyhex);
+    else
+        kid = NULL;
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(rid, sizeof rid, rnd, sizeof rnd);
 
@@ -521,14 +565,15 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
             err[0] = '\0';
         /* No ledger yet: the first record creates it, whole. */
         seq = 1;
-        if ((st = make_line(r, operator_key, keyhex, rid, seq, ZERO_HASH, &line,
+        if ((st = make_line(r, operator_key, kid, rid, seq, ZERO_HASH, &line,
                             &len, err, errcap)) != FUIN_OK)
             return st;
         st = create_ledger(path, line, len, err, errcap);
-        free(line);
-        line = NULL;
+        memcpy(prev, ZERO_HASH, sizeof prev);
         if (st != FUIN_E_EXISTS)
             goto done;
+        free(line);
+        line = NULL;
         /* somebody created it meanwhile: append to theirs */
     }
     if (st != FUIN_OK)
@@ -536,7 +581,7 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
     if ((st = read_tail(fd, &seq, prev, err, errcap)) != FUIN_OK)
         goto out;
     seq++;
-    if ((st = make_line(r, operator_key, keyhex, rid, seq, prev, &line, &len, err,
+    if ((st = make_line(r, operator_key, kid, rid, seq, prev, &line, &len, err,
                         errcap)) != FUIN_OK)
         goto out;
     if (fstat(fd, &sb) != 0) {
@@ -564,16 +609,40 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
 out:
     if (fd >= 0)
         close(fd); /* releases the lock */
-    free(line);
 done:
     if (st == FUIN_OK) {
         memcpy(r->record_id, rid, sizeof rid);
         r->seq = seq;
+        if (prev_out != NULL)
+            memcpy(prev_out, prev, 65);
+        if (line_out != NULL) {
+            *line_out = line;
+            *len_out = len - 1; /* without the LF */
+            line = NULL;
+        }
     }
+    free(line);
     return st;
 }
 
+fuin_status fuin_ledger_append(const char *path, fuin_record *r,
+                               const fuin_seckey *operator_key, char *err,
+                               size_t errcap)
+{
+    return fuin__ledger_append(path, r, operator_key, NULL, NULL, NULL, err, errcap);
+}
+
 /* ---- verification ------------------------------------------------------ */
+
+/* A signed record whose signature is not checked yet: a later record
+ * signed by the same key covers it through the hash chain, so only each
+ * key's last signed record needs its signature checked (fast pass).  Any
+ * failure is looked at again with every signature checked (strict pass),
+ * so that the report names the first bad record. */
+typedef struct {
+    json_t *o;      /* the record, NULL: none pending */
+    uint64_t line, seq;
+} pending;
 
 typedef struct {
     const fuin_pubkey *keys;
@@ -581,6 +650,8 @@ typedef struct {
     fuin_ledger_report *rep;
     uint64_t line;
     char prev[65];
+    int strict;
+    pending *pend;  /* one per key (fast pass) */
 } vstate;
 
 static int is_text(json_t *v, int nullable)
@@ -589,7 +660,7 @@ static int is_text(json_t *v, int nullable)
 }
 
 /* Exactly `keys`, plus `optional` (may be NULL) if present. */
-static int has_keys_opt(json_t *o, const char *const *keys, const char *optional)
+static int has_keys_opt(json_t *o, const char *const *keys, const char *const *optional)
 {
     size_t n = 0;
 
@@ -598,8 +669,9 @@ static int has_keys_opt(json_t *o, const char *const *keys, const char *optional
     for (; keys[n] != NULL; n++)
         if (json_object_get(o, keys[n]) == NULL)
             return 0;
-    if (optional != NULL && json_object_get(o, optional) != NULL)
-        n++;
+    for (size_t i = 0; optional != NULL && optional[i] != NULL; i++)
+        if (json_object_get(o, optional[i]) != NULL)
+            n++;
     return json_object_size(o) == n;
 }
 
@@ -608,18 +680,6 @@ static int has_keys(json_t *o, const char *const *keys)
     return has_keys_opt(o, keys, NULL);
 }
 
-static int is_hex(const char *s, size_t n, int upper)
-{
-    if (strlen(s) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (upper ? (c >= 'A' && c <= 'F')
-                                                : (c >= 'a' && c <= 'f'))))
-            return 0;
-    }
-    return 1;
-}
 
 static int is_time(json_t *v)
 {
@@ -642,10 +702,31 @@ static const char *check_schema(json_t *o)
                                      "transport", NULL};
     static const char *const VF[] = {"mode", "bytes", NULL};
     static const char *const SG[] = {"signature", "comment", "global", NULL};
-    json_t *tg, *vf, *errs, *v;
+    static const char *const TOP_OPT[] = {"request", NULL};
+    static const char *const TOP_OP_OPT[] = {"request", "op", "user", "detail", NULL};
+    static const char *const TG_OP_OPT[] = {"sha256", NULL};
+    json_t *tg, *vf, *errs, *v, *op = json_object_get(o, "op");
     size_t i;
 
-    if (!has_keys_opt(o, TOP, "request"))
+    /* An operation record has "op", "user", "detail" and a target
+     * "sha256", and may be unsigned; a disposal record has none of them. */
+    if (op != NULL) {
+        if (!has_keys_opt(o, TOP, TOP_OP_OPT) || json_object_get(o, "user") == NULL ||
+            json_object_get(o, "detail") == NULL)
+            return "not a ledger record (keys)";
+        if (!in_set(json_string_value(op), OPS))
+            return "bad op";
+        if (!json_is_string(json_object_get(o, "user")) ||
+            !is_text(json_object_get(o, "detail"), 1))
+            return "bad user or detail";
+        tg = json_object_get(o, "target");
+        v = json_object_get(tg, "sha256");
+        if (v == NULL || (!json_is_null(v) && !(json_is_string(v) &&
+                                               is_hex(json_string_value(v), 64, 0))))
+            return "bad target";
+        if (!has_keys_opt(tg, TG, TG_OP_OPT))
+            return "bad target";
+    } else if (!has_keys_opt(o, TOP, TOP_OPT))
         return "not a ledger record (keys)";
     v = json_object_get(o, "request");
     if (v != NULL && (!json_is_string(v) || !is_hex(json_string_value(v), 64, 0)))
@@ -660,8 +741,10 @@ static const char *check_schema(json_t *o)
         return "bad start or end time";
     v = json_object_get(o, "operator");
     if (!has_keys(v, OP) || !json_is_string(json_object_get(v, "name")) ||
-        !json_is_string(json_object_get(v, "key_id")) ||
-        !is_hex(json_string_value(json_object_get(v, "key_id")), 16, 1))
+        !((json_is_null(json_object_get(v, "key_id")) && op != NULL &&
+           json_is_null(json_object_get(o, "sig"))) ||
+          (json_is_string(json_object_get(v, "key_id")) &&
+           is_hex(json_string_value(json_object_get(v, "key_id")), 16, 1))))
         return "bad operator";
     if (!is_text(json_object_get(o, "witness"), 1) ||
         !is_text(json_object_get(o, "approver"), 1) ||
@@ -672,7 +755,7 @@ static const char *check_schema(json_t *o)
         !json_is_string(json_object_get(o, "fuin_version")))
         return "bad text field";
     tg = json_object_get(o, "target");
-    if (!has_keys(tg, TG) ||
+    if (!has_keys_opt(tg, TG, op != NULL ? TG_OP_OPT : NULL) ||
         !in_set(json_string_value(json_object_get(tg, "kind")), KINDS) ||
         !is_text(json_object_get(tg, "path"), 1) ||
         !is_text(json_object_get(tg, "model"), 1) ||
@@ -700,6 +783,8 @@ static const char *check_schema(json_t *o)
         if (!json_is_string(v))
             return "bad errors";
     v = json_object_get(o, "sig");
+    if (op != NULL && json_is_null(v))
+        return NULL;
     if (!has_keys(v, SG) || !json_is_string(json_object_get(v, "signature")) ||
         !json_is_string(json_object_get(v, "comment")) ||
         !json_is_string(json_object_get(v, "global")))
@@ -730,20 +815,69 @@ static fuin_status vfail(vstate *vs, fuin_status st, uint64_t seq,
     return st;
 }
 
+/* The signature of record o (its "sig" is removed from o). */
+static fuin_status check_sig(vstate *vs, json_t *o, uint64_t seq, const fuin_pubkey *pk,
+                             const char *keyid_txt, const char *tc)
+{
+    json_t *sigo;
+    char *body = NULL, *minisig = NULL, claimed[FUIN_KEYID_HEX];
+    uint8_t keyid[FUIN_KEYID_BYTES];
+    fuin_verifier *v = NULL;
+    fuin_status st = FUIN_OK;
+    size_t n;
+
+    sigo = json_incref(json_object_get(o, "sig"));
+    n = strlen(UNTRUSTED) + strlen(tc) +
+        strlen(json_string_value(json_object_get(sigo, "signature"))) +
+        strlen(json_string_value(json_object_get(sigo, "global"))) + 64;
+    if ((minisig = malloc(n)) != NULL)
+        snprintf(minisig, n, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n",
+                 UNTRUSTED, json_string_value(json_object_get(sigo, "signature")), tc,
+                 json_string_value(json_object_get(sigo, "global")));
+    json_decref(sigo);
+    json_object_del(o, "sig");
+    if (minisig == NULL || (body = json_dumps(o, DUMP_FLAGS)) == NULL ||
+        (v = fuin_verifier_new()) == NULL) {
+        st = vfail(vs, FUIN_E_NOMEM, seq, "out of memory");
+        goto out;
+    }
+    if (fuin_verifier_load(v, minisig, strlen(minisig)) != FUIN_OK) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq, "malformed signature: %s",
+                   fuin_verifier_errmsg(v));
+        goto out;
+    }
+    fuin_verifier_keyid(v, keyid);
+    fuin_keyid_hex(keyid, claimed);
+    if (memcmp(keyid, pk->keyid, FUIN_KEYID_BYTES) != 0) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq,
+                   "signature key id %s is not the operator's key id %s", claimed,
+                   keyid_txt);
+        goto out;
+    }
+    if (fuin_verify_update(v, (const uint8_t *)body, strlen(body)) != FUIN_OK ||
+        fuin_verify_final(v, pk) != FUIN_OK) {
+        st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature does not verify (record edited)");
+        goto out;
+    }
+out:
+    fuin_verifier_free(v);
+    free(minisig);
+    free(body);
+    return st;
+}
+
 /* Verify one complete line (without its LF). */
 static fuin_status verify_line(vstate *vs, const char *line, size_t len)
 {
     json_error_t je;
-    json_t *o, *sigo, *s;
-    char *dump = NULL, *body = NULL, *minisig = NULL;
+    json_t *o, *s;
+    char *dump = NULL;
     const char *why, *keyid_txt;
-    char hash[65], tc[96], claimed[FUIN_KEYID_HEX];
+    char hash[65], tc[96];
     uint8_t keyid[FUIN_KEYID_BYTES];
     const fuin_pubkey *pk = NULL;
-    fuin_verifier *v = NULL;
     uint64_t seq = 0;
     fuin_status st;
-    size_t n;
 
     vs->line++;
     if (len > FUIN_LEDGER_MAX_LINE)
@@ -781,8 +915,13 @@ static fuin_status verify_line(vstate *vs, const char *line, size_t len)
                    seq, vs->line);
         goto out;
     }
+    if (json_is_null(json_object_get(o, "sig"))) {
+        /* chained, not signed: the next signed record vouches for it */
+        vs->rep->unsigned_tail++;
+        goto good;
+    }
     keyid_txt = json_string_value(json_object_get(json_object_get(o, "operator"), "key_id"));
-    if (fuin_keyid_from_hex(keyid_txt, keyid) != FUIN_OK) {
+    if (keyid_txt == NULL || fuin_keyid_from_hex(keyid_txt, keyid) != FUIN_OK) {
         st = vfail(vs, FUIN_E_SYNTAX, seq, "bad operator key id");
         goto out;
     }
@@ -797,56 +936,64 @@ static fuin_status verify_line(vstate *vs, const char *line, size_t len)
     }
     snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64,
              json_string_value(json_object_get(o, "record_id")), seq);
-    sigo = json_incref(json_object_get(o, "sig"));
-    if (strcmp(json_string_value(json_object_get(sigo, "comment")), tc) != 0) {
-        json_decref(sigo);
+    if (strcmp(json_string_value(json_object_get(json_object_get(o, "sig"), "comment")),
+               tc) != 0) {
         st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature comment does not match the record");
         goto out;
     }
-    n = strlen(UNTRUSTED) + strlen(tc) +
-        strlen(json_string_value(json_object_get(sigo, "signature"))) +
-        strlen(json_string_value(json_object_get(sigo, "global"))) + 64;
-    if ((minisig = malloc(n)) != NULL)
-        snprintf(minisig, n, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n",
-                 UNTRUSTED, json_string_value(json_object_get(sigo, "signature")), tc,
-                 json_string_value(json_object_get(sigo, "global")));
-    json_decref(sigo);
-    json_object_del(o, "sig");
-    if (minisig == NULL || (body = json_dumps(o, DUMP_FLAGS)) == NULL ||
-        (v = fuin_verifier_new()) == NULL) {
-        st = vfail(vs, FUIN_E_NOMEM, seq, "out of memory");
+    if (!vs->strict) {
+        pending *pd = &vs->pend[pk - vs->keys];
+        json_decref(pd->o); /* covered by this one */
+        pd->o = json_incref(o);
+        pd->line = vs->line;
+        pd->seq = seq;
+    } else if ((st = check_sig(vs, o, seq, pk, keyid_txt, tc)) != FUIN_OK)
         goto out;
-    }
-    if (fuin_verifier_load(v, minisig, strlen(minisig)) != FUIN_OK) {
-        st = vfail(vs, FUIN_E_SIGNATURE, seq, "malformed signature: %s",
-                   fuin_verifier_errmsg(v));
-        goto out;
-    }
-    fuin_verifier_keyid(v, keyid);
-    fuin_keyid_hex(keyid, claimed);
-    if (memcmp(keyid, pk->keyid, FUIN_KEYID_BYTES) != 0) {
-        st = vfail(vs, FUIN_E_SIGNATURE, seq,
-                   "signature key id %s is not the operator's key id %s", claimed,
-                   keyid_txt);
-        goto out;
-    }
-    if (fuin_verify_update(v, (const uint8_t *)body, strlen(body)) != FUIN_OK ||
-        fuin_verify_final(v, pk) != FUIN_OK) {
-        st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature does not verify (record edited)");
-        goto out;
-    }
+    vs->rep->signed_records++;
+    vs->rep->unsigned_tail = 0;
+good:
     sha256_hex(line, len, hash);
     memcpy(vs->prev, hash, sizeof hash);
     memcpy(vs->rep->last_hash, hash, sizeof hash);
     vs->rep->records++;
     st = FUIN_OK;
 out:
-    fuin_verifier_free(v);
-    free(minisig);
-    free(body);
     free(dump);
     json_decref(o);
     return st;
+}
+
+/* The fast pass's deferred signatures: each key's last signed record. */
+static fuin_status flush_pending(vstate *vs)
+{
+    fuin_status st = FUIN_OK;
+    uint64_t line = vs->line;
+
+    for (size_t i = 0; vs->pend != NULL && i < vs->nkeys; i++) {
+        pending *pd = &vs->pend[i];
+        char tc[96], kid[FUIN_KEYID_HEX];
+        if (pd->o == NULL)
+            continue;
+        if (st == FUIN_OK) {
+            snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64,
+                     json_string_value(json_object_get(pd->o, "record_id")), pd->seq);
+            fuin_keyid_hex(vs->keys[i].keyid, kid);
+            vs->line = pd->line;
+            st = check_sig(vs, pd->o, pd->seq, &vs->keys[i], kid, tc);
+            vs->line = line;
+        }
+        json_decref(pd->o);
+        pd->o = NULL;
+    }
+    return st;
+}
+
+static void vstate_done(vstate *vs)
+{
+    for (size_t i = 0; vs->pend != NULL && i < vs->nkeys; i++)
+        json_decref(vs->pend[i].o);
+    free(vs->pend);
+    vs->pend = NULL;
 }
 
 static void report_init(fuin_ledger_report *rep)
@@ -885,7 +1032,232 @@ static fuin_status vstate_init(vstate *vs, const fuin_pubkey *keys, size_t nkeys
     vs->nkeys = nkeys;
     vs->rep = rep;
     vs->line = 0;
+    vs->strict = 0;
+    vs->pend = NULL;
     memcpy(vs->prev, ZERO_HASH, 65);
+    if (nkeys > 0 && (vs->pend = calloc(nkeys, sizeof *vs->pend)) == NULL)
+        vs->strict = 1; /* no room to defer: check every signature */
+    return FUIN_OK;
+}
+
+/* Back to the start for the strict pass, which checks every signature. */
+static void vstate_strict(vstate *vs)
+{
+    const fuin_pubkey *keys = vs->keys;
+    size_t nkeys = vs->nkeys;
+    fuin_ledger_report *rep = vs->rep;
+
+    vstate_done(vs);
+    report_init(rep);
+    memset(vs, 0, sizeof *vs);
+    vs->keys = keys;
+    vs->nkeys = nkeys;
+    vs->rep = rep;
+    vs->strict = 1;
+    memcpy(vs->prev, ZERO_HASH, 65);
+}
+
+
+/* ---- the parallel fast path ---------------------------------------------- */
+/* Most of a verification is parsing JSON (jansson: tens of microseconds a
+ * record).  Each line's checks but the chain are independent, so they run
+ * on every core; the chain, the counts and each key's last signature are
+ * then checked in order.  Anything short of a clean result sends the
+ * caller to the sequential strict pass, which names the first bad record
+ * exactly as it always has: this path only ever says "all good". */
+
+#define PAR_MIN_LINES 512
+#define PAR_MAX_THREADS 8
+/* larger ledgers take the sequential pass, line by line */
+#define PAR_MAX_BYTES ((uint64_t)1 << 30)
+
+typedef struct {
+    uint64_t off;
+    uint32_t len;
+    int32_t key;        /* index into keys of a signed record, -1: unsigned */
+    uint8_t ok;
+    uint8_t hash[32];   /* SHA-256 of the line */
+    uint8_t prev[32];   /* its prev_hash */
+} pline;
+
+typedef struct {
+    const char *buf;
+    pline *lines;
+    size_t from, to;
+    const fuin_pubkey *keys;
+    size_t nkeys;
+} pwork;
+
+/* Everything verify_line() checks except the chain and the signature. */
+static int par_line(const pwork *w, size_t i)
+{
+    pline *pl = &w->lines[i];
+    const char *line = w->buf + pl->off;
+    json_error_t je;
+    json_t *o, *s;
+    char *dump = NULL, tc[96];
+    const char *kid, *cm;
+    uint8_t keyid[FUIN_KEYID_BYTES];
+    int ok = 0;
+
+    pl->key = -1;
+    crypto_hash_sha256(pl->hash, (const uint8_t *)line, pl->len);
+    if (pl->len > FUIN_LEDGER_MAX_LINE ||
+        (o = json_loadb(line, pl->len, LOAD_FLAGS, &je)) == NULL)
+        return 0;
+    s = json_object_get(o, "seq");
+    if (!json_is_object(o) || !json_is_integer(s) ||
+        (uint64_t)json_integer_value(s) != (uint64_t)i + 1 ||
+        (dump = json_dumps(o, DUMP_FLAGS)) == NULL || strlen(dump) != pl->len ||
+        memcmp(dump, line, pl->len) != 0 || check_schema(o) != NULL ||
+        sodium_hex2bin(pl->prev, 32, json_string_value(json_object_get(o, "prev_hash")), 64,
+                       NULL, NULL, NULL) != 0)
+        goto out;
+    if (json_is_null(json_object_get(o, "sig"))) {
+        ok = 1;
+        goto out;
+    }
+    kid = json_string_value(json_object_get(json_object_get(o, "operator"), "key_id"));
+    if (kid == NULL || fuin_keyid_from_hex(kid, keyid) != FUIN_OK)
+        goto out;
+    for (size_t k = 0; k < w->nkeys; k++)
+        if (memcmp(w->keys[k].keyid, keyid, FUIN_KEYID_BYTES) == 0) {
+            pl->key = (int32_t)k;
+            break;
+        }
+    snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64,
+             json_string_value(json_object_get(o, "record_id")), (uint64_t)i + 1);
+    cm = json_string_value(json_object_get(json_object_get(o, "sig"), "comment"));
+    ok = pl->key >= 0 && cm != NULL && strcmp(cm, tc) == 0;
+out:
+    free(dump);
+    json_decref(o);
+    return ok;
+}
+
+static void *par_worker(void *arg)
+{
+    pwork *w = arg;
+    for (size_t i = w->from; i < w->to; i++)
+        w->lines[i].ok = (uint8_t)par_line(w, i);
+    return NULL;
+}
+
+/* 1: every line of buf[0..len) verifies (rep filled as the sequential pass
+ * would); 0: not known, run the strict pass. */
+static int verify_parallel(vstate *vs, const char *buf, size_t len)
+{
+    fuin_ledger_report *rep = vs->rep;
+    size_t n = 0, at = 0, nthreads, torn_at = 0;
+    pline *lines;
+    pwork work[PAR_MAX_THREADS];
+    pthread_t tid[PAR_MAX_THREADS];
+    int started[PAR_MAX_THREADS] = {0}, torn = 0, good = 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t *last = NULL;
+
+    for (size_t i = 0; i < len; i++)
+        n += buf[i] == '\n';
+    if (n < PAR_MIN_LINES || cpus < 2 || n > SIZE_MAX / sizeof *lines)
+        return 0;
+    if ((lines = malloc(n * sizeof *lines)) == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        lines[i].off = at;
+        lines[i].len = (size_t)(nl - (buf + at)) > FUIN_LEDGER_MAX_LINE
+                           ? FUIN_LEDGER_MAX_LINE + 1
+                           : (uint32_t)(nl - (buf + at));
+        at = (size_t)(nl - buf) + 1;
+    }
+    if (at < len) {
+        torn = 1;
+        torn_at = at;
+    }
+    nthreads = cpus > PAR_MAX_THREADS ? PAR_MAX_THREADS : (size_t)cpus;
+    for (size_t t = 0; t < nthreads; t++) {
+        work[t] = (pwork){buf, lines, n * t / nthreads, n * (t + 1) / nthreads, vs->keys,
+                          vs->nkeys};
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, par_worker, &work[t]) == 0;
+        if (t > 0 && !started[t])
+            par_worker(&work[t]);
+    }
+    par_worker(&work[0]);
+    for (size_t t = 1; t < nthreads; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+
+    /* in order: the chain, the counts, each key's last signed line */
+    if (vs->nkeys > 0 && (last = malloc(vs->nkeys * sizeof *last)) == NULL)
+        good = 0;
+    for (size_t k = 0; good && k < vs->nkeys; k++)
+        last[k] = SIZE_MAX;
+    for (size_t i = 0; good && i < n; i++) {
+        static const uint8_t zero[32];
+        if (!lines[i].ok || memcmp(lines[i].prev, i ? lines[i - 1].hash : zero, 32) != 0) {
+            good = 0;
+            break;
+        }
+        if (lines[i].key >= 0) {
+            last[lines[i].key] = i;
+            rep->signed_records++;
+            rep->unsigned_tail = 0;
+        } else
+            rep->unsigned_tail++;
+    }
+    for (size_t k = 0; good && k < vs->nkeys; k++) {
+        json_error_t je;
+        json_t *o;
+        char tc[96], kid[FUIN_KEYID_HEX];
+        if (last[k] == SIZE_MAX)
+            continue;
+        o = json_loadb(buf + lines[last[k]].off, lines[last[k]].len, LOAD_FLAGS, &je);
+        snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%zu",
+                 json_string_value(json_object_get(o, "record_id")), last[k] + 1);
+        fuin_keyid_hex(vs->keys[k].keyid, kid);
+        vs->line = last[k] + 1;
+        if (o == NULL || check_sig(vs, o, last[k] + 1, &vs->keys[k], kid, tc) != FUIN_OK)
+            good = 0;
+        json_decref(o);
+    }
+    if (good) {
+        rep->records = n;
+        vs->line = n;
+        if (n > 0)
+            sodium_bin2hex(rep->last_hash, sizeof rep->last_hash, lines[n - 1].hash, 32);
+        if (torn)
+            report_torn(vs, torn_at);
+        else {
+            rep->status = FUIN_OK;
+            snprintf(rep->reason, sizeof rep->reason, "%" PRIu64 " records verify",
+                     rep->records);
+        }
+    }
+    free(last);
+    free(lines);
+    return good;
+}
+
+static fuin_status verify_buf_pass(vstate *vs, const char *buf, size_t len)
+{
+    size_t at = 0;
+    fuin_status st;
+
+    while (at < len) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        if (nl == NULL) {
+            if ((st = flush_pending(vs)) != FUIN_OK)
+                return st;
+            return report_torn(vs, at);
+        }
+        if ((st = verify_line(vs, buf + at, (size_t)(nl - (buf + at)))) != FUIN_OK)
+            return st;
+        at = (size_t)(nl - buf) + 1;
+    }
+    if ((st = flush_pending(vs)) != FUIN_OK)
+        return st;
+    snprintf(vs->rep->reason, sizeof vs->rep->reason, "%" PRIu64 " records verify",
+             vs->rep->records);
     return FUIN_OK;
 }
 
@@ -894,25 +1266,27 @@ fuin_status fuin_ledger_verify_buf(const char *buf, size_t len,
                                    fuin_ledger_report *rep)
 {
     vstate vs;
-    size_t at = 0;
     fuin_status st;
 
     if ((st = vstate_init(&vs, keys, nkeys, rep)) != FUIN_OK)
         return st;
     if (buf == NULL && len > 0) {
+        vstate_done(&vs);
         rep->status = FUIN_E_INVALID;
         return FUIN_E_INVALID;
     }
-    while (at < len) {
-        const char *nl = memchr(buf + at, '\n', len - at);
-        if (nl == NULL)
-            return report_torn(&vs, at);
-        if ((st = verify_line(&vs, buf + at, (size_t)(nl - (buf + at)))) != FUIN_OK)
-            return st;
-        at = (size_t)(nl - buf) + 1;
+    if (!vs.strict && verify_parallel(&vs, buf, len)) {
+        vstate_done(&vs);
+        return rep->status;
     }
-    snprintf(rep->reason, sizeof rep->reason, "%" PRIu64 " records verify", rep->records);
-    return FUIN_OK;
+    report_init(rep);
+    st = verify_buf_pass(&vs, buf, len);
+    if (st != FUIN_OK && !vs.strict && st != FUIN_E_NOMEM) {
+        vstate_strict(&vs);
+        st = verify_buf_pass(&vs, buf, len);
+    }
+    vstate_done(&vs);
+    return st;
 }
 
 /* Calls fn(ctx, line, len, offset) for each complete line; a torn last line
@@ -974,6 +1348,8 @@ static fuin_status verify_fd(int fd, const char *path, vstate *vs)
     }
     st = each_line(f, verify_cb, vs, &torn, &torn_at, &toolong);
     fclose(f);
+    if (st == FUIN_OK)
+        st = flush_pending(vs);
     if (st == FUIN_E_LIMIT && toolong) {
         vs->line = toolong;
         return vfail(vs, FUIN_E_LIMIT, 0, "longer than %u bytes", FUIN_LEDGER_MAX_LINE);
@@ -988,6 +1364,48 @@ static fuin_status verify_fd(int fd, const char *path, vstate *vs)
         return report_torn(vs, torn_at);
     snprintf(rep->reason, sizeof rep->reason, "%" PRIu64 " records verify", rep->records);
     return FUIN_OK;
+}
+
+/* The fast pass, and on any failure the strict one from the start. */
+static fuin_status verify_two_pass(int fd, const char *path, vstate *vs)
+{
+    fuin_status st;
+
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        vs->rep->status = FUIN_E_IO;
+        snprintf(vs->rep->reason, sizeof vs->rep->reason, "%s: %s", path, strerror(errno));
+        return FUIN_E_IO;
+    }
+    {
+        /* the whole ledger in memory for the parallel path */
+        /* read, not mapped: a ledger cut meanwhile must not kill us */
+        struct stat sb;
+        char *all = NULL;
+        int done = 0;
+        if (!vs->strict && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+            (uint64_t)sb.st_size <= PAR_MAX_BYTES &&
+            (all = malloc((size_t)sb.st_size)) != NULL &&
+            pread(fd, all, (size_t)sb.st_size, 0) == (ssize_t)sb.st_size) {
+            done = verify_parallel(vs, all, (size_t)sb.st_size);
+            if (!done)
+                report_init(vs->rep);
+        }
+        free(all);
+        if (done)
+            return vs->rep->status;
+    }
+    st = verify_fd(fd, path, vs);
+    if (st != FUIN_OK && !vs->strict && st != FUIN_E_NOMEM && st != FUIN_E_IO) {
+        vstate_strict(vs);
+        if (lseek(fd, 0, SEEK_SET) != 0) {
+            vs->rep->status = FUIN_E_IO;
+            snprintf(vs->rep->reason, sizeof vs->rep->reason, "%s: %s", path,
+                     strerror(errno));
+            return FUIN_E_IO;
+        }
+        st = verify_fd(fd, path, vs);
+    }
+    return st;
 }
 
 fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
@@ -1008,7 +1426,8 @@ fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
         snprintf(rep->reason, sizeof rep->reason, "%s: %s", path, strerror(errno));
         return FUIN_E_IO;
     }
-    st = verify_fd(fd, path, &vs);
+    st = verify_two_pass(fd, path, &vs);
+    vstate_done(&vs);
     close(fd);
     return st;
 }
@@ -1084,7 +1503,8 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
         fuin__set_msg(err, errcap, "%s", rep->reason);
         return st;
     }
-    st = verify_fd(fd, path, &vs);
+    st = verify_two_pass(fd, path, &vs);
+    vstate_done(&vs);
     if (st == FUIN_OK || !rep->torn) {
         if (st != FUIN_OK)
             fuin__set_msg(err, errcap, "%s: %s", path, rep->reason);
@@ -1180,6 +1600,7 @@ fuin_status fuin_ledger_repair_keep(const char *path, const fuin_pubkey *keys,
 typedef struct {
     fuin_ledger_format format;
     const char *want;        /* record_id or NULL */
+    const fuin_ledger_filter *filter; /* or NULL */
     fuin_write_fn out;
     void *ctx;
     uint64_t line, written;
@@ -1238,6 +1659,8 @@ static const struct col {
     {"errors", "errors", NULL}, {"result", "result", NULL},
     {"fuin_version", "fuin_version", NULL}, {"caveat", "caveat", NULL},
     {"request", "request", NULL}, {"sha256", NULL, NULL},
+    {"op", "op", NULL}, {"user", "user", NULL}, {"detail", "detail", NULL},
+    {"target_sha256", "target", "sha256"}, {"signed", "sig", NULL},
 };
 #define NCOLS (sizeof COLS / sizeof COLS[0])
 
@@ -1295,6 +1718,8 @@ static fuin_status export_csv(xstate *x, json_t *o, const char *hash)
             break;
         if (COLS[i].a == NULL) {
             st = csv_field(x, hash, 0);
+        } else if (strcmp(COLS[i].a, "sig") == 0) {
+            st = csv_field(x, json_is_object(json_object_get(o, "sig")) ? "yes" : "no", 0);
         } else if (strcmp(COLS[i].a, "errors") == 0) {
             char *j = join_errors(json_object_get(o, "errors"));
             if (j == NULL)
@@ -1405,6 +1830,139 @@ static const char HTML_HEAD[] =
     "th{width:14em;background:#eee}\n.hash{font-family:monospace;word-break:break-all}\n"
     ".sign{margin-top:3em}\n</style>\n</head>\n<body>\n";
 
+/* Japanese names of the operations, for the HTML record. */
+static const char *op_title(const char *op)
+{
+    static const char *const T[][2] = {
+        {"encrypt", "暗号化"}, {"decrypt", "復号"}, {"sign", "電子署名"},
+        {"verify", "署名検証"}, {"label", "格付表示"}, {"pack", "パッケージ作成"},
+        {"unpack", "パッケージ展開"}, {"request", "許可申請"}, {"approve", "許可（承認）"},
+        {"certify", "鍵の認証"}, {"revoke", "認証の失効"}, {"policy-install", "ポリシー導入"},
+        {"key-new", "鍵の作成"}, {"key-passwd", "パスフレーズ変更"},
+        {"checkpoint", "記録の署名（チェックポイント）"}};
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+        if (strcmp(op, T[i][0]) == 0)
+            return T[i][1];
+    return op;
+}
+
+/* An operation record: who did what to which file, when, with what result. */
+static fuin_status export_html_op(xstate *x, json_t *o, const char *hash)
+{
+    fuin_status st;
+    json_t *kid = path_get(o, "operator", "key_id");
+
+#define E(call)                                                                \
+    do {                                                                       \
+        if ((st = (call)) != FUIN_OK)                                          \
+            return st;                                                         \
+    } while (0)
+    E(emits(x, "<section>\n<h1>作業記録："));
+    E(html_text(x, op_title(json_string_value(json_object_get(o, "op")))));
+    E(emits(x, "</h1>\n<table>\n"));
+    E(html_field(x, o, "操作", "op", NULL));
+    E(html_time(x, o, "開始", "start"));
+    E(html_time(x, o, "終了", "end"));
+    E(html_field(x, o, "作業者", "operator", "name"));
+    E(html_field(x, o, "利用者アカウント", "user", NULL));
+    E(html_field(x, o, "格付", "class", NULL));
+    E(html_field(x, o, "ファイル", "target", "path"));
+    E(html_field(x, o, "サイズ（バイト）", "target", "size"));
+    E(html_field(x, o, "SHA-256", "target", "sha256"));
+    E(html_field(x, o, "方式", "method", NULL));
+    E(html_field(x, o, "詳細", "detail", NULL));
+    E(html_field(x, o, "承認者", "approver", NULL));
+    if (json_object_get(o, "request") != NULL)
+        E(html_field(x, o, "承認された申請 (SHA-256)", "request", NULL));
+    E(html_enum(x, o, "結果", "result", NULL));
+    E(html_field(x, o, "記録ID", "record_id", NULL));
+    E(html_field(x, o, "通番", "seq", NULL));
+    E(emits(x, "<tr><th>記録のSHA-256</th><td class=\"hash\">"));
+    E(html_text(x, hash));
+    E(emits(x, "</td></tr>\n<tr><th>署名</th><td>"));
+    if (json_is_object(json_object_get(o, "sig"))) {
+        E(emits(x, "署名あり（鍵ID "));
+        E(html_text(x, json_string_value(kid)));
+        E(emits(x, "）"));
+    } else
+        E(emits(x, "なし（後続の署名付き記録がハッシュの連結で保証します）"));
+    E(emits(x, "</td></tr>\n</table>\n</section>\n"));
+#undef E
+    return FUIN_OK;
+}
+
+/* The TSV line of fuin ledger show. */
+static fuin_status export_tsv(xstate *x, json_t *o)
+{
+    char num[32];
+    const char *v;
+    json_t *tg = json_object_get(o, "target");
+    json_t *f[] = {json_object_get(o, "seq"),      json_object_get(o, "end"),
+                   path_get(o, "operator", "name"), json_object_get(o, "op"),
+                   json_object_get(o, "asset_id"), json_object_get(tg, "kind"),
+                   json_object_get(tg, "path"),    json_object_get(o, "method"),
+                   json_object_get(o, "category"), json_object_get(o, "result")};
+    fuin_status st = FUIN_OK;
+
+    for (size_t i = 0; i < sizeof f / sizeof f[0] && st == FUIN_OK; i++) {
+        if (i == 3 && f[i] == NULL)
+            v = "disposal";
+        else {
+            scalar_text(f[i], num, sizeof num, &v);
+            if (*v == '\0')
+                v = "-";
+        }
+        if (i == 6)
+            st = emits(x, " ");
+        else if (i > 0)
+            st = emits(x, "\t");
+        /* one line per record, one field per TAB: escape them inside */
+        for (const char *c = v; st == FUIN_OK && *c; c++)
+            st = *c == '\t' ? emits(x, "\\t") : *c == '\n' ? emits(x, "\\n")
+                 : *c == '\r' ? emits(x, "\\r") : *c == '\\' ? emits(x, "\\\\")
+                               : emit(x, c, 1);
+    }
+    return st == FUIN_OK ? emits(x, "\n") : st;
+}
+
+/* Whether a record passes the filter. */
+static int filter_match(const fuin_ledger_filter *f, json_t *o)
+{
+    const char *op, *cls;
+    int64_t t;
+    int off;
+
+    if (f == NULL)
+        return 1;
+    if (f->kind != NULL) {
+        op = json_string_value(json_object_get(o, "op"));
+        if (strcmp(f->kind, op != NULL ? op : "disposal") != 0)
+            return 0;
+    }
+    if (f->person != NULL) {
+        const char *n = json_string_value(path_get(o, "operator", "name"));
+        const char *k = json_string_value(path_get(o, "operator", "key_id"));
+        const char *u = json_string_value(json_object_get(o, "user"));
+        if (!(n && strcmp(n, f->person) == 0) && !(k && strcmp(k, f->person) == 0) &&
+            !(u && strcmp(u, f->person) == 0))
+            return 0;
+    }
+    if (f->min_confidentiality > 0) {
+        fuin_label l;
+        cls = json_string_value(json_object_get(o, "class"));
+        if (cls == NULL || fuin_label_parse(cls, &l, NULL, 0) != FUIN_OK ||
+            l.confidentiality < f->min_confidentiality)
+            return 0;
+    }
+    if (f->since != 0 || f->until != 0) {
+        if (parse_record_time(json_string_value(json_object_get(o, "end")), &t, &off) != 0)
+            return 0;
+        if ((f->since != 0 && t < f->since) || (f->until != 0 && t >= f->until))
+            return 0;
+    }
+    return 1;
+}
+
 static fuin_status export_html(xstate *x, json_t *o, const char *hash)
 {
     int physical = strcmp(json_string_value(path_get(o, "target", "kind")), "physical") == 0 ||
@@ -1493,8 +2051,9 @@ static fuin_status export_cb(void *ctx, const char *line, size_t len)
         json_decref(o);
         return FUIN_E_SYNTAX;
     }
-    if (x->want != NULL &&
-        strcmp(json_string_value(json_object_get(o, "record_id")), x->want) != 0) {
+    if ((x->want != NULL &&
+         strcmp(json_string_value(json_object_get(o, "record_id")), x->want) != 0) ||
+        !filter_match(x->filter, o)) {
         json_decref(o);
         return FUIN_OK;
     }
@@ -1508,8 +2067,12 @@ static fuin_status export_cb(void *ctx, const char *line, size_t len)
         if (st == FUIN_OK)
             st = emit(x, line, len);
         break;
+    case FUIN_LEDGER_TSV:
+        st = export_tsv(x, o);
+        break;
     default:
-        st = export_html(x, o, hash);
+        st = json_object_get(o, "op") != NULL ? export_html_op(x, o, hash)
+                                              : export_html(x, o, hash);
         break;
     }
     json_decref(o);
@@ -1523,6 +2086,14 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
                                const char *record_id, fuin_write_fn out,
                                void *ctx, char *err, size_t errcap)
 {
+    return fuin_ledger_export_filtered(path, format, record_id, NULL, out, ctx, err, errcap);
+}
+
+fuin_status fuin_ledger_export_filtered(const char *path, fuin_ledger_format format,
+                                        const char *record_id,
+                                        const fuin_ledger_filter *filter, fuin_write_fn out,
+                                        void *ctx, char *err, size_t errcap)
+{
     xstate x;
     FILE *f;
     int torn;
@@ -1531,13 +2102,15 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
 
     if (path == NULL || out == NULL ||
         (format != FUIN_LEDGER_CSV && format != FUIN_LEDGER_JSON &&
-         format != FUIN_LEDGER_HTML)) {
+         format != FUIN_LEDGER_HTML && format != FUIN_LEDGER_TSV) ||
+        (filter != NULL && (filter->min_confidentiality < 0 || filter->min_confidentiality > 3))) {
         fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
     memset(&x, 0, sizeof x);
     x.format = format;
     x.want = record_id;
+    x.filter = filter;
     x.out = out;
     x.ctx = ctx;
     x.err = err;
@@ -1551,7 +2124,7 @@ fuin_status fuin_ledger_export(const char *path, fuin_ledger_format format,
         for (size_t i = 0; i < NCOLS && st == FUIN_OK; i++)
             if ((st = emits(&x, i ? "," : "")) == FUIN_OK)
                 st = emits(&x, COLS[i].head);
-    if (st == FUIN_OK)
+    if (st == FUIN_OK && format != FUIN_LEDGER_TSV)
         st = emits(&x, format == FUIN_LEDGER_CSV ? "\r\n"
                        : format == FUIN_LEDGER_JSON ? "[" : HTML_HEAD);
     if (st == FUIN_OK)

@@ -58,6 +58,7 @@ struct fuin_packer {
     fuin_sigmeta meta;
     int have_signer;
     int sealed; /* written (or tried): no more paths; keys freed */
+    int hashed; /* fuin_packer_object hashed every file already */
     const fuin_policy *policy; /* maps MSIP labels of documents (or NULL) */
     char err[FUIN__PACK_ERR];
 };

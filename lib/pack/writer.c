@@ -371,6 +371,7 @@ fuin_status fuin_packer_add_path(fuin_packer *p, const char *path)
         fuin__set_msg(p->err, sizeof p->err, "the package was already written");
         return FUIN_E_STATE;
     }
+    p->hashed = 0;
     copy = strdup(path);
     if (copy == NULL)
         return FUIN_E_NOMEM;
@@ -490,6 +491,8 @@ out:
 fuin_status fuin__packer_hash_all(fuin_packer *p)
 {
     hash_job j;
+    if (p->hashed)
+        return FUIN_OK;
     int n = fuin__ncpus();
     pthread_t th[16];
     int started = 0;
@@ -511,6 +514,37 @@ fuin_status fuin__packer_hash_all(fuin_packer *p)
         pthread_join(th[i], NULL);
     pthread_mutex_destroy(&j.mu);
     return j.status;
+}
+
+fuin_status fuin_packer_object(fuin_packer *p, char *obj, size_t cap)
+{
+    crypto_hash_sha256_state st;
+    uint8_t h[crypto_hash_sha256_BYTES];
+    char hex[65];
+    fuin_status s;
+    if (p == NULL || obj == NULL || cap < 7 + 65)
+        return FUIN_E_INVALID;
+    obj[0] = '\0';
+    if (p->sealed)
+        return FUIN_E_STATE;
+    if ((s = fuin__packer_hash_all(p)) != FUIN_OK)
+        return s;
+    p->hashed = 1;
+    crypto_hash_sha256_init(&st);
+    for (size_t i = 0; i < p->ents.n; i++) {
+        const fuin_pack_entry *e = &p->ents.v[i].pub;
+        if (e->type != FUIN_ENTRY_FILE)
+            continue;
+        sodium_bin2hex(hex, sizeof hex, e->sha256, sizeof e->sha256);
+        crypto_hash_sha256_update(&st, (const uint8_t *)hex, 64);
+        crypto_hash_sha256_update(&st, (const uint8_t *)"  ", 2);
+        crypto_hash_sha256_update(&st, (const uint8_t *)e->path, strlen(e->path));
+        crypto_hash_sha256_update(&st, (const uint8_t *)"\n", 1);
+    }
+    crypto_hash_sha256_final(&st, h);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(obj, cap, "sha256:%s", hex);
+    return FUIN_OK;
 }
 
 /* ---- writing ------------------------------------------------------------ */

@@ -640,6 +640,7 @@ const char *fuin_role_name(fuin_role r)
     case FUIN_ROLE_STAFF: return "staff";
     case FUIN_ROLE_MANAGER: return "manager";
     case FUIN_ROLE_SYSADMIN: return "sysadmin";
+    case FUIN_ROLE_CISO: return "ciso";
     }
     return NULL;
 }
@@ -647,7 +648,7 @@ const char *fuin_role_name(fuin_role r)
 fuin_status fuin_role_parse(const char *s, fuin_role *r)
 {
     static const fuin_role all[] = {FUIN_ROLE_STAFF, FUIN_ROLE_MANAGER,
-                                    FUIN_ROLE_SYSADMIN};
+                                    FUIN_ROLE_SYSADMIN, FUIN_ROLE_CISO};
     if (s == NULL || r == NULL)
         return FUIN_E_INVALID;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -705,15 +706,15 @@ fuin_status fuin_cert_parse(const char *text, size_t len, fuin_cert *cert,
         return st;
     {
         static const fuin_role all[] = {FUIN_ROLE_STAFF, FUIN_ROLE_MANAGER,
-                                        FUIN_ROLE_SYSADMIN};
+                                        FUIN_ROLE_SYSADMIN, FUIN_ROLE_CISO};
         c.role = 0;
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             const char *name = fuin_role_name(all[i]);
             if (strlen(name) == n && memcmp(name, v, n) == 0)
                 c.role = all[i];
         }
         if (c.role == 0)
-            return lerr(&L, "role: not staff, manager or sysadmin");
+            return lerr(&L, "role: not staff, manager, sysadmin or ciso");
     }
 
     if ((st = time_field(&L, "valid-from", &c.valid_from)) != FUIN_OK)
