@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "approve";
@@ -157,9 +158,12 @@ static int check_only(const char *path, const char *store_dir, const char *kind,
     size_t len = 0, rlen = 0, alen = 0;
     int64_t now = 0;
     fuin_request_info info;
-    fuin_status s;
-    int rc;
+    fuin_status s = FUIN_E_INVALID;
+    fuin_cli_audit au = {0};
+    int rc, missing = 0;
 
+    memset(&info, 0, sizeof info);
+    err[0] = '\0';
     if (!fuin_request_kind_valid(kind))
         return fuin_cli_usage(CMD, "--kind: provide, carry, disposal or exception");
     if ((file != NULL) + (asset != NULL) + (object != NULL) > 1)
@@ -194,7 +198,8 @@ static int check_only(const char *path, const char *store_dir, const char *kind,
     }
     if (now != 0)
         fuin_store_set_time(store, now);
-    if ((rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+    if ((rc = fuin_cli_load_policy(CMD, store, &pol)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, NULL, NULL, &au)) != 0)
         goto done;
     if ((rpath = fuin_cli_suffix(path, ".minisig")) == NULL ||
         (apath = fuin_cli_suffix(path, ".approval")) == NULL) {
@@ -204,8 +209,15 @@ static int check_only(const char *path, const char *store_dir, const char *kind,
     }
     if ((rc = fuin_cli_read_file(CMD, path, FUIN_CLI_REQUEST_MAX, &text, &len, NULL)) != 0 ||
         (rc = fuin_cli_read_file(CMD, rpath, FUIN_CLI_PUBFILE_MAX, &rsig, &rlen, NULL)) != 0 ||
-        (rc = fuin_cli_read_file(CMD, apath, FUIN_CLI_PUBFILE_MAX, &asig, &alen, NULL)) != 0)
+        (rc = fuin_cli_read_file(CMD, apath, FUIN_CLI_PUBFILE_MAX, &asig, &alen, &missing)) != 0)
         goto done;
+    if (missing) {
+        /* the answer to "is it approved?" is no, not an I/O error */
+        snprintf(err, sizeof err, "not approved: %s does not exist", apath);
+        fuin_cli_error(CMD, path, "%s", err);
+        rc = FUIN_EXIT_REFUSED;
+        goto done;
+    }
     err[0] = '\0';
     s = fuin_approval_check(store, pol, kind, obj[0] ? obj : NULL, now, text, len, rsig, rlen,
                             asig, alen, &info, approver, sizeof approver, err, sizeof err);
@@ -220,6 +232,21 @@ static int check_only(const char *path, const char *store_dir, const char *kind,
     printf("approved %s %s by %s\n", info.kind, info.hash, approver);
     rc = 0;
 done:
+    {
+        /* a check is a verification: recorded as one, with its result */
+        char detail[FUIN_TEXT_MAX + 64];
+        fuin_label l;
+        int has = rc == 0 && fuin_label_parse(info.class_text, &l, NULL, 0) == FUIN_OK;
+        snprintf(detail, sizeof detail, "approval check, %s",
+                 rc == 0 ? approver : err[0] ? err : "failed");
+        fuin_cli_audit_rec rec = {.op = "verify", .path = path, .label = has ? &l : NULL,
+                                  .method = "fuin-approval", .detail = detail,
+                                  .request = rc == 0 && info.hash[0] ? info.hash : NULL,
+                                  .ok = rc == 0};
+        if (au.a != NULL && fuin_cli_audit_end(&au, &rec, NULL) != 0 && rc == 0)
+            rc = FUIN_EXIT_IO;
+        fuin_cli_audit_drop(&au);
+    }
     free(text);
     free(rsig);
     free(asig);
@@ -238,6 +265,10 @@ int fuin_cmd_approve(int argc, char **argv)
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     fuin_seckey *sk = NULL;
+    fuin_cli_audit au = {0};
+    fuin_label cls;
+    int have_class = 0;
+    char detail[FUIN_TEXT_MAX * 3 + 64] = "";
     fuin_pubkey pk;
     fuin_cert cert;
     fuin_cli_request rq;
@@ -308,7 +339,12 @@ int fuin_cmd_approve(int argc, char **argv)
     /* What is being approved, before the approver's passphrase is asked:
      * nobody signs what they have not seen. */
     show(path, &rq.info, "request to approve");
-    if ((rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
+    have_class = fuin_label_parse(rq.info.class_text, &cls, NULL, 0) == FUIN_OK;
+    snprintf(detail, sizeof detail, "%s of %s requested by %s", rq.info.kind,
+             rq.info.format == 1 ? rq.asset : rq.info.object[0] ? rq.info.object : "-",
+             rq.requester);
+    if ((rc = fuin_cli_audit_begin(CMD, pol, NULL, dir, NULL, &au)) != 0 ||
+        (rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
         goto done;
     fuin_seckey_public(sk, &pk);
     fuin_keyid_hex(pk.keyid, hex);
@@ -349,6 +385,19 @@ int fuin_cmd_approve(int argc, char **argv)
     }
     if ((rc = fuin_cli_write_public(CMD, apath, sig, siglen)) != 0)
         goto done;
+    {
+        char who[FUIN_TEXT_MAX + FUIN_KEYID_HEX + 4];
+        snprintf(who, sizeof who, "%s (%s)", cert.card.name, hex);
+        fuin_cli_audit_rec rec = {.op = "approve", .path = path, .label = have_class ? &cls : NULL,
+                                  .method = rq.info.kind, .detail = detail, .approver = who,
+                                  .request = rq.info.hash, .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0) {
+            /* fail closed: an approval nobody recorded is taken back */
+            (void)remove(apath);
+            rc = FUIN_EXIT_IO;
+            goto done;
+        }
+    }
     if (rq.info.format == 1)
         fprintf(stderr,
                 "fuin: approve: %s: disposal of %s requested by %s approved by %s (%s)\n",
@@ -361,6 +410,14 @@ int fuin_cmd_approve(int argc, char **argv)
                 fuin_cli_safe(rq.requester), fuin_cli_safe(cert.card.name),
                 fuin_role_name(cert.role), hex);
 done:
+    if (au.a != NULL) {
+        /* a refusal (the requester, the wrong role) is recorded too */
+        fuin_cli_audit_rec rec = {.op = "approve", .path = path, .label = have_class ? &cls : NULL,
+                                  .method = rq.info.kind, .detail = detail,
+                                  .request = rq.info.hash[0] ? rq.info.hash : NULL, .ok = 0};
+        (void)fuin_cli_audit_end(&au, &rec, sk);
+    }
+    fuin_cli_audit_drop(&au);
     fuin_seckey_free(sk);
     fuin_policy_free(pol);
     fuin_store_free(store);

@@ -47,6 +47,7 @@ static const struct option revoke_options[] = {
     {"not-issued", no_argument, NULL, OPT_NOT_ISSUED},
     {"dir", required_argument, NULL, OPT_DIR},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+    {"store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -713,7 +714,7 @@ static int ciso_revoke(int argc, char **argv)
         goto done;
     }
     fuin_revocations_set_updated(rl, now);
-    if ((rc = fuin_cli_audit_begin(CMD, NULL, NULL, NULL, NULL, &au)) != 0 ||
+    if ((rc = fuin_cli_audit_begin(CMD, NULL, a.store, NULL, NULL, &au)) != 0 ||
         (rc = load_root(dir, a.passfile, &sk)) != 0)
         goto done;
     s = fuin_revocations_sign(rl, sk, &new_text, &new_len, &new_sig, &new_siglen);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "encrypt";
@@ -137,6 +138,7 @@ static int run(encrypt_args *a)
     fuin_store *store = NULL;
     fuin_policy *pol = NULL;
     fuin_cli_recipients seen = {NULL, 0, 0};
+    fuin_cli_audit au = {0};
     size_t uncertified = 0;
     fuin_request_info appr;
     char approver[FUIN_CLI_APPROVER_MAX];
@@ -170,7 +172,8 @@ static int run(encrypt_args *a)
     }
 
     if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, NULL, NULL, &au)) != 0)
         goto done;
     e = fuin_encryptor_new();
     if (e == NULL) {
@@ -314,6 +317,35 @@ static int run(encrypt_args *a)
         fuin_cli_report_stale(CMD, a->output, fuin_outfile_sweep(a->output));
     s = fuin_encrypt_fd(e, in_fd, a->output, STDOUT_FILENO,
                         a->force ? FUIN_F_FORCE : 0);
+    {
+        /* the record: who encrypted which file of which class for whom */
+        char detail[1024];
+        size_t used = 0;
+        if (pass_mode)
+            snprintf(detail, sizeof detail, "passphrase");
+        for (size_t i = 0; !pass_mode && i < seen.n && used + 4 < sizeof detail; i++) {
+            int w = snprintf(detail + used, sizeof detail - used, "%s%s", i ? ", " : "to ",
+                             seen.items[i]);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        if (!pass_mode && seen.n == 0)
+            snprintf(detail, sizeof detail, "to the recipients of the -R files");
+        if (used >= sizeof detail)
+            memcpy(detail + sizeof detail - 4, "...", 4);
+        fuin_cli_audit_rec rec = {.op = "encrypt", .path = in_name, .hash_path = a->input,
+                                  .label = have_label ? &label : NULL, .method = pass_mode ? "age-scrypt" : "age-x25519",
+                                  .detail = detail, .approver = claimed ? approver : NULL,
+                                  .request = claimed ? appr.hash : NULL, .ok = s == FUIN_OK};
+        if (fuin_cli_audit_end(&au, &rec, NULL) != 0 && s == FUIN_OK) {
+            /* fail closed: what nobody recorded does not go out */
+            if (a->output != NULL)
+                (void)unlink(a->output);
+            if (claimed)
+                (void)fuin_store_approval_release(store, appr.hash);
+            rc = FUIN_EXIT_IO;
+            goto done;
+        }
+    }
     if (s != FUIN_OK) {
         /* nothing went out: the approval may be used again */
         if (claimed)
@@ -338,6 +370,7 @@ static int run(encrypt_args *a)
                        text);
     }
 done:
+    fuin_cli_audit_drop(&au);
     if (in_fd > STDIN_FILENO)
         close(in_fd);
     fuin_encryptor_free(e);

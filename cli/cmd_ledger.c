@@ -547,15 +547,16 @@ static int cmd_export(const ledger_args *a)
 
 /* Append r; with [audit] record = on (policy `pol`, or the installed one
  * when NULL), through fuin_audit, so that it also reaches the system log. */
-static fuin_status syslog_too(const char *path, const fuin_policy *pol, const char *name,
-                              fuin_record *r, const fuin_seckey *sk, char *err, size_t cap)
+static fuin_status syslog_too(const char *path, const fuin_policy *pol, const char *store_dir,
+                              const char *name, fuin_record *r, const fuin_seckey *sk, char *err,
+                              size_t cap)
 {
     fuin_store *store = NULL;
     fuin_policy *own = NULL;
     fuin_audit *au = NULL;
     fuin_status s;
 
-    if (pol == NULL && fuin_cli_open_store(CMD, NULL, &store) == 0 &&
+    if (pol == NULL && fuin_cli_open_store(CMD, store_dir, &store) == 0 &&
         fuin_cli_load_policy(CMD, store, &own) == 0)
         pol = own;
     s = fuin_audit_open(pol, path, name, NULL, &au, err, cap);
@@ -580,7 +581,7 @@ static int cmd_checkpoint(const ledger_args *a)
     size_t nk = 0;
     int rc;
 
-    if ((rc = only(a, " dir passphrase-file key ")) != 0)
+    if ((rc = only(a, " dir passphrase-file key store ")) != 0)
         return rc;
     if ((rc = ledger_file(a, &path)) != 0)
         return rc;
@@ -619,7 +620,7 @@ static int cmd_checkpoint(const ledger_args *a)
     r.category = "none";
     r.result = "success";
     err[0] = '\0';
-    s = syslog_too(path, NULL, name, &r, sk, err, sizeof err);
+    s = syslog_too(path, NULL, a->store, name, &r, sk, err, sizeof err);
     if (s != FUIN_OK) {
         fuin_cli_error(CMD, path, "LEDGER APPEND FAILED: %s", fuin_cli_msg(err, s));
         rc = s == FUIN_E_IO ? FUIN_EXIT_IO : FUIN_EXIT_FORMAT;
@@ -710,7 +711,7 @@ static int cmd_destroy(const ledger_args *a)
     r.verify_mode = NULL;
     r.result = "success";
     err[0] = '\0';
-    s = syslog_too(path, pol, name, &r, sk, err, sizeof err);
+    s = syslog_too(path, pol, NULL, name, &r, sk, err, sizeof err);
     if (s != FUIN_OK) {
         /* Not recorded: the approval was not used. */
         if (claimed)

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "pack";
@@ -191,6 +192,8 @@ static int run(pack_args *a)
     fuin_request_info appr;
     char approver[FUIN_CLI_APPROVER_MAX];
     fuin_status s;
+    fuin_cli_audit au = {0};
+    char detail[1024] = "";
 
     memset(&appr, 0, sizeof appr);
     memset(&si, 0, sizeof si);
@@ -201,7 +204,8 @@ static int run(pack_args *a)
     }
     /* The policy first: it maps Microsoft Purview labels in documents. */
     if ((rc = fuin_cli_open_store(CMD, a->store, &store)) != 0 ||
-        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0)
+        (rc = fuin_cli_load_policy(CMD, store, &pol)) != 0 ||
+        (rc = fuin_cli_audit_begin(CMD, pol, NULL, a->dir, NULL, &au)) != 0)
         goto done;
     if (store != NULL && store_dir == NULL)
         store_dir = FUIN_CLI_DEFAULT_STORE;
@@ -491,11 +495,38 @@ summary: {
                     fuin_cli_safe(appr.destination), fuin_cli_safe(approver));
         for (size_t i = 0; i < seen.n; i++)
             fprintf(stderr, "  recipient: %s\n", seen.items[i]);
+        snprintf(detail, sizeof detail, "%llu file%s, %s%s%s", (unsigned long long)files,
+                 files == 1 ? "" : "s",
+                 a->zip ? "AES-256 zip" : e == NULL ? "not encrypted"
+                 : pass_mode ? "passphrase" : "to ",
+                 !a->zip && e != NULL && !pass_mode && seen.n ? seen.items[0] : "",
+                 !a->zip && e != NULL && !pass_mode && seen.n > 1 ? " and others" : "");
+    }
+    {
+        fuin_cli_audit_rec rec = {.op = "pack", .path = a->output ? a->output : FUIN_CLI_STDOUT_NAME,
+                                  .label = &cls, .method = a->zip ? "zip-aes256" : "fuin-package",
+                                  .detail = detail, .approver = claimed ? approver : NULL,
+                                  .request = claimed ? appr.hash : NULL, .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sign ? sk : NULL) != 0) {
+            /* fail closed: what nobody recorded does not go out */
+            if (a->output != NULL)
+                (void)unlink(a->output);
+            rc = FUIN_EXIT_IO;
+            goto done;
+        }
     }
     if (a->output == NULL)
         rc = fuin_cli_stdout_close(CMD);
     claimed = 0; /* used: the package was written */
 done:
+    if (au.a != NULL) {
+        /* a failure after the policy was known is recorded as one */
+        fuin_cli_audit_rec rec = {.op = "pack", .path = a->output ? a->output : FUIN_CLI_STDOUT_NAME,
+                                  .hash_path = "-", /* not what a failure left there */
+                                  .method = a->zip ? "zip-aes256" : "fuin-package", .ok = 0};
+        (void)fuin_cli_audit_end(&au, &rec, NULL);
+    }
+    fuin_cli_audit_drop(&au);
     /* nothing went out: the approval may be used again */
     if (claimed && rc != 0)
         (void)fuin_store_approval_release(store, appr.hash);

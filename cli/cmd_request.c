@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "common.h"
 
 static const char *const CMD = "request";
@@ -104,6 +105,7 @@ int fuin_cmd_request(int argc, char **argv)
     char *text = NULL, *sig = NULL, *sigpath = NULL;
     size_t tlen = 0, siglen = 0;
     fuin_seckey *sk = NULL;
+    fuin_cli_audit au = {0};
     fuin_pubkey pk;
     fuin_request_info in;
     fuin_status s;
@@ -305,7 +307,9 @@ int fuin_cmd_request(int argc, char **argv)
             goto done;
         }
     }
-    if ((rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
+    /* nothing is asked for a request that cannot be recorded */
+    if ((rc = fuin_cli_audit_begin(CMD, pol, NULL, dir, NULL, &au)) != 0 ||
+        (rc = fuin_cli_load_operator(CMD, dir, passfile, &sk, name)) != 0)
         goto done;
     fuin_seckey_public(sk, &pk);
     fuin_keyid_hex(pk.keyid, hex);
@@ -330,6 +334,25 @@ int fuin_cmd_request(int argc, char **argv)
         (void)remove(out);
         goto done;
     }
+    {
+        char id[65], detail[FUIN_TEXT_MAX * 3 + 64];
+        fuin_label l;
+        int has = fuin_label_parse(in.class_text, &l, NULL, 0) == FUIN_OK;
+        fuin_cli_sha256_hex(text, tlen, id);
+        snprintf(detail, sizeof detail, "%s of %s%s%s", kind,
+                 disposal ? asset : in.object[0] ? in.object : "-", to ? " to " : "",
+                 to ? to : "");
+        fuin_cli_audit_rec rec = {.op = "request", .path = out, .label = has ? &l : NULL,
+                                  .method = kind, .detail = detail, .request = id,
+                                  .asset = disposal ? asset : NULL, .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0) {
+            /* fail closed: a request nobody recorded is taken back */
+            (void)remove(out);
+            (void)remove(sigpath);
+            rc = FUIN_EXIT_IO;
+            goto done;
+        }
+    }
     if (disposal)
         fprintf(stderr, "fuin: request: %s: disposal of %s requested by %s (%s)\n",
                 fuin_cli_safe(out), fuin_cli_safe(asset), fuin_cli_safe(name), hex);
@@ -343,6 +366,7 @@ int fuin_cmd_request(int argc, char **argv)
                 fuin_cli_safe(name), hex, until);
     }
 done:
+    fuin_cli_audit_drop(&au);
     fuin_policy_free(pol);
     fuin_store_free(store);
     fuin_seckey_free(sk);

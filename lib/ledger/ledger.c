@@ -513,6 +513,10 @@ fuin_status fuin__ledger_append(const char *path, fuin_record *r,
         fuin__set_msg(err, errcap, "invalid argument");
         return FUIN_E_INVALID;
     }
+    if (r->request != NULL && !is_hex(r->request, 64, 0)) {
+        fuin__set_msg(err, errcap, "record: request must be 64 lowercase hex digits");
+        return FUIN_E_INVALID;
+    }
     if (r->op != NULL &&
         (!in_set(r->op, OPS) || r->user == NULL || r->user[0] == '\0' ||
          !plain_text(r->user) || !plain_text(r->detail) ||
