@@ -1039,9 +1039,15 @@ static fuin_status vstate_init(vstate *vs, const fuin_pubkey *keys, size_t nkeys
     vs->strict = 0;
     vs->pend = NULL;
     memcpy(vs->prev, ZERO_HASH, 65);
-    if (nkeys > 0 && (vs->pend = calloc(nkeys, sizeof *vs->pend)) == NULL)
-        vs->strict = 1; /* no room to defer: check every signature */
     return FUIN_OK;
+}
+
+/* Room for the fast pass's deferred signatures (freed by vstate_done). */
+static void vstate_defer(vstate *vs)
+{
+    if (vs->nkeys > 0 && vs->pend == NULL &&
+        (vs->pend = calloc(vs->nkeys, sizeof *vs->pend)) == NULL)
+        vs->strict = 1; /* no room to defer: check every signature */
 }
 
 /* Back to the start for the strict pass, which checks every signature. */
@@ -1275,10 +1281,10 @@ fuin_status fuin_ledger_verify_buf(const char *buf, size_t len,
     if ((st = vstate_init(&vs, keys, nkeys, rep)) != FUIN_OK)
         return st;
     if (buf == NULL && len > 0) {
-        vstate_done(&vs);
         rep->status = FUIN_E_INVALID;
         return FUIN_E_INVALID;
     }
+    vstate_defer(&vs);
     if (!vs.strict && verify_parallel(&vs, buf, len)) {
         vstate_done(&vs);
         return rep->status;
@@ -1375,6 +1381,7 @@ static fuin_status verify_two_pass(int fd, const char *path, vstate *vs)
 {
     fuin_status st;
 
+    vstate_defer(vs);
     if (lseek(fd, 0, SEEK_SET) != 0) {
         vs->rep->status = FUIN_E_IO;
         snprintf(vs->rep->reason, sizeof vs->rep->reason, "%s: %s", path, strerror(errno));
