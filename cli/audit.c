@@ -140,6 +140,7 @@ int fuin_cli_audit_record(fuin_cli_audit *h, const fuin_cli_audit_rec *rec,
     int64_t size = -1;
     struct stat sb;
     char *abs = NULL;
+    int std;
 
     if (h->a == NULL)
         return 0;
@@ -158,11 +159,16 @@ int fuin_cli_audit_record(fuin_cli_audit *h, const fuin_cli_audit_rec *rec,
     r.request = rec->request;
     r.asset_id = rec->asset;
     r.target_kind = rec->path != NULL ? "file" : "none";
-    /* the absolute name, so that the record says which file it was */
-    if (rec->path != NULL && rec->path[0] != '/' && (abs = realpath(rec->path, NULL)) != NULL)
-        r.target_path = abs;
+    /* the absolute name, so that the record says which file it was; a
+     * name that is not UTF-8 (Shift_JIS from an old medium) or holds
+     * control characters is recorded escaped, as the terminal shows it */
+    std = rec->path != NULL && (strcmp(rec->path, FUIN_CLI_STDIN_NAME) == 0 ||
+                                strcmp(rec->path, FUIN_CLI_STDOUT_NAME) == 0);
+    if (rec->path != NULL && !std && rec->path[0] != '/' &&
+        (abs = realpath(rec->path, NULL)) != NULL)
+        r.target_path = fuin_cli_safe(abs);
     else
-        r.target_path = rec->path;
+        r.target_path = rec->path != NULL ? fuin_cli_safe(rec->path) : NULL;
     r.method = rec->method != NULL ? rec->method : rec->op;
     r.category = "none";
     r.result = rec->ok ? "success" : "failure";
@@ -171,7 +177,7 @@ int fuin_cli_audit_record(fuin_cli_audit *h, const fuin_cli_audit_rec *rec,
         r.target_sha256 = rec->sha256;
         r.target_size = rec->size;
     } else {
-        hp = rec->hash_path != NULL ? rec->hash_path : rec->path;
+        hp = rec->hash_path != NULL ? rec->hash_path : std ? NULL : rec->path;
         if (hp != NULL && strcmp(hp, "-") != 0 && lstat(hp, &sb) == 0 && S_ISREG(sb.st_mode) &&
             fuin_file_sha256(hp, hex, &size, NULL, 0) == FUIN_OK) {
             r.target_sha256 = hex;
@@ -181,6 +187,13 @@ int fuin_cli_audit_record(fuin_cli_audit *h, const fuin_cli_audit_rec *rec,
     err[0] = '\0';
     s = fuin_audit_append(h->a, &r, key, err, sizeof err);
     h->start = (int64_t)time(NULL); /* the next operation's */
+    if (s == FUIN_OK && fuin_audit_syslog_failures(h->a) > h->syslog_failed) {
+        if (h->syslog_failed == 0)
+            fuin_cli_error(h->cmd, NULL,
+                           "note: the record did not reach the system log ([audit] "
+                           "syslog_socket); it is in the ledger");
+        h->syslog_failed = fuin_audit_syslog_failures(h->a);
+    }
     free(abs);
     if (s != FUIN_OK) {
         fuin_cli_error(h->cmd, NULL, "ledger: %s: the operation was not recorded",

@@ -14,6 +14,7 @@ typedef struct {
     fuin_audit *a;     /* NULL: the policy has the record off */
     char *ledger;
     int64_t start;
+    unsigned syslog_failed; /* failures already reported */
 } fuin_cli_audit;
 
 typedef struct {

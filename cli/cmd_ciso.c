@@ -512,6 +512,28 @@ static int ciso_certify(int argc, char **argv)
         }
     }
     fuin_time_format_rfc3339(until, t1, sizeof t1);
+    {
+        char detail[FUIN_TEXT_MAX * 2 + 200], kid[FUIN_KEYID_HEX];
+        fuin_keyid_hex(card.sign_pk.keyid, kid);
+        snprintf(detail, sizeof detail, "%s as %s until %s, serial %s, key %s", card.name,
+                 fuin_role_name(role), t1, cert.serial, kid);
+        fuin_cli_audit_rec rec = {.op = "certify", .path = cert_path, .method = "fuin-cert",
+                                  .detail = detail, .ok = 1};
+        if (fuin_cli_audit_end(&au, &rec, sk) != 0) {
+            /* fail closed: a certificate nobody recorded is not handed out */
+            (void)unlink(cert_path);
+            (void)unlink(sig_path);
+            if (copy != NULL) {
+                char *csig = fuin_cli_suffix(copy, ".minisig");
+                (void)unlink(copy);
+                if (csig != NULL)
+                    (void)unlink(csig);
+                free(csig);
+            }
+            rc = FUIN_EXIT_IO;
+            goto done;
+        }
+    }
     printf("certified %s%s%s%s as %s of %s until %s (serial %s)\n", fuin_cli_safe(card.name),
            card.email[0] ? " <" : "", fuin_cli_safe(card.email), card.email[0] ? ">" : "",
            fuin_role_name(role), fuin_cli_safe(org), t1, cert.serial);
@@ -522,16 +544,6 @@ static int ciso_certify(int argc, char **argv)
            "card.cert.minisig (in ~/.config/fuin)\n",
            card.name);
     printf("install them on every workstation: fuin store add %s\n", cert_path);
-    {
-        char detail[FUIN_TEXT_MAX * 2 + 200], kid[FUIN_KEYID_HEX];
-        fuin_keyid_hex(card.sign_pk.keyid, kid);
-        snprintf(detail, sizeof detail, "%s as %s until %s, serial %s, key %s", card.name,
-                 fuin_role_name(role), t1, cert.serial, kid);
-        fuin_cli_audit_rec rec = {.op = "certify", .path = cert_path, .method = "fuin-cert",
-                                  .detail = detail, .ok = 1};
-        if (fuin_cli_audit_end(&au, &rec, sk) != 0)
-            rc = FUIN_EXIT_IO;
-    }
     if (fuin_cli_stdout_check(CMD) != 0 && rc == 0)
         rc = FUIN_EXIT_IO;
 done:

@@ -194,6 +194,7 @@ static int run(pack_args *a)
     fuin_status s;
     fuin_cli_audit au = {0};
     char detail[1024] = "";
+    int started = 0;
 
     memset(&appr, 0, sizeof appr);
     memset(&si, 0, sizeof si);
@@ -411,6 +412,7 @@ static int run(pack_args *a)
             goto done;
         claimed = 1;
     }
+    started = 1; /* from here a failure is the operation's, and recorded */
     if (a->zip) {
         char *zpass = sodium_malloc(FUIN_ZIP_PASSPHRASE_MAX);
         if (zpass == NULL || fuin_zip_passphrase_new(zpass, FUIN_ZIP_PASSPHRASE_MAX) != FUIN_OK) {
@@ -519,8 +521,8 @@ summary: {
         rc = fuin_cli_stdout_close(CMD);
     claimed = 0; /* used: the package was written */
 done:
-    if (au.a != NULL) {
-        /* a failure after the policy was known is recorded as one */
+    if (au.a != NULL && started) {
+        /* a failure while writing is recorded; a refusal before is not */
         fuin_cli_audit_rec rec = {.op = "pack", .path = a->output ? a->output : FUIN_CLI_STDOUT_NAME,
                                   .hash_path = "-", /* not what a failure left there */
                                   .method = a->zip ? "zip-aes256" : "fuin-package", .ok = 0};

@@ -405,10 +405,15 @@ static int update_one(const store_args *a, const fuin_store *st, const char *pat
     if (!list) {
         /* the policy being installed decides whether its install is
          * recorded; a record that cannot be written stops it here */
-        fuin_policy *np = NULL;
+        fuin_policy *np = NULL, *cur = NULL;
         if (fuin_policy_parse(text, len, dest, &np, NULL, 0) == FUIN_OK)
             rc = fuin_cli_audit_begin(CMD, np, NULL, NULL, NULL, &au);
+        /* a policy that turns the record off is recorded under the one
+         * it replaces */
+        if (rc == 0 && au.a == NULL && (rc = fuin_cli_load_policy(CMD, st, &cur)) == 0)
+            rc = fuin_cli_audit_begin(CMD, cur, NULL, NULL, NULL, &au);
         fuin_policy_free(np);
+        fuin_policy_free(cur);
         if (rc != 0)
             goto done;
     }

@@ -166,10 +166,7 @@ check "pack: the record names the recipient" grep -qF "\"detail\":\"1 file, to $
 n=$(nrec "$L")
 as hanako pack -o "$T/p.fuin" --class C2 -r "$REC" --store "$T/store" --passphrase-file "$T/pw" "$T/pk"
 expect_rc 5 "pack over an existing package"
-check "pack refused: recorded as a failure" test "$(field "$L" -1 result)" = failure
-check "pack refused: one record" test "$(nrec "$L")" -eq $((n + 1))
-check "pack refused: the existing package is not hashed as if it were the output" \
-    test "$(field "$L" -1 target.sha256)" = null
+check "pack refused before it started: not recorded (docs/audit.md)" test "$(nrec "$L")" -eq "$n"
 n=$(nrec "$L")
 mkdir -p unpacked
 as hanako unpack -C "$T/unpacked" --store "$T/store" --passphrase-file "$T/pw" "$T/p.fuin"
@@ -207,6 +204,19 @@ n=$(nrec "$L")
 as hanako approve --check --kind provide --file "$T/memo.txt" "$T/req" --store "$T/store"
 expect_rc 1 "approve --check of an unapproved request"
 expect_record "$L" "$n" "approval check" verify failure "$T/req"
+
+# a file name that is not UTF-8 (Shift_JIS from an old medium): recorded
+# escaped, and the operation is not failed for it
+BAD=$(printf 'sjis-\x95\xf1\x8d\x90.txt')
+printf 'old medium\n' >"$BAD"
+n=$(nrec "$L")
+as hanako sign --store "$T/store" --passphrase-file "$T/pw" "$T/$BAD"
+expect_rc 0 "sign a file whose name is not UTF-8"
+check "non-UTF-8 name: signature written" test -e "$BAD.minisig"
+check "non-UTF-8 name: one record" test "$(nrec "$L")" -eq $((n + 1))
+check "non-UTF-8 name: recorded escaped" grep -qF 'sjis-\\x95\\xf1\\x8d\\x90.txt' <(tail -1 "$L")
+check "non-UTF-8 name: its hash recorded" \
+    test "$(field "$L" -1 target.sha256)" = "$(sha256sum <"$BAD" | cut -c1-64)"
 
 # ---- no secret, no content
 for f in "$L" "$CL"; do
@@ -418,6 +428,7 @@ for k, entry in enumerate(log):
 sys.exit(0 if ok else 1)
 EOF
         check "syslog: the operations' results" test "$(grep -c 'result="success"' syslog.out)" -eq "$want"
+        check "syslog: each message names its chain" test "$(grep -cF "ledger=\"$L\"" syslog.out)" -eq "$want"
         # the signed checkpoint reaches the collector too (no gap in seq)
         as hanako ledger checkpoint --passphrase-file "$T/pw" --store "$T/store"
         expect_rc 0 "checkpoint with rsyslogd listening"
@@ -434,12 +445,42 @@ EOF
     n=$(nrec "$L")
     as hanako sign --store "$T/store" --passphrase-file "$T/pw" "$T/s1.txt" --force
     expect_rc 0 "sign with rsyslogd stopped"
+    check "syslog outage: a note says so" grep -q 'note: the record did not reach the system log' err
     check "syslog outage: the record is in the ledger" test "$(nrec "$L")" -eq $((n + 1))
     rm -f "$T/log"
     as hanako verify --store "$T/store" "$T/s1.txt"
     expect_rc 0 "verify with no syslog socket at all"
     check "no socket: the record is in the ledger" test "$(nrec "$L")" -eq $((n + 2))
 fi
+
+# a disposal approval with the record on: the request's and the approval's
+# own records name the request, and must not count as carrying it out
+mkdir -p "$T/kanri"
+printf 'kanri passphrase long enough 2236\n' >kpw
+as kanri key new --name '管理 次郎' --email kanri@example.lg.jp --passphrase-file "$T/kpw" --store "$T/store"
+expect_rc 0 "kanri: key new"
+cp kanri/.config/fuin/card.pub ciso/kanri.pub
+as ciso ciso certify "$T/ciso/kanri.pub" --role manager --until "$(date -u -d '+200 days' +%Y-%m-%d)" \
+    --passphrase-file "$T/rpw" --store "$T/store"
+expect_rc 0 "certify kanri as manager"
+cp ciso/kanri.cert kanri/.config/fuin/card.cert
+cp ciso/kanri.cert.minisig kanri/.config/fuin/card.cert.minisig
+as hanako store add "$T/ciso/kanri.cert" --store "$T/store"
+expect_rc 0 "store add kanri"
+as hanako request disposal --asset USB-1 --class C2 --store "$T/store" --passphrase-file "$T/pw" -o "$T/dreq"
+expect_rc 0 "request disposal"
+as kanri approve "$T/dreq" --store "$T/store" --passphrase-file "$T/kpw"
+expect_rc 0 "approve the disposal"
+check "approve: recorded in the manager's ledger" \
+    test "$(field "$T/kanri/.config/fuin/ledger.jsonl" -1 op)" = approve
+n=$(nrec "$L")
+as hanako ledger record-destruction --asset USB-1 --how 'shredded' --class C2 --approval "$T/dreq" \
+    --store "$T/store" --passphrase-file "$T/pw"
+expect_rc 0 "record-destruction with the approval, after the request's own record"
+check "record-destruction: one disposal record" test "$(field "$L" -1 category)" = Destroy
+as hanako ledger record-destruction --asset USB-1 --how 'shredded' --class C2 --approval "$T/dreq" \
+    --store "$T/store" --passphrase-file "$T/pw"
+expect_rc 1 "the same approval a second time"
 
 # revocation: in the CISO's ledger, signed with the root key
 n=$(nrec "$CL")

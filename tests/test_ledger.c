@@ -1818,6 +1818,93 @@ static fuin_policy *policy_sock(const char *sock)
     return policy_of(text);
 }
 
+/* A signed record made by someone without the key (its signature copied
+ * from another record, chain and comment right) must fail, even when an
+ * honest signed record follows it: the signer of that one never checked
+ * the lines before it (the review's forgery).  With `filler` unsigned
+ * records in between, the parallel path (>= 512 lines) is the one tried. */
+static void forged_signed_record(size_t filler)
+{
+    fuin_record r;
+    fuin_ledger_report rep;
+    char err[256], hash[65];
+    uint8_t h[32];
+    size_t len = 0, n = 0;
+    char *buf, *line, *last, *dump;
+    json_t *src, *o;
+    json_error_t je;
+    FILE *f;
+
+    r = make_op(1, "sign");
+    assert_int_equal(fuin_ledger_append(ledger, &r, op_sk, err, sizeof err), FUIN_OK);
+    for (size_t i = 0; i < filler; i++) {
+        r = make_op((int)i + 2, "verify");
+        assert_int_equal(fuin_ledger_append(ledger, &r, NULL, err, sizeof err), FUIN_OK);
+    }
+    buf = slurp(ledger, &len);
+    for (size_t i = 0; i < len; i++)
+        n += buf[i] == '\n';
+    /* the forgery: the first (signed) record's signature on a disposal */
+    line = strndup(buf, (size_t)(strchr(buf, '\n') - buf));
+    src = json_loads(line, 0, &je);
+    assert_non_null(src);
+    o = json_deep_copy(src);
+    json_object_del(o, "op");
+    json_object_del(o, "user");
+    json_object_del(o, "detail");
+    json_object_del(json_object_get(o, "target"), "sha256");
+    json_object_set_new(json_object_get(o, "target"), "kind", json_string("physical"));
+    json_object_set_new(o, "asset_id", json_string("USB-999"));
+    json_object_set_new(o, "category", json_string("Destroy"));
+    json_object_set_new(o, "method", json_string("shredded"));
+    json_object_set_new(o, "seq", json_integer((json_int_t)n + 1));
+    json_object_set_new(o, "record_id", json_string("0123456789abcdef"));
+    buf[len - 1] = '\0';
+    last = strrchr(buf, '\n') ? strrchr(buf, '\n') + 1 : buf;
+    crypto_hash_sha256(h, (const uint8_t *)last, strlen(last));
+    sodium_bin2hex(hash, sizeof hash, h, sizeof h);
+    json_object_set_new(o, "prev_hash", json_string(hash));
+    {
+        char tc[96];
+        snprintf(tc, sizeof tc, "fuin-ledger record:0123456789abcdef seq:%zu", n + 1);
+        json_object_set_new(json_object_get(o, "sig"), "comment", json_string(tc));
+    }
+    dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    f = fopen(ledger, "a");
+    assert_non_null(f);
+    fprintf(f, "%s\n", dump);
+    fclose(f);
+    /* an honest signature after it */
+    r = make_op(9, "sign");
+    assert_int_equal(fuin_ledger_append(ledger, &r, op_sk, err, sizeof err), FUIN_OK);
+    assert_int_equal(fuin_ledger_verify(ledger, &op_pk, 1, &rep), FUIN_E_SIGNATURE);
+    assert_int_equal(rep.bad_line, n + 1);
+    assert_int_equal(rep.records, n);
+    assert_non_null(strstr(rep.reason, "signature does not verify"));
+    free(buf);
+    buf = slurp(ledger, &len);
+    assert_int_equal(fuin_ledger_verify_buf(buf, len, &op_pk, 1, &rep), FUIN_E_SIGNATURE);
+    assert_int_equal(rep.bad_line, n + 1);
+    free(buf);
+    free(dump);
+    free(line);
+    json_decref(o);
+    json_decref(src);
+}
+
+static void test_forged_signed_record(void **state)
+{
+    (void)state;
+    forged_signed_record(2);
+}
+
+static void test_forged_signed_record_parallel(void **state)
+{
+    (void)state;
+    forged_signed_record(700);
+}
+
+
 static void test_audit_off(void **state)
 {
     fuin_policy *p = policy_of("[audit]\nrecord = off\nsyslog = on\n");
@@ -2381,6 +2468,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_op_truncate_reorder_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_op_sig_null_needs_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_op_filters_tsv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_signed_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_signed_record_parallel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_preflight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_syslog, setup, teardown),

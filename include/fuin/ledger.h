@@ -167,11 +167,12 @@ typedef struct {
 /* Check every line: JSON in canonical form with the documented keys, the
  * prev_hash chain, seq = line number, and the signature with the key in
  * `keys` whose key id is the record's operator.key_id ("sig": null, an
- * unsigned operation record, has none to check).  A signed record's
- * line is covered, through the hash chain, by every later record signed
- * by the same key, so the signature checked is each key's last one; on
- * any failure the ledger is checked again with every signature, so that
- * the report names the first bad record.  Stops at the first bad record:
+ * unsigned operation record, has none to check).  Every signature is
+ * checked: a later record signed by the same key does not vouch for an
+ * earlier signed one, since the signer never checked it.  Lines are
+ * parsed and checked on every core; on any failure the ledger is checked
+ * again line by line, so that the report names the first bad record.
+ * Stops at the first bad record:
  *   FUIN_E_SYNTAX     not a canonical record / torn last line (rep->torn)
  *   FUIN_E_SIGNATURE  prev_hash or seq wrong (record deleted, inserted,
  *                     reordered or an earlier line edited), or the
@@ -261,8 +262,10 @@ typedef struct {
 } fuin_ledger_filter;
 
 /* An approval is good for one disposal: whether the ledger at `path`
- * already holds a record with result "success" that carried out the
- * request `request` (64 lowercase hex digits, see fuin_record.request).
+ * already holds a disposal record (not an operation record: making,
+ * approving or checking a request carries nothing out) with result
+ * "success" that carried out the request `request` (64 lowercase hex
+ * digits, see fuin_record.request).
  *   FUIN_OK        found; record_id (17 bytes, may be NULL) and *seq (may
  *                  be NULL) name the first such record
  *   FUIN_E_NO_MATCH  none (also when the file does not exist)

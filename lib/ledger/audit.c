@@ -36,12 +36,14 @@
 
 struct fuin_audit {
     char *ledger;
+    char *ledger_abs;      /* names the chain in the structured data */
     char *sock;            /* NULL: no syslog */
     char name[FUIN_TEXT_MAX];
     char user[FUIN_TEXT_MAX];
     uint8_t keyid[FUIN_KEYID_BYTES];
     int have_keyid;
     unsigned syslog_failures;
+    int syslog_gave_up;    /* a receiver that timed out once is not waited for again */
 };
 
 static void login_name(char *out, size_t cap)
@@ -117,6 +119,7 @@ fuin_status fuin_audit_open(const fuin_policy *policy, const char *ledger_path,
     if ((st = preflight(ledger_path, err, errcap)) != FUIN_OK)
         return st;
     if ((a = calloc(1, sizeof *a)) == NULL || (a->ledger = strdup(ledger_path)) == NULL ||
+        (a->ledger_abs = realpath(ledger_path, NULL)) == NULL ||
         (fuin_policy_audit_syslog(policy) &&
          (a->sock = strdup(fuin_policy_audit_syslog_socket(policy))) == NULL)) {
         fuin_audit_free(a);
@@ -140,6 +143,7 @@ void fuin_audit_free(fuin_audit *a)
     if (a == NULL)
         return;
     free(a->ledger);
+    free(a->ledger_abs);
     free(a->sock);
     free(a);
 }
@@ -236,8 +240,11 @@ static void send_syslog(fuin_audit *a, const fuin_record *r, const char *line, s
     const char *cls = NULL;
     int fd;
 
-    if (a->sock == NULL)
+    if (a->sock == NULL || a->syslog_gave_up) {
+        if (a->sock != NULL)
+            a->syslog_failures++;
         return;
+    }
     o = json_loadb(line, len, 0, &je);
     cls = json_string_value(json_object_get(o, "class"));
     gettimeofday(&tv, NULL);
@@ -268,6 +275,8 @@ static void send_syslog(fuin_audit *a, const fuin_record *r, const char *line, s
     param(&b, "result", r->result);
     param(&b, "class", cls);
     param(&b, "user", r->op != NULL ? r->user : a->user);
+    /* which chain: a user may keep several ledgers (wipe --ledger) */
+    param(&b, "ledger", a->ledger_abs);
     puts_(&b, "] ");
     put(&b, line, len);
     json_decref(o);
@@ -285,8 +294,11 @@ static void send_syslog(fuin_audit *a, const fuin_record *r, const char *line, s
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &to, sizeof to);
     }
     if (fd < 0 || sendto(fd, b.buf, b.len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof sa) !=
-                      (ssize_t)b.len)
+                      (ssize_t)b.len) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            a->syslog_gave_up = 1;
         a->syslog_failures++;
+    }
     if (fd >= 0)
         close(fd);
     free(b.buf);
@@ -316,6 +328,9 @@ fuin_status fuin_audit_append(fuin_audit *a, fuin_record *r, const fuin_seckey *
         return st;
     send_syslog(a, r, line, len, prev);
     free(line);
+    /* room for the next record of this handle (several files), best effort:
+     * the preflight already guaranteed this one's */
+    (void)preflight(a->ledger, NULL, 0);
     return FUIN_OK;
 }
 

@@ -638,24 +638,12 @@ fuin_status fuin_ledger_append(const char *path, fuin_record *r,
 
 /* ---- verification ------------------------------------------------------ */
 
-/* A signed record whose signature is not checked yet: a later record
- * signed by the same key covers it through the hash chain, so only each
- * key's last signed record needs its signature checked (fast pass).  Any
- * failure is looked at again with every signature checked (strict pass),
- * so that the report names the first bad record. */
-typedef struct {
-    json_t *o;      /* the record, NULL: none pending */
-    uint64_t line, seq;
-} pending;
-
 typedef struct {
     const fuin_pubkey *keys;
     size_t nkeys;
     fuin_ledger_report *rep;
     uint64_t line;
     char prev[65];
-    int strict;
-    pending *pend;  /* one per key (fast pass) */
 } vstate;
 
 static int is_text(json_t *v, int nullable)
@@ -819,55 +807,70 @@ static fuin_status vfail(vstate *vs, fuin_status st, uint64_t seq,
     return st;
 }
 
-/* The signature of record o (its "sig" is removed from o). */
-static fuin_status check_sig(vstate *vs, json_t *o, uint64_t seq, const fuin_pubkey *pk,
-                             const char *keyid_txt, const char *tc)
+/* The signature of record o (its "sig" is removed from o), without a
+ * report, so that worker threads can call it: 0 good, 1 out of memory,
+ * 2 malformed (why says how), 3 made by another key than the operator's
+ * (claimed gets its id), 4 does not verify. */
+static int sig_core(json_t *o, const fuin_pubkey *pk, const char *tc,
+                    uint8_t claimed[FUIN_KEYID_BYTES], char *why, size_t whycap)
 {
-    json_t *sigo;
-    char *body = NULL, *minisig = NULL, claimed[FUIN_KEYID_HEX];
-    uint8_t keyid[FUIN_KEYID_BYTES];
+    json_t *sigo = json_object_get(o, "sig");
+    const char *sg = json_string_value(json_object_get(sigo, "signature"));
+    const char *gl = json_string_value(json_object_get(sigo, "global"));
+    char *body = NULL, *minisig = NULL;
     fuin_verifier *v = NULL;
-    fuin_status st = FUIN_OK;
+    int res;
     size_t n;
 
-    sigo = json_incref(json_object_get(o, "sig"));
-    n = strlen(UNTRUSTED) + strlen(tc) +
-        strlen(json_string_value(json_object_get(sigo, "signature"))) +
-        strlen(json_string_value(json_object_get(sigo, "global"))) + 64;
+    if (sg == NULL || gl == NULL)
+        return 2;
+    n = strlen(UNTRUSTED) + strlen(tc) + strlen(sg) + strlen(gl) + 64;
     if ((minisig = malloc(n)) != NULL)
         snprintf(minisig, n, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n",
-                 UNTRUSTED, json_string_value(json_object_get(sigo, "signature")), tc,
-                 json_string_value(json_object_get(sigo, "global")));
-    json_decref(sigo);
-    json_object_del(o, "sig");
+                 UNTRUSTED, sg, tc, gl);
+    json_object_del(o, "sig"); /* sg, gl die here: minisig holds them */
     if (minisig == NULL || (body = json_dumps(o, DUMP_FLAGS)) == NULL ||
         (v = fuin_verifier_new()) == NULL) {
-        st = vfail(vs, FUIN_E_NOMEM, seq, "out of memory");
-        goto out;
+        res = 1;
+    } else if (fuin_verifier_load(v, minisig, strlen(minisig)) != FUIN_OK) {
+        snprintf(why, whycap, "%s", fuin_verifier_errmsg(v));
+        res = 2;
+    } else {
+        fuin_verifier_keyid(v, claimed);
+        if (memcmp(claimed, pk->keyid, FUIN_KEYID_BYTES) != 0)
+            res = 3;
+        else
+            res = fuin_verify_update(v, (const uint8_t *)body, strlen(body)) != FUIN_OK ||
+                          fuin_verify_final(v, pk) != FUIN_OK
+                      ? 4
+                      : 0;
     }
-    if (fuin_verifier_load(v, minisig, strlen(minisig)) != FUIN_OK) {
-        st = vfail(vs, FUIN_E_SIGNATURE, seq, "malformed signature: %s",
-                   fuin_verifier_errmsg(v));
-        goto out;
-    }
-    fuin_verifier_keyid(v, keyid);
-    fuin_keyid_hex(keyid, claimed);
-    if (memcmp(keyid, pk->keyid, FUIN_KEYID_BYTES) != 0) {
-        st = vfail(vs, FUIN_E_SIGNATURE, seq,
-                   "signature key id %s is not the operator's key id %s", claimed,
-                   keyid_txt);
-        goto out;
-    }
-    if (fuin_verify_update(v, (const uint8_t *)body, strlen(body)) != FUIN_OK ||
-        fuin_verify_final(v, pk) != FUIN_OK) {
-        st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature does not verify (record edited)");
-        goto out;
-    }
-out:
     fuin_verifier_free(v);
     free(minisig);
     free(body);
-    return st;
+    return res;
+}
+
+static fuin_status check_sig(vstate *vs, json_t *o, uint64_t seq, const fuin_pubkey *pk,
+                             const char *keyid_txt, const char *tc)
+{
+    uint8_t claimed[FUIN_KEYID_BYTES];
+    char hex[FUIN_KEYID_HEX], why[256] = "";
+
+    switch (sig_core(o, pk, tc, claimed, why, sizeof why)) {
+    case 0:
+        return FUIN_OK;
+    case 1:
+        return vfail(vs, FUIN_E_NOMEM, seq, "out of memory");
+    case 2:
+        return vfail(vs, FUIN_E_SIGNATURE, seq, "malformed signature: %s", why);
+    case 3:
+        fuin_keyid_hex(claimed, hex);
+        return vfail(vs, FUIN_E_SIGNATURE, seq,
+                     "signature key id %s is not the operator's key id %s", hex, keyid_txt);
+    default:
+        return vfail(vs, FUIN_E_SIGNATURE, seq, "signature does not verify (record edited)");
+    }
 }
 
 /* Verify one complete line (without its LF). */
@@ -945,13 +948,9 @@ static fuin_status verify_line(vstate *vs, const char *line, size_t len)
         st = vfail(vs, FUIN_E_SIGNATURE, seq, "signature comment does not match the record");
         goto out;
     }
-    if (!vs->strict) {
-        pending *pd = &vs->pend[pk - vs->keys];
-        json_decref(pd->o); /* covered by this one */
-        pd->o = json_incref(o);
-        pd->line = vs->line;
-        pd->seq = seq;
-    } else if ((st = check_sig(vs, o, seq, pk, keyid_txt, tc)) != FUIN_OK)
+    /* Every signature: a later signature by the same key does not vouch
+     * for this one, since nobody checked this line before signing that. */
+    if ((st = check_sig(vs, o, seq, pk, keyid_txt, tc)) != FUIN_OK)
         goto out;
     vs->rep->signed_records++;
     vs->rep->unsigned_tail = 0;
@@ -965,39 +964,6 @@ out:
     free(dump);
     json_decref(o);
     return st;
-}
-
-/* The fast pass's deferred signatures: each key's last signed record. */
-static fuin_status flush_pending(vstate *vs)
-{
-    fuin_status st = FUIN_OK;
-    uint64_t line = vs->line;
-
-    for (size_t i = 0; vs->pend != NULL && i < vs->nkeys; i++) {
-        pending *pd = &vs->pend[i];
-        char tc[96], kid[FUIN_KEYID_HEX];
-        if (pd->o == NULL)
-            continue;
-        if (st == FUIN_OK) {
-            snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64,
-                     json_string_value(json_object_get(pd->o, "record_id")), pd->seq);
-            fuin_keyid_hex(vs->keys[i].keyid, kid);
-            vs->line = pd->line;
-            st = check_sig(vs, pd->o, pd->seq, &vs->keys[i], kid, tc);
-            vs->line = line;
-        }
-        json_decref(pd->o);
-        pd->o = NULL;
-    }
-    return st;
-}
-
-static void vstate_done(vstate *vs)
-{
-    for (size_t i = 0; vs->pend != NULL && i < vs->nkeys; i++)
-        json_decref(vs->pend[i].o);
-    free(vs->pend);
-    vs->pend = NULL;
 }
 
 static void report_init(fuin_ledger_report *rep)
@@ -1036,43 +1002,23 @@ static fuin_status vstate_init(vstate *vs, const fuin_pubkey *keys, size_t nkeys
     vs->nkeys = nkeys;
     vs->rep = rep;
     vs->line = 0;
-    vs->strict = 0;
-    vs->pend = NULL;
     memcpy(vs->prev, ZERO_HASH, 65);
     return FUIN_OK;
 }
 
-/* Room for the fast pass's deferred signatures (freed by vstate_done). */
-static void vstate_defer(vstate *vs)
+/* Back to the start, after a parallel pass that found something. */
+static void vstate_reset(vstate *vs)
 {
-    if (vs->nkeys > 0 && vs->pend == NULL &&
-        (vs->pend = calloc(vs->nkeys, sizeof *vs->pend)) == NULL)
-        vs->strict = 1; /* no room to defer: check every signature */
-}
-
-/* Back to the start for the strict pass, which checks every signature. */
-static void vstate_strict(vstate *vs)
-{
-    const fuin_pubkey *keys = vs->keys;
-    size_t nkeys = vs->nkeys;
-    fuin_ledger_report *rep = vs->rep;
-
-    vstate_done(vs);
-    report_init(rep);
-    memset(vs, 0, sizeof *vs);
-    vs->keys = keys;
-    vs->nkeys = nkeys;
-    vs->rep = rep;
-    vs->strict = 1;
+    report_init(vs->rep);
+    vs->line = 0;
     memcpy(vs->prev, ZERO_HASH, 65);
 }
 
-
 /* ---- the parallel fast path ---------------------------------------------- */
 /* Most of a verification is parsing JSON (jansson: tens of microseconds a
- * record).  Each line's checks but the chain are independent, so they run
- * on every core; the chain, the counts and each key's last signature are
- * then checked in order.  Anything short of a clean result sends the
+ * record) and checking its signature.  Each line's checks but the chain
+ * are independent, so they run on every core; the chain and the counts
+ * are then checked in order.  Anything short of a clean result sends the
  * caller to the sequential strict pass, which names the first bad record
  * exactly as it always has: this path only ever says "all good". */
 
@@ -1138,7 +1084,11 @@ static int par_line(const pwork *w, size_t i)
     snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%" PRIu64,
              json_string_value(json_object_get(o, "record_id")), (uint64_t)i + 1);
     cm = json_string_value(json_object_get(json_object_get(o, "sig"), "comment"));
-    ok = pl->key >= 0 && cm != NULL && strcmp(cm, tc) == 0;
+    if (pl->key >= 0 && cm != NULL && strcmp(cm, tc) == 0) {
+        uint8_t claimed[FUIN_KEYID_BYTES];
+        char why[64];
+        ok = sig_core(o, &w->keys[pl->key], tc, claimed, why, sizeof why) == 0;
+    }
 out:
     free(dump);
     json_decref(o);
@@ -1164,11 +1114,12 @@ static int verify_parallel(vstate *vs, const char *buf, size_t len)
     pthread_t tid[PAR_MAX_THREADS];
     int started[PAR_MAX_THREADS] = {0}, torn = 0, good = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t *last = NULL;
 
     for (size_t i = 0; i < len; i++)
         n += buf[i] == '\n';
-    if (n < PAR_MIN_LINES || cpus < 2 || n > SIZE_MAX / sizeof *lines)
+    /* a ledger is a few hundred bytes a line: far more lines than that
+     * (a file of line ends) is not one, and the sequential pass says why */
+    if (n < PAR_MIN_LINES || cpus < 2 || n > len / 64 + PAR_MIN_LINES)
         return 0;
     if ((lines = malloc(n * sizeof *lines)) == NULL)
         return 0;
@@ -1197,38 +1148,19 @@ static int verify_parallel(vstate *vs, const char *buf, size_t len)
         if (started[t])
             pthread_join(tid[t], NULL);
 
-    /* in order: the chain, the counts, each key's last signed line */
-    if (vs->nkeys > 0 && (last = malloc(vs->nkeys * sizeof *last)) == NULL)
-        good = 0;
-    for (size_t k = 0; good && k < vs->nkeys; k++)
-        last[k] = SIZE_MAX;
-    for (size_t i = 0; good && i < n; i++) {
+    /* in order: the chain and the counts (the workers checked the rest,
+     * every signature included) */
+    for (size_t i = 0; i < n; i++) {
         static const uint8_t zero[32];
         if (!lines[i].ok || memcmp(lines[i].prev, i ? lines[i - 1].hash : zero, 32) != 0) {
             good = 0;
             break;
         }
         if (lines[i].key >= 0) {
-            last[lines[i].key] = i;
             rep->signed_records++;
             rep->unsigned_tail = 0;
         } else
             rep->unsigned_tail++;
-    }
-    for (size_t k = 0; good && k < vs->nkeys; k++) {
-        json_error_t je;
-        json_t *o;
-        char tc[96], kid[FUIN_KEYID_HEX];
-        if (last[k] == SIZE_MAX)
-            continue;
-        o = json_loadb(buf + lines[last[k]].off, lines[last[k]].len, LOAD_FLAGS, &je);
-        snprintf(tc, sizeof tc, "fuin-ledger record:%s seq:%zu",
-                 json_string_value(json_object_get(o, "record_id")), last[k] + 1);
-        fuin_keyid_hex(vs->keys[k].keyid, kid);
-        vs->line = last[k] + 1;
-        if (o == NULL || check_sig(vs, o, last[k] + 1, &vs->keys[k], kid, tc) != FUIN_OK)
-            good = 0;
-        json_decref(o);
     }
     if (good) {
         rep->records = n;
@@ -1243,7 +1175,6 @@ static int verify_parallel(vstate *vs, const char *buf, size_t len)
                      rep->records);
         }
     }
-    free(last);
     free(lines);
     return good;
 }
@@ -1255,17 +1186,12 @@ static fuin_status verify_buf_pass(vstate *vs, const char *buf, size_t len)
 
     while (at < len) {
         const char *nl = memchr(buf + at, '\n', len - at);
-        if (nl == NULL) {
-            if ((st = flush_pending(vs)) != FUIN_OK)
-                return st;
+        if (nl == NULL)
             return report_torn(vs, at);
-        }
         if ((st = verify_line(vs, buf + at, (size_t)(nl - (buf + at)))) != FUIN_OK)
             return st;
         at = (size_t)(nl - buf) + 1;
     }
-    if ((st = flush_pending(vs)) != FUIN_OK)
-        return st;
     snprintf(vs->rep->reason, sizeof vs->rep->reason, "%" PRIu64 " records verify",
              vs->rep->records);
     return FUIN_OK;
@@ -1284,19 +1210,10 @@ fuin_status fuin_ledger_verify_buf(const char *buf, size_t len,
         rep->status = FUIN_E_INVALID;
         return FUIN_E_INVALID;
     }
-    vstate_defer(&vs);
-    if (!vs.strict && verify_parallel(&vs, buf, len)) {
-        vstate_done(&vs);
+    if (verify_parallel(&vs, buf, len))
         return rep->status;
-    }
-    report_init(rep);
-    st = verify_buf_pass(&vs, buf, len);
-    if (st != FUIN_OK && !vs.strict && st != FUIN_E_NOMEM) {
-        vstate_strict(&vs);
-        st = verify_buf_pass(&vs, buf, len);
-    }
-    vstate_done(&vs);
-    return st;
+    vstate_reset(&vs);
+    return verify_buf_pass(&vs, buf, len);
 }
 
 /* Calls fn(ctx, line, len, offset) for each complete line; a torn last line
@@ -1358,8 +1275,6 @@ static fuin_status verify_fd(int fd, const char *path, vstate *vs)
     }
     st = each_line(f, verify_cb, vs, &torn, &torn_at, &toolong);
     fclose(f);
-    if (st == FUIN_OK)
-        st = flush_pending(vs);
     if (st == FUIN_E_LIMIT && toolong) {
         vs->line = toolong;
         return vfail(vs, FUIN_E_LIMIT, 0, "longer than %u bytes", FUIN_LEDGER_MAX_LINE);
@@ -1376,12 +1291,10 @@ static fuin_status verify_fd(int fd, const char *path, vstate *vs)
     return FUIN_OK;
 }
 
-/* The fast pass, and on any failure the strict one from the start. */
+/* The parallel pass; on anything short of a clean result, the sequential
+ * one from the start, which names the first bad record. */
 static fuin_status verify_two_pass(int fd, const char *path, vstate *vs)
 {
-    fuin_status st;
-
-    vstate_defer(vs);
     if (lseek(fd, 0, SEEK_SET) != 0) {
         vs->rep->status = FUIN_E_IO;
         snprintf(vs->rep->reason, sizeof vs->rep->reason, "%s: %s", path, strerror(errno));
@@ -1393,30 +1306,19 @@ static fuin_status verify_two_pass(int fd, const char *path, vstate *vs)
         struct stat sb;
         char *all = NULL;
         int done = 0;
-        if (!vs->strict && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
             (uint64_t)sb.st_size <= PAR_MAX_BYTES &&
             (all = malloc((size_t)sb.st_size)) != NULL &&
             pread(fd, all, (size_t)sb.st_size, 0) == (ssize_t)sb.st_size) {
             done = verify_parallel(vs, all, (size_t)sb.st_size);
             if (!done)
-                report_init(vs->rep);
+                vstate_reset(vs);
         }
         free(all);
         if (done)
             return vs->rep->status;
     }
-    st = verify_fd(fd, path, vs);
-    if (st != FUIN_OK && !vs->strict && st != FUIN_E_NOMEM && st != FUIN_E_IO) {
-        vstate_strict(vs);
-        if (lseek(fd, 0, SEEK_SET) != 0) {
-            vs->rep->status = FUIN_E_IO;
-            snprintf(vs->rep->reason, sizeof vs->rep->reason, "%s: %s", path,
-                     strerror(errno));
-            return FUIN_E_IO;
-        }
-        st = verify_fd(fd, path, vs);
-    }
-    return st;
+    return verify_fd(fd, path, vs);
 }
 
 fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
@@ -1438,7 +1340,6 @@ fuin_status fuin_ledger_verify(const char *path, const fuin_pubkey *keys,
         return FUIN_E_IO;
     }
     st = verify_two_pass(fd, path, &vs);
-    vstate_done(&vs);
     close(fd);
     return st;
 }
@@ -1515,7 +1416,6 @@ static fuin_status repair(const char *path, const fuin_pubkey *keys, size_t nkey
         return st;
     }
     st = verify_two_pass(fd, path, &vs);
-    vstate_done(&vs);
     if (st == FUIN_OK || !rep->torn) {
         if (st != FUIN_OK)
             fuin__set_msg(err, errcap, "%s: %s", path, rep->reason);
@@ -2180,7 +2080,10 @@ static fuin_status find_cb(void *ctx, const char *line, size_t len)
     }
     rq = json_object_get(o, "request");
     res = json_object_get(o, "result");
-    if (rq != NULL && strcmp(json_string_value(rq), fs->want) == 0 &&
+    /* only a disposal carries a disposal out: an operation record that
+     * names the request (making it, approving it, checking it) does not */
+    if (rq != NULL && json_object_get(o, "op") == NULL &&
+        strcmp(json_string_value(rq), fs->want) == 0 &&
         strcmp(json_string_value(res), "success") == 0) {
         snprintf(fs->record_id, sizeof fs->record_id, "%s",
                  json_string_value(json_object_get(o, "record_id")));
