@@ -299,17 +299,13 @@ static int run(encrypt_args *a)
     }
 
     if (a->approval != NULL) {
-        char what[2 * FUIN_TEXT_MAX + 64], t[FUIN_TIME_MAX];
         if ((s = fuin_encryptor_set_approval(e, appr.hash)) != FUIN_OK) {
             fuin_cli_error(CMD, NULL, "%s", fuin_cli_msg(fuin_encryptor_errmsg(e), s));
             rc = fuin_cli_exit_code(s, 0);
             goto done;
         }
-        fuin_time_format_rfc3339((int64_t)time(NULL), t, sizeof t);
-        snprintf(what, sizeof what, "encrypt of %.80s to %.200s at %s", appr.object,
-                 appr.destination, t);
         /* single use: claimed just before the file is written */
-        if ((rc = fuin_cli_approval_claim(CMD, store, a->approval, appr.hash, what)) != 0)
+        if ((rc = fuin_cli_provide_claim(CMD, store, a->approval, &appr, "encrypt")) != 0)
             goto done;
         claimed = 1;
     }

@@ -403,12 +403,8 @@ static int run(pack_args *a)
     }
 
     if (a->approval != NULL) {
-        char what[2 * FUIN_TEXT_MAX + 64], t[FUIN_TIME_MAX];
-        fuin_time_format_rfc3339((int64_t)time(NULL), t, sizeof t);
-        snprintf(what, sizeof what, "pack of %.80s to %.200s at %s", appr.object,
-                 appr.destination, t);
         /* single use: claimed just before the package is written */
-        if ((rc = fuin_cli_approval_claim(CMD, store, a->approval, appr.hash, what)) != 0)
+        if ((rc = fuin_cli_provide_claim(CMD, store, a->approval, &appr, "pack")) != 0)
             goto done;
         claimed = 1;
     }

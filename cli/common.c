@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -1505,6 +1506,16 @@ int fuin_cli_approval_claim(const char *cmd, const fuin_store *store,
                    "(%s); nothing done",
                    fuin_cli_msg(err, s));
     return fuin_cli_exit_code(s, 0);
+}
+
+int fuin_cli_provide_claim(const char *cmd, const fuin_store *store, const char *request,
+                           const fuin_request_info *info, const char *verb)
+{
+    char what[2 * FUIN_TEXT_MAX + 64], t[FUIN_TIME_MAX];
+    fuin_time_format_rfc3339((int64_t)time(NULL), t, sizeof t);
+    snprintf(what, sizeof what, "%s of %.80s to %.200s at %s", verb, info->object,
+             info->destination, t);
+    return fuin_cli_approval_claim(cmd, store, request, info->hash, what);
 }
 
 int fuin_cli_disposal_approval(const char *cmd, const fuin_store *store,

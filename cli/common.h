@@ -295,6 +295,12 @@ int fuin_cli_provide_approval(const char *cmd, const fuin_store *store,
                               fuin_label *label, int *has_label,
                               fuin_request_info *info,
                               char approver[FUIN_CLI_APPROVER_MAX]);
+/* Claim a checked provide approval (fuin_cli_provide_approval) for
+ * `verb` ("encrypt", "pack") just before the output is written: the line
+ * kept in the store names the object, the destination and the time.
+ * 0 or an exit code after printing, as fuin_cli_approval_claim. */
+int fuin_cli_provide_claim(const char *cmd, const fuin_store *store, const char *request,
+                           const fuin_request_info *info, const char *verb);
 /* The policy's word on providing information of class `label` to
  * someone outside without an approval: 0 when allowed (no rule, or the
  * class is below it), else an exit code after printing the rule, its
