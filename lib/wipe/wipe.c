@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <linux/fs.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "fuin.h"
@@ -31,6 +32,7 @@
 /* The IETF ChaCha20 block counter is 32 bits (256 GiB of keystream per
  * nonce); the offset's higher bits go into the nonce. */
 #define SEGMENT_SHIFT 38
+#define FUIN__WIPE_KEYBYTES 32u
 
 const char *fuin_wipe_pattern_name(fuin_wipe_pattern p)
 {
@@ -534,10 +536,10 @@ static fuin_status patgen_init(patgen *g, fuin_wipe_pattern p)
     g->p = p;
     g->key = NULL;
     if (p == FUIN_WIPE_RANDOM) {
-        g->key = sodium_malloc(crypto_stream_chacha20_ietf_KEYBYTES);
+        g->key = sodium_malloc(FUIN__WIPE_KEYBYTES);
         if (g->key == NULL)
             return FUIN_E_NOMEM;
-        crypto_stream_chacha20_ietf_keygen(g->key);
+        randombytes_buf(g->key, FUIN__WIPE_KEYBYTES);
     }
     return FUIN_OK;
 }
@@ -545,40 +547,60 @@ static fuin_status patgen_init(patgen *g, fuin_wipe_pattern p)
 static void patgen_free(patgen *g)
 {
     if (g->key != NULL) {
-        sodium_memzero(g->key, crypto_stream_chacha20_ietf_KEYBYTES);
+        sodium_memzero(g->key, FUIN__WIPE_KEYBYTES);
         sodium_free(g->key);
         g->key = NULL;
     }
 }
 
 /* XOR the pattern bytes at [off, off+len) into buf (nothing for ZERO);
- * `off` is a multiple of 64. */
-static void pat_xor(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
+ * `off` is a multiple of 64.  The keystream is ChaCha20 (RFC 8439: a
+ * 32-bit block counter and a 96-bit nonce, here the segment number) from
+ * OpenSSL's libcrypto, about three times libsodium's speed on x86-64
+ * (bench/README.md).  Safe to call from several threads at once.  0, or
+ * -1 when OpenSSL could not make a cipher context (out of memory). */
+static int pat_xor(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
 {
-    if (g->p != FUIN_WIPE_RANDOM)
-        return;
+    EVP_CIPHER_CTX *c;
+    if (g->p != FUIN_WIPE_RANDOM || len == 0)
+        return 0;
+    if ((c = EVP_CIPHER_CTX_new()) == NULL)
+        return -1;
     while (len > 0) {
         const uint64_t segsize = 1ull << SEGMENT_SHIFT;
         uint64_t in = off & (segsize - 1);
         uint64_t room = segsize - in;
         size_t n = len < room ? len : (size_t)room;
-        uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0};
+        uint8_t iv[16] = {0}; /* block counter (LE32) || nonce */
         uint64_t seg = off >> SEGMENT_SHIFT;
+        uint32_t ctr = (uint32_t)(in >> 6);
+        int outl;
+        for (int i = 0; i < 4; i++)
+            iv[i] = (uint8_t)(ctr >> (8 * i));
         for (int i = 0; i < 8; i++)
-            nonce[i] = (uint8_t)(seg >> (8 * i));
-        crypto_stream_chacha20_ietf_xor_ic(buf, buf, n, nonce,
-                                           (uint32_t)(in >> 6), g->key);
+            iv[4 + i] = (uint8_t)(seg >> (8 * i));
+        for (size_t done = 0; done < n;) {
+            size_t step = n - done < (1u << 30) ? n - done : (1u << 30);
+            if ((done == 0 && EVP_EncryptInit_ex(c, EVP_chacha20(), NULL, g->key, iv) != 1) ||
+                EVP_EncryptUpdate(c, buf + done, &outl, buf + done, (int)step) != 1) {
+                EVP_CIPHER_CTX_free(c);
+                return -1;
+            }
+            done += step;
+        }
         buf += n;
         off += n;
         len -= n;
     }
+    EVP_CIPHER_CTX_free(c);
+    return 0;
 }
 
 /* The pattern bytes at [off, off+len). */
-static void pat_fill(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
+static int pat_fill(const patgen *g, uint64_t off, uint8_t *buf, size_t len)
 {
     memset(buf, 0, len);
-    pat_xor(g, off, buf, len);
+    return pat_xor(g, off, buf, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -735,7 +757,8 @@ static void produce(ring *q, int slot, uint64_t off, size_t len)
             q->bad[slot] = bad;
         }
     } else {
-        pat_fill(q->g, off, q->bufs[slot], len);
+        if (pat_fill(q->g, off, q->bufs[slot], len) != 0)
+            q->err[slot] = ENOMEM;
     }
 }
 
@@ -892,7 +915,13 @@ static fuin_status write_pass(engine *e, const patgen *g, unsigned pass)
     }
     ring_start(&q, &pl, g, 0, e->fd, e->ring, e->size > e->bufsize ? 1 : 0);
     for (uint64_t i = 0; st == FUIN_OK && plan_span(&pl, i, &off, &len); i++) {
-        st = write_chunk(e, ring_get(&q, i, off, len), off, len, pass);
+        uint8_t *b = ring_get(&q, i, off, len);
+        if (q.err[i % RING] != 0) { /* no pattern: nothing of it is written */
+            fail_at(e, off, "out of memory for the pattern's cipher", NULL);
+            st = FUIN_E_NOMEM;
+        } else {
+            st = write_chunk(e, b, off, len, pass);
+        }
         ring_put(&q, i);
     }
     ring_finish(&q);
@@ -942,8 +971,10 @@ static fuin_status check_span(engine *e, const patgen *g, uint8_t *buf,
                               uint64_t off, size_t n)
 {
     size_t i;
-    if (g->p == FUIN_WIPE_RANDOM)
-        pat_xor(g, off, buf, n);
+    if (pat_xor(g, off, buf, n) != 0) {
+        fail_at(e, off, "out of memory for the pattern's cipher", NULL);
+        return FUIN_E_NOMEM;
+    }
     i = first_nonzero(buf, n);
     e->r->bytes_verified += i; /* the part that matched */
     if (i < n) {
