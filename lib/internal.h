@@ -3,6 +3,7 @@
 #define FUIN_INTERNAL_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -180,10 +181,48 @@ typedef struct {
     struct evp_cipher_ctx_st *ctx[FUIN__BATCH];
     fuin__job job;
     int busy;
+    int queued;            /* with the writer thread, not yet flushed    */
 } fuin__batch;
 int fuin__batch_init(fuin__batch *b, int decrypt, const uint8_t *key);
 void fuin__batch_free(fuin__batch *b);
 void fuin__batch_submit(fuin__pool *p, fuin__batch *b);
+
+/* ---- the pipeline's writer (stream.c) -------------------------------------
+ * Reading (the caller's thread), encrypting or decrypting (the pool) and
+ * writing (this thread) overlap: a batch submitted to the pool is pushed
+ * here and flushed, in order, by the writer thread, while the caller
+ * fills the next.  flush() waits for the batch's job, checks it and
+ * writes it; it runs on the writer thread only, touches nothing the
+ * caller's thread uses meanwhile, and reports a failure through its
+ * return and `msg`.  After a failure the remaining batches are waited
+ * for and dropped.  FUIN__NBATCH batches: one filling, the others being
+ * encrypted or written. */
+#define FUIN__NBATCH 3
+typedef fuin_status (*fuin__flush_fn)(void *owner, fuin__batch *b, char *msg);
+typedef struct {
+    fuin__pool *pool;
+    fuin__flush_fn flush;
+    void *owner;
+    fuin__batch *q[FUIN__NBATCH];
+    unsigned head, tail;   /* pushed / flushed                           */
+    int running, stop;
+    fuin_status st;        /* the first failure, or FUIN_OK              */
+    char msg[FUIN_ERRMSG_MAX];
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} fuin__writer;
+/* 0 when the thread runs; -1 when none could be had (then the owner
+ * flushes inline, as without a writer). */
+int fuin__writer_start(fuin__writer *w, fuin__pool *p, fuin__flush_fn f, void *owner);
+void fuin__writer_push(fuin__writer *w, fuin__batch *b);
+/* Wait until b is flushed (b may be reused then); the writer's status. */
+fuin_status fuin__writer_wait(fuin__writer *w, const fuin__batch *b);
+/* Wait until everything pushed is flushed; the writer's status. */
+fuin_status fuin__writer_drain(fuin__writer *w);
+/* Stop the thread: what is still queued is flushed when `keep`, else
+ * only waited for.  Idempotent; nothing to do when it never ran. */
+void fuin__writer_stop(fuin__writer *w, int keep);
 
 /* ---- fast base64 for armor (ciphertext only; see stream.c) -------------- */
 typedef struct {
@@ -231,6 +270,10 @@ typedef struct {
     /* optional: called with the output file before it is linked into
      * place (decrypt stamps the label's xattrs there) */
     fuin_status (*stamp)(void *h, int fd);
+    /* optional: on = 1 after begin(), the output being an fd of
+     * fuin__run_fd's own, starts a writer thread (fuin__writer); on = 0
+     * at the end stops it, dropping what a failed stream still queued */
+    void (*pipeline)(void *h, int on);
 } fuin__stream_ops;
 /* Bulk buffers for plaintext and keys: not in core dumps, locked when
  * the limit allows, wiped when freed (lib/core/secmem.c).  Free with the size

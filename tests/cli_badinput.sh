@@ -318,6 +318,52 @@ check "tampered chunk 2 to stdout: 65536 bytes released" test "$(stat -c %s part
 "$FUIN" decrypt -i k1.txt f_mac.age >partial 2>err
 check "header MAC failure to stdout releases nothing" test ! -s partial
 
+# ------------------------- armored, several batches (the writer thread)
+# An armored stream is written by a thread of its own (lib/crypt/stream.c),
+# 2 MiB batches at a time: 5 MiB span three batches.  A tampered chunk in
+# the second batch: what came before is released in order, nothing after,
+# and with -o nothing is left.
+head -c $((5 * 1048576)) /dev/urandom >p5m
+"$FUIN" encrypt -r "$P1" -o c5m.age p5m
+H5=$(header_len c5m.age)
+# armor ARMORED_OUT BINARY_IN (stock-age-style PEM armor, 64 columns)
+armor() {
+    python3 - "$1" "$2" <<'EOF'
+import base64, sys
+b = base64.b64encode(open(sys.argv[2], "rb").read()).decode()
+with open(sys.argv[1], "w") as f:
+    f.write("-----BEGIN AGE ENCRYPTED FILE-----\n")
+    for i in range(0, len(b), 64):
+        f.write(b[i:i + 64] + "\n")
+    f.write("-----END AGE ENCRYPTED FILE-----\n")
+EOF
+}
+flip c5m.age f_c40.age $((H5 + 16 + 40 * 65552 + 9))
+armor a_c40.age f_c40.age
+armor a_ok.age c5m.age
+"$FUIN" decrypt -i k1.txt a_ok.age >whole 2>err
+check "armored 5 MiB: decrypts to the plaintext" cmp -s whole p5m
+fresh
+bad_case "armored, tampered chunk 40 of 80" 1 a_c40.age 'chunk 40 does not authenticate' od \
+    decrypt -i k1.txt -o od/out a_c40.age
+"$FUIN" decrypt -i k1.txt a_c40.age >partial 2>err
+rc=$?
+check "armored, tampered chunk 40, to stdout: exit 1 (got $rc)" test "$rc" -eq 1
+check "armored, tampered chunk 40, to stdout: exactly 40 chunks released (got $(stat -c %s partial))" \
+    test "$(stat -c %s partial)" -eq $((40 * 65536))
+check "armored, tampered chunk 40, to stdout: the released bytes are the plaintext prefix" \
+    cmp -s partial <(head -c $((40 * 65536)) p5m)
+head -c $((H5 + 16 + 70 * 65552 + 100)) c5m.age >t_c70.age
+armor a_t70.age t_c70.age
+fresh
+bad_case "armored, truncated in chunk 70" 1 a_t70.age 'truncated|modified' od \
+    decrypt -i k1.txt -o od/out a_t70.age
+"$FUIN" encrypt -a -r "$P1" -o a5m.age p5m
+"$FUIN" decrypt -i k1.txt a5m.age >whole 2>err
+check "armored encrypt of 5 MiB: round trip" cmp -s whole p5m
+check "armored encrypt of 5 MiB: the same armor as a re-armored binary file" \
+    test "$(wc -l <a5m.age)" -eq "$(wc -l <a_ok.age)"
+
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
 else

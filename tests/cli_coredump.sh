@@ -53,8 +53,9 @@ start_decrypt() { # start_decrypt ENV...
     "${nobody[@]}" env "$@" "$FUIN" decrypt -i k.key big.age >p 2>dec.err &
     pid=$!
     for _ in $(seq 100); do
-        # blocked writing to the full pipe: wchan says pipe_write
-        grep -q pipe_write "/proc/$pid/wchan" 2>/dev/null && break
+        # blocked writing to the full pipe: the writer thread's wchan says
+        # pipe_write
+        cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q pipe_write && break
         sleep 0.1
     done
 }
@@ -69,7 +70,8 @@ stop_decrypt() {
 # ---- default: not dumpable, no core
 rm -f core core.*
 start_decrypt ASAN_OPTIONS="${ASAN_OPTIONS:-}:disable_coredump=0"
-check "fuin is blocked writing plaintext" grep -q pipe_write "/proc/$pid/wchan"
+blocked() { cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q pipe_write; }
+check "fuin is blocked writing plaintext" blocked
 check "not dumpable: /proc/PID/status belongs to root although fuin runs as nobody" \
     test "$(stat -c %u "/proc/$pid/status")" = 0
 check "core size limit 0" grep -Eq '^Max core file size +0 +0 ' "/proc/$pid/limits"
@@ -81,7 +83,7 @@ check "no core file written" sh -c '! ls core* >/dev/null 2>&1'
 # neither plaintext nor the key.
 rm -f core core.*
 start_decrypt FUIN_DEBUG_CORE=1 ASAN_OPTIONS="${ASAN_OPTIONS:-}:disable_coredump=0"
-check "control: fuin is blocked writing plaintext" grep -q pipe_write "/proc/$pid/wchan"
+check "control: fuin is blocked writing plaintext" blocked
 check "control: /proc/PID/status belongs to nobody" test "$(stat -c %u "/proc/$pid/status")" = 65534
 stop_decrypt
 core=$(ls core* 2>/dev/null | head -1)

@@ -49,6 +49,11 @@ full_stdout "keygen -y" keygen -y k.key
 full_stdout "encrypt" encrypt -r "$R" f.txt
 full_stdout "encrypt -a" encrypt -r "$R" -a f.txt
 full_stdout "decrypt" decrypt -i k.key f.age
+# several batches through the writer thread of an armored stream
+head -c $((5 * 1048576)) /dev/urandom >f5m
+"$FUIN" encrypt -a -r "$R" -o f5m.asc f5m 2>/dev/null
+full_stdout "encrypt -a (5 MiB)" encrypt -a -r "$R" f5m
+full_stdout "decrypt armored (5 MiB)" decrypt -i k.key f5m.asc
 full_stdout "inspect" inspect f.age
 full_stdout "inspect --json" inspect --json f.age
 full_stdout "key show" key show me
@@ -130,6 +135,8 @@ if [ "$(id -u)" = 0 ] && mkdir -p small && mount -t tmpfs -o size=1M tmpfs small
     full_fs "encrypt -o" encrypt -r "$R" -o small/out.age f.txt
     full_fs "encrypt -a -o" encrypt -r "$R" -a -o small/out.age f.txt
     full_fs "decrypt -o" decrypt -i k.key -o small/out.txt f.age
+    full_fs "decrypt armored (5 MiB) -o" decrypt -i k.key -o small/out.txt f5m.asc
+    full_fs "encrypt -a (5 MiB) -o" encrypt -a -r "$R" -o small/out.age f5m
     full_fs "keygen -o" keygen -o small/new.key
     full_fs "sign" sign --dir me --passphrase-file pw small/f.txt
     full_fs "key new" key new --name 'X Y' --dir small/newkey --passphrase-file pw

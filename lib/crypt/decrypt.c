@@ -55,9 +55,11 @@ struct fuin_decryptor {
     fuin_label label;
     uint8_t *keys; /* file key (16) || payload key (32) */
     fuin__pool *pool;
-    fuin__batch b[2];
+    fuin__batch b[FUIN__NBATCH];
     int cur, pending;
     uint64_t counter, released;
+    int want_writer; /* fuin_decrypt_fd: a writer thread once the payload starts */
+    fuin__writer w;
 };
 
 static fuin_status fail(fuin_decryptor *d, fuin_status st, const char *fmt, ...)
@@ -93,14 +95,15 @@ void fuin_decryptor_free(fuin_decryptor *d)
 {
     if (d == NULL || d->magic != DEC_MAGIC)
         return;
+    fuin__writer_stop(&d->w, 0);
     if (d->pool != NULL) {
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < FUIN__NBATCH; i++)
             if (d->b[i].busy)
                 fuin__pool_wait(d->pool, &d->b[i].job);
         fuin__pool_free(d->pool);
     }
-    fuin__batch_free(&d->b[0]);
-    fuin__batch_free(&d->b[1]);
+    for (int i = 0; i < FUIN__NBATCH; i++)
+        fuin__batch_free(&d->b[i]);
     if (d->ids != NULL)
         sodium_free(d->ids);
     for (int i = 0; i < d->npass; i++)
@@ -536,8 +539,14 @@ static fuin_status open_header(fuin_decryptor *d, fuin__header *h)
 
 /* ---- payload ----------------------------------------------------------- */
 
-static fuin_status finish_batch(fuin_decryptor *d, fuin__batch *b, int last_of_stream)
+/* Wait for a batch's decryption, check it and release its plaintext
+ * (fuin__flush_fn: on the writer thread when there is one, so it reports
+ * through `msg` and changes nothing but d->released). */
+#define FLUSH_FAIL(st, ...) (snprintf(msg, FUIN_ERRMSG_MAX, __VA_ARGS__), (st))
+static fuin_status flush_batch(void *owner, fuin__batch *b, char *msg)
 {
+    fuin_decryptor *d = owner;
+    int last_of_stream = b->last_final;
     fuin__pool_wait(d->pool, &b->job);
     b->busy = 0;
     if (b->last_final && b->len[b->n - 1] == FUIN__TAG && b->counter + b->n - 1 > 0)
@@ -547,31 +556,42 @@ static fuin_status finish_batch(fuin_decryptor *d, fuin__batch *b, int last_of_s
         if (b->ok[i] == 0 || b->ok[i] == -1) {
             uint64_t idx = b->counter + i;
             if (b->ok[i] == -1)
-                return fail(d, FUIN_E_PAYLOAD, "invalid empty final chunk after chunk %llu",
-                            (unsigned long long)idx);
+                return FLUSH_FAIL(FUIN_E_PAYLOAD, "invalid empty final chunk after chunk %llu",
+                                  (unsigned long long)idx);
             if (b->len[i] < FUIN__TAG)
-                return fail(d, FUIN_E_PAYLOAD, "file is truncated (partial final chunk)");
+                return FLUSH_FAIL(FUIN_E_PAYLOAD, "file is truncated (partial final chunk)");
             if (last_of_stream && i + 1 == b->n)
-                return fail(d, FUIN_E_PAYLOAD,
-                            "file is truncated or its end was modified (final chunk %llu does not authenticate)",
-                            (unsigned long long)idx);
-            return fail(d, FUIN_E_PAYLOAD,
-                        "payload chunk %llu does not authenticate: the file was modified",
-                        (unsigned long long)idx);
+                return FLUSH_FAIL(FUIN_E_PAYLOAD,
+                                  "file is truncated or its end was modified (final chunk %llu does not authenticate)",
+                                  (unsigned long long)idx);
+            return FLUSH_FAIL(FUIN_E_PAYLOAD,
+                              "payload chunk %llu does not authenticate: the file was modified",
+                              (unsigned long long)idx);
         }
         m = b->len[i] - FUIN__TAG;
         if (m > 0 && d->out(d->ctx, b->out + i * FUIN__ENC_CHUNK, m) != 0)
-            return fail(d, FUIN_E_IO, "write failed");
+            return FLUSH_FAIL(FUIN_E_IO, "write failed");
         d->released += m;
         if (b->ok[i] == 2) {
             if (last_of_stream && i + 1 == b->n)
-                return fail(d, FUIN_E_PAYLOAD, "file is truncated: the final chunk is missing");
-            return fail(d, FUIN_E_PAYLOAD, "trailing data after the final chunk");
+                return FLUSH_FAIL(FUIN_E_PAYLOAD, "file is truncated: the final chunk is missing");
+            return FLUSH_FAIL(FUIN_E_PAYLOAD, "trailing data after the final chunk");
         }
     }
     return FUIN_OK;
 }
+#undef FLUSH_FAIL
 
+static fuin_status finish_batch(fuin_decryptor *d, fuin__batch *b)
+{
+    char msg[FUIN_ERRMSG_MAX];
+    fuin_status st = flush_batch(d, b, msg);
+    return st == FUIN_OK ? st : fail(d, st, "%s", msg);
+}
+
+/* Submit the current batch and move to the next slot: with the writer
+ * thread, once the writer is done with that slot; else after checking
+ * and releasing the batch before this one. */
 static fuin_status rotate(fuin_decryptor *d, int final)
 {
     fuin__batch *b = &d->b[d->cur];
@@ -580,10 +600,17 @@ static fuin_status rotate(fuin_decryptor *d, int final)
     b->counter = d->counter;
     d->counter += b->n;
     fuin__batch_submit(d->pool, b);
-    if (d->pending >= 0)
-        st = finish_batch(d, &d->b[d->pending], 0);
-    d->pending = d->cur;
-    d->cur ^= 1;
+    if (d->w.running) {
+        fuin__writer_push(&d->w, b);
+        d->cur = (d->cur + 1) % FUIN__NBATCH;
+        if ((st = fuin__writer_wait(&d->w, &d->b[d->cur])) != FUIN_OK)
+            st = fail(d, st, "%s", d->w.msg);
+    } else {
+        if (d->pending >= 0)
+            st = finish_batch(d, &d->b[d->pending]);
+        d->pending = d->cur;
+        d->cur = (d->cur + 1) % FUIN__NBATCH;
+    }
     d->b[d->cur].n = 0;
     return st;
 }
@@ -618,10 +645,13 @@ static fuin_status start_payload(fuin_decryptor *d, const uint8_t *nonce)
     fuin__hkdf_sha256(d->keys + FUIN__FILE_KEY, 32, nonce, 16, d->keys,
                       FUIN__FILE_KEY, "payload");
     sodium_memzero(d->keys, FUIN__FILE_KEY);
-    if (fuin__batch_init(&d->b[0], 1, d->keys + FUIN__FILE_KEY) != 0 ||
-        fuin__batch_init(&d->b[1], 1, d->keys + FUIN__FILE_KEY) != 0)
-        return fail(d, FUIN_E_NOMEM, NULL);
+    for (int i = 0; i < FUIN__NBATCH; i++)
+        if (fuin__batch_init(&d->b[i], 1, d->keys + FUIN__FILE_KEY) != 0)
+            return fail(d, FUIN_E_NOMEM, NULL);
     d->state = S_PAYLOAD;
+    /* armored input only: see pipeline_cb in encrypt.c for the measurement */
+    if (d->want_writer && d->armored && (d->threads ? d->threads : fuin__ncpus()) > 1)
+        (void)fuin__writer_start(&d->w, d->pool, flush_batch, d);
     return FUIN_OK;
 }
 
@@ -825,8 +855,13 @@ fuin_status fuin_decrypt_final(fuin_decryptor *d)
     if (b->n == 0)
         return fail(d, FUIN_E_PAYLOAD, "file is truncated: no payload after the header");
     st = rotate(d, 1);
-    if (st == FUIN_OK)
-        st = finish_batch(d, &d->b[d->pending], 1);
+    if (d->w.running) {
+        if (st == FUIN_OK && (st = fuin__writer_drain(&d->w)) != FUIN_OK)
+            st = fail(d, st, "%s", d->w.msg);
+        fuin__writer_stop(&d->w, 0);
+    } else if (st == FUIN_OK) {
+        st = finish_batch(d, &d->b[d->pending]);
+    }
     d->pending = -1;
     if (st != FUIN_OK)
         return st;
@@ -868,6 +903,13 @@ static void commit_cb(void *h, size_t n)
     fuin_decryptor *d = h;
     fuin__batch_commit(&d->b[d->cur], FUIN__ENC_CHUNK, n);
 }
+static void pipeline_cb(void *h, int on)
+{
+    fuin_decryptor *d = h;
+    d->want_writer = on;
+    if (!on)
+        fuin__writer_stop(&d->w, 0);
+}
 
 /* The authenticated label goes onto the plaintext file (user.fuin.label,
  * user.fuin.class), so that it survives the round trip; a file system
@@ -897,7 +939,7 @@ fuin_status fuin_decrypt_fd(fuin_decryptor *d, int in_fd, const char *out_path,
                             int out_fd, unsigned flags)
 {
     static const fuin__stream_ops ops = {begin_cb, update_cb, final_cb, reserve_cb,
-                                         commit_cb, stamp_cb};
+                                         commit_cb, stamp_cb, pipeline_cb};
     if (!configurable(d))
         return FUIN_E_STATE;
     /* plaintext of classified files: owner-only */

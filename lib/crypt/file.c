@@ -101,6 +101,8 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
         goto done;
     }
     st = ops->begin(h, write_all, &out);
+    if (st == FUIN_OK && ops->pipeline != NULL)
+        ops->pipeline(h, 1);
     while (st == FUIN_OK) {
         uint8_t *dst = NULL;
         size_t cap = 0;
@@ -124,6 +126,8 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
         else
             st = ops->update(h, buf, (size_t)n);
     }
+    if (ops->pipeline != NULL)
+        ops->pipeline(h, 0); /* before the output can be closed */
     if (st == FUIN_E_IO && out.err != 0)
         fuin__seterr(errmsg, "write failed: %s", strerror(out.err));
     if (st == FUIN_OK && of != NULL && ops->stamp != NULL)

@@ -135,6 +135,113 @@ void fuin__batch_submit(fuin__pool *p, fuin__batch *b)
     fuin__pool_submit(p, &b->job, chunk_task, b, b->n);
 }
 
+/* ---- the pipeline's writer -------------------------------------------- */
+
+static void *writer_main(void *arg)
+{
+    fuin__writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        fuin__batch *b;
+        fuin_status st;
+        char msg[FUIN_ERRMSG_MAX];
+        int keep;
+        while (w->tail == w->head && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->tail == w->head)
+            break;
+        b = w->q[w->tail % FUIN__NBATCH];
+        keep = w->st == FUIN_OK && w->stop != 2;
+        pthread_mutex_unlock(&w->mu);
+        msg[0] = '\0';
+        if (keep) {
+            st = w->flush(w->owner, b, msg);
+        } else {
+            /* dropped, but never reused while workers may touch it */
+            fuin__pool_wait(w->pool, &b->job);
+            b->busy = 0;
+            st = FUIN_OK;
+        }
+        pthread_mutex_lock(&w->mu);
+        if (st != FUIN_OK && w->st == FUIN_OK) {
+            w->st = st;
+            memcpy(w->msg, msg, sizeof msg);
+        }
+        b->queued = 0;
+        w->tail++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int fuin__writer_start(fuin__writer *w, fuin__pool *p, fuin__flush_fn f, void *owner)
+{
+    memset(w, 0, sizeof *w);
+    w->pool = p;
+    w->flush = f;
+    w->owner = owner;
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    w->running = 1;
+    return 0;
+}
+
+void fuin__writer_push(fuin__writer *w, fuin__batch *b)
+{
+    pthread_mutex_lock(&w->mu);
+    b->queued = 1;
+    w->q[w->head % FUIN__NBATCH] = b;
+    w->head++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+fuin_status fuin__writer_wait(fuin__writer *w, const fuin__batch *b)
+{
+    fuin_status st;
+    pthread_mutex_lock(&w->mu);
+    while (b->queued)
+        pthread_cond_wait(&w->cv, &w->mu);
+    st = w->st;
+    pthread_mutex_unlock(&w->mu);
+    return st;
+}
+
+fuin_status fuin__writer_drain(fuin__writer *w)
+{
+    fuin_status st;
+    pthread_mutex_lock(&w->mu);
+    while (w->tail != w->head)
+        pthread_cond_wait(&w->cv, &w->mu);
+    st = w->st;
+    pthread_mutex_unlock(&w->mu);
+    return st;
+}
+
+void fuin__writer_stop(fuin__writer *w, int keep)
+{
+    if (!w->running)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = keep ? 1 : 2;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    w->running = 0;
+}
+
 /* ---- armor base64 ------------------------------------------------------
  * libsodium's base64 is constant-time, which matters for secrets but runs
  * at ~0.2 GB/s.  The armor body is ciphertext only, public by definition,
