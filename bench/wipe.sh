@@ -44,10 +44,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 DRIVER=$WORK/wipe_bench
-# shellcheck disable=SC2046 # pkg-config output is a word list on purpose
+# the library's own dependencies, from the build's fuin.pc (Requires.private,
+# Libs.private), as bench/ledger.sh does
+REQ=$(sed -n 's/^Requires.private: //p' "$BUILD/fuin.pc")
+PRIV=$(sed -n 's/^Libs.private: //p' "$BUILD/fuin.pc")
+# shellcheck disable=SC2086 # word lists on purpose
+DEPS="$(pkg-config --libs $REQ libxml-2.0) $PRIV" || die "pkg-config: $REQ"
+# shellcheck disable=SC2086 # DEPS is a word list on purpose
 cc -O2 -I "$SRC/include" -I "$BUILD/include" "$SRC/bench/wipe_bench.c" \
-    "$BUILD/libfuin.a" $(pkg-config --libs libsodium jansson inih pwquality) \
-    -lpthread -o "$DRIVER" || die "cannot compile bench/wipe_bench.c"
+    "$BUILD/libfuin.a" $DEPS -lpthread -o "$DRIVER" || die "cannot compile bench/wipe_bench.c"
 
 # A fully written backing file, so that no pass pays for block allocation.
 dd if=/dev/zero of="$WORK/disk.img" bs=4M count=$((SIZE_MIB / 4)) \
