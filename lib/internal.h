@@ -194,17 +194,18 @@ void fuin__batch_submit(fuin__pool *p, fuin__batch *b);
  * fills the next.  flush() waits for the batch's job, checks it and
  * writes it; it runs on the writer thread only, touches nothing the
  * caller's thread uses meanwhile, and reports a failure through its
- * return and `msg`.  After a failure the remaining batches are waited
- * for and dropped.  FUIN__NBATCH batches: one filling, the others being
+ * return and `msg`.  After the writer's own failure the remaining
+ * batches are waited for and dropped.  FUIN__NBATCH batches: one filling, the others being
  * encrypted or written. */
-#define FUIN__NBATCH 3
+#define FUIN__NBATCH 3 /* with the writer; 2 without (the third is
+                          allocated only when the writer starts) */
 typedef fuin_status (*fuin__flush_fn)(void *owner, fuin__batch *b, char *msg);
 typedef struct {
     fuin__pool *pool;
     fuin__flush_fn flush;
     void *owner;
     fuin__batch *q[FUIN__NBATCH];
-    unsigned head, tail;   /* pushed / flushed                           */
+    uint64_t head, tail;   /* pushed / flushed (never wrap)              */
     int running, stop;
     fuin_status st;        /* the first failure, or FUIN_OK              */
     char msg[FUIN_ERRMSG_MAX];
@@ -272,8 +273,11 @@ typedef struct {
     fuin_status (*stamp)(void *h, int fd);
     /* optional: on = 1 after begin(), the output being an fd of
      * fuin__run_fd's own, starts a writer thread (fuin__writer); on = 0
-     * at the end stops it, dropping what a failed stream still queued */
-    void (*pipeline)(void *h, int on);
+     * at the end stops it after it has checked and written what is still
+     * queued (batches before the caller's position), and returns the
+     * writer's failure (earlier in the stream than any the caller met; it
+     * then becomes the handle's error), or FUIN_OK */
+    fuin_status (*pipeline)(void *h, int on);
 } fuin__stream_ops;
 /* Bulk buffers for plaintext and keys: not in core dumps, locked when
  * the limit allows, wiped when freed (lib/core/secmem.c).  Free with the size

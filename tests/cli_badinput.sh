@@ -358,6 +358,25 @@ armor a_t70.age t_c70.age
 fresh
 bad_case "armored, truncated in chunk 70" 1 a_t70.age 'truncated|modified' od \
     decrypt -i k1.txt -o od/out a_t70.age
+# Tampered chunk 40 and a bad base64 character further on: the
+# writer thread meets the first, the reader the second (chunk 78, in the
+# next read of 1 MiB of armor); the earlier one is
+# the one told, every time.
+python3 - a_c40.age a_c40_b64.age $(((H5 + 16 + 78 * 65552) / 48 + 2)) <<'EOF'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+n = int(sys.argv[3])
+lines[n] = "!" + lines[n][1:]
+open(sys.argv[2], "w").write("\n".join(lines))
+EOF
+same=0
+for i in 1 2 3 4 5 6; do
+    "$FUIN" decrypt -i k1.txt a_c40_b64.age 2>err | cat >/dev/null
+    rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 1 ] && grep -q 'chunk 40 does not authenticate' err && same=$((same + 1))
+done
+check "armored, tampered chunk 40 then bad base64: the tamper is told in 6 of 6 runs (got $same)" \
+    test "$same" -eq 6
 "$FUIN" encrypt -a -r "$P1" -o a5m.age p5m
 "$FUIN" decrypt -i k1.txt a5m.age >whole 2>err
 check "armored encrypt of 5 MiB: round trip" cmp -s whole p5m

@@ -56,6 +56,7 @@ struct fuin_decryptor {
     uint8_t *keys; /* file key (16) || payload key (32) */
     fuin__pool *pool;
     fuin__batch b[FUIN__NBATCH];
+    int nb; /* batches in use: 2, or FUIN__NBATCH with the writer */
     int cur, pending;
     uint64_t counter, released;
     int want_writer; /* fuin_decrypt_fd: a writer thread once the payload starts */
@@ -602,14 +603,14 @@ static fuin_status rotate(fuin_decryptor *d, int final)
     fuin__batch_submit(d->pool, b);
     if (d->w.running) {
         fuin__writer_push(&d->w, b);
-        d->cur = (d->cur + 1) % FUIN__NBATCH;
+        d->cur = (d->cur + 1) % d->nb;
         if ((st = fuin__writer_wait(&d->w, &d->b[d->cur])) != FUIN_OK)
             st = fail(d, st, "%s", d->w.msg);
     } else {
         if (d->pending >= 0)
             st = finish_batch(d, &d->b[d->pending]);
         d->pending = d->cur;
-        d->cur = (d->cur + 1) % FUIN__NBATCH;
+        d->cur = (d->cur + 1) % d->nb;
     }
     d->b[d->cur].n = 0;
     return st;
@@ -645,13 +646,16 @@ static fuin_status start_payload(fuin_decryptor *d, const uint8_t *nonce)
     fuin__hkdf_sha256(d->keys + FUIN__FILE_KEY, 32, nonce, 16, d->keys,
                       FUIN__FILE_KEY, "payload");
     sodium_memzero(d->keys, FUIN__FILE_KEY);
-    for (int i = 0; i < FUIN__NBATCH; i++)
+    d->nb = 2;
+    for (int i = 0; i < d->nb; i++)
         if (fuin__batch_init(&d->b[i], 1, d->keys + FUIN__FILE_KEY) != 0)
             return fail(d, FUIN_E_NOMEM, NULL);
     d->state = S_PAYLOAD;
     /* armored input only: see pipeline_cb in encrypt.c for the measurement */
-    if (d->want_writer && d->armored && (d->threads ? d->threads : fuin__ncpus()) > 1)
-        (void)fuin__writer_start(&d->w, d->pool, flush_batch, d);
+    if (d->want_writer && d->armored && (d->threads ? d->threads : fuin__ncpus()) > 1 &&
+        fuin__batch_init(&d->b[2], 1, d->keys + FUIN__FILE_KEY) == 0 &&
+        fuin__writer_start(&d->w, d->pool, flush_batch, d) == 0)
+        d->nb = FUIN__NBATCH;
     return FUIN_OK;
 }
 
@@ -903,12 +907,19 @@ static void commit_cb(void *h, size_t n)
     fuin_decryptor *d = h;
     fuin__batch_commit(&d->b[d->cur], FUIN__ENC_CHUNK, n);
 }
-static void pipeline_cb(void *h, int on)
+static fuin_status pipeline_cb(void *h, int on)
 {
     fuin_decryptor *d = h;
+    int was = d->w.running;
     d->want_writer = on;
-    if (!on)
-        fuin__writer_stop(&d->w, 0);
+    if (on)
+        return FUIN_OK;
+    /* what is queued is still checked and written, in order, so that the
+     * earliest failure in the stream is the one told, every time */
+    fuin__writer_stop(&d->w, 1);
+    if (was && d->w.st != FUIN_OK)
+        return fail(d, d->w.st, "%s", d->w.msg);
+    return FUIN_OK;
 }
 
 /* The authenticated label goes onto the plaintext file (user.fuin.label,

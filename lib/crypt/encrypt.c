@@ -26,6 +26,7 @@ struct fuin_encryptor {
     uint8_t *keys; /* sodium_malloc: file key (16) || payload key (32) */
     fuin__pool *pool;
     fuin__batch b[FUIN__NBATCH];
+    int nb; /* batches in use: 2, or FUIN__NBATCH with the writer */
     int cur, pending;
     fuin__writer w; /* fuin_encrypt_fd: the writer thread */
     uint64_t counter;
@@ -317,7 +318,8 @@ fuin_status fuin_encrypt_begin(fuin_encryptor *e, fuin_write_fn out, void *ctx)
         return fail(e, FUIN_E_NOMEM, NULL);
     e->pool = fuin__pool_new(e->threads ? e->threads : fuin__ncpus());
     int bad = e->pool == NULL;
-    for (int i = 0; !bad && i < FUIN__NBATCH; i++)
+    e->nb = 2;
+    for (int i = 0; !bad && i < e->nb; i++)
         bad = fuin__batch_init(&e->b[i], 0, e->keys + FUIN__FILE_KEY) != 0;
     if (bad)
         return fail(e, FUIN_E_NOMEM, NULL);
@@ -389,14 +391,14 @@ static fuin_status rotate(fuin_encryptor *e, int final)
     fuin__batch_submit(e->pool, b);
     if (e->w.running) {
         fuin__writer_push(&e->w, b);
-        e->cur = (e->cur + 1) % FUIN__NBATCH;
+        e->cur = (e->cur + 1) % e->nb;
         if ((st = fuin__writer_wait(&e->w, &e->b[e->cur])) != FUIN_OK)
             st = fail(e, st, e->w.msg);
     } else {
         if (e->pending >= 0)
             st = write_batch(e, &e->b[e->pending]);
         e->pending = e->cur;
-        e->cur = (e->cur + 1) % FUIN__NBATCH;
+        e->cur = (e->cur + 1) % e->nb;
     }
     e->b[e->cur].n = 0;
     return st;
@@ -494,14 +496,25 @@ static void commit_cb(void *h, size_t n)
  * armor, writing overlaps the base64 stage and the whole runs 12 % faster;
  * a binary stream is already CPU-bound there (reading and writing on this
  * thread balance the two workers), and a fourth thread made it 7 % slower. */
-static void pipeline_cb(void *h, int on)
+static fuin_status pipeline_cb(void *h, int on)
 {
     fuin_encryptor *e = h;
-    if (!on)
-        fuin__writer_stop(&e->w, 0);
-    else if (e->state == S_STREAM && e->armor && !e->w.running &&
-             (e->threads ? e->threads : fuin__ncpus()) > 1)
-        (void)fuin__writer_start(&e->w, e->pool, flush_batch, e);
+    if (!on) {
+        int was = e->w.running;
+        /* what is queued is still checked and written, in order, so that
+         * the earliest failure in the stream is the one told, every time */
+        fuin__writer_stop(&e->w, 1);
+        if (was && e->w.st != FUIN_OK)
+            return fail(e, e->w.st, e->w.msg);
+        return FUIN_OK;
+    }
+    /* before any batch is submitted: the third slot, then the thread */
+    if (e->state == S_STREAM && e->armor && !e->w.running && e->counter == 0 &&
+        e->b[e->cur].n == 0 && (e->threads ? e->threads : fuin__ncpus()) > 1 &&
+        fuin__batch_init(&e->b[2], 0, e->keys + FUIN__FILE_KEY) == 0 &&
+        fuin__writer_start(&e->w, e->pool, flush_batch, e) == 0)
+        e->nb = FUIN__NBATCH;
+    return FUIN_OK;
 }
 
 fuin_status fuin_encrypt_fd(fuin_encryptor *e, int in_fd, const char *out_path,

@@ -102,7 +102,7 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
     }
     st = ops->begin(h, write_all, &out);
     if (st == FUIN_OK && ops->pipeline != NULL)
-        ops->pipeline(h, 1);
+        (void)ops->pipeline(h, 1);
     while (st == FUIN_OK) {
         uint8_t *dst = NULL;
         size_t cap = 0;
@@ -126,8 +126,13 @@ fuin_status fuin__run_fd(void *h, const fuin__stream_ops *ops, int in_fd,
         else
             st = ops->update(h, buf, (size_t)n);
     }
-    if (ops->pipeline != NULL)
-        ops->pipeline(h, 0); /* before the output can be closed */
+    if (ops->pipeline != NULL) {
+        /* before the output can be closed; a failure the writer met is
+         * earlier in the stream than the caller's, and is the one told */
+        fuin_status ws = ops->pipeline(h, 0);
+        if (ws != FUIN_OK)
+            st = ws;
+    }
     if (st == FUIN_E_IO && out.err != 0)
         fuin__seterr(errmsg, "write failed: %s", strerror(out.err));
     if (st == FUIN_OK && of != NULL && ops->stamp != NULL)
