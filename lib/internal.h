@@ -219,11 +219,12 @@ int fuin__writer_start(fuin__writer *w, fuin__pool *p, fuin__flush_fn f, void *o
 void fuin__writer_push(fuin__writer *w, fuin__batch *b);
 /* Wait until b is flushed (b may be reused then); the writer's status. */
 fuin_status fuin__writer_wait(fuin__writer *w, const fuin__batch *b);
-/* Wait until everything pushed is flushed; the writer's status. */
-fuin_status fuin__writer_drain(fuin__writer *w);
-/* Stop the thread: what is still queued is flushed when `keep`, else
- * only waited for.  Idempotent; nothing to do when it never ran. */
-void fuin__writer_stop(fuin__writer *w, int keep);
+/* Flush everything pushed, in order, and stop the thread: the writer's
+ * status (its message in w->msg); FUIN_OK when it never ran. */
+fuin_status fuin__writer_finish(fuin__writer *w);
+/* Stop the thread, dropping what is still queued (waited for, never
+ * written).  Idempotent; nothing to do when it never ran. */
+void fuin__writer_stop(fuin__writer *w);
 
 /* ---- fast base64 for armor (ciphertext only; see stream.c) -------------- */
 typedef struct {

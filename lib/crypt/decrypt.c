@@ -96,7 +96,7 @@ void fuin_decryptor_free(fuin_decryptor *d)
 {
     if (d == NULL || d->magic != DEC_MAGIC)
         return;
-    fuin__writer_stop(&d->w, 0);
+    fuin__writer_stop(&d->w);
     if (d->pool != NULL) {
         for (int i = 0; i < FUIN__NBATCH; i++)
             if (d->b[i].busy)
@@ -860,9 +860,9 @@ fuin_status fuin_decrypt_final(fuin_decryptor *d)
         return fail(d, FUIN_E_PAYLOAD, "file is truncated: no payload after the header");
     st = rotate(d, 1);
     if (d->w.running) {
-        if (st == FUIN_OK && (st = fuin__writer_drain(&d->w)) != FUIN_OK)
-            st = fail(d, st, "%s", d->w.msg);
-        fuin__writer_stop(&d->w, 0);
+        fuin_status ws = fuin__writer_finish(&d->w);
+        if (st == FUIN_OK && ws != FUIN_OK)
+            st = fail(d, ws, "%s", d->w.msg);
     } else if (st == FUIN_OK) {
         st = finish_batch(d, &d->b[d->pending]);
     }
@@ -910,16 +910,14 @@ static void commit_cb(void *h, size_t n)
 static fuin_status pipeline_cb(void *h, int on)
 {
     fuin_decryptor *d = h;
-    int was = d->w.running;
+    fuin_status ws;
     d->want_writer = on;
     if (on)
         return FUIN_OK;
     /* what is queued is still checked and written, in order, so that the
      * earliest failure in the stream is the one told, every time */
-    fuin__writer_stop(&d->w, 1);
-    if (was && d->w.st != FUIN_OK)
-        return fail(d, d->w.st, "%s", d->w.msg);
-    return FUIN_OK;
+    ws = fuin__writer_finish(&d->w);
+    return ws == FUIN_OK ? ws : fail(d, ws, "%s", d->w.msg);
 }
 
 /* The authenticated label goes onto the plaintext file (user.fuin.label,

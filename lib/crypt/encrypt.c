@@ -61,7 +61,7 @@ void fuin_encryptor_free(fuin_encryptor *e)
 {
     if (e == NULL || e->magic != ENC_MAGIC)
         return;
-    fuin__writer_stop(&e->w, 0);
+    fuin__writer_stop(&e->w);
     if (e->pool != NULL) {
         /* never free slots while workers may still touch them */
         for (int i = 0; i < FUIN__NBATCH; i++)
@@ -445,9 +445,9 @@ fuin_status fuin_encrypt_final(fuin_encryptor *e)
         e->b[e->cur].len[e->b[e->cur].n++] = 0;
     st = rotate(e, 1);
     if (e->w.running) {
-        if (st == FUIN_OK && (st = fuin__writer_drain(&e->w)) != FUIN_OK)
-            st = fail(e, st, e->w.msg);
-        fuin__writer_stop(&e->w, 0);
+        fuin_status ws = fuin__writer_finish(&e->w);
+        if (st == FUIN_OK && ws != FUIN_OK)
+            st = fail(e, ws, e->w.msg);
     } else if (st == FUIN_OK) {
         st = write_batch(e, &e->b[e->pending]);
     }
@@ -500,13 +500,10 @@ static fuin_status pipeline_cb(void *h, int on)
 {
     fuin_encryptor *e = h;
     if (!on) {
-        int was = e->w.running;
         /* what is queued is still checked and written, in order, so that
          * the earliest failure in the stream is the one told, every time */
-        fuin__writer_stop(&e->w, 1);
-        if (was && e->w.st != FUIN_OK)
-            return fail(e, e->w.st, e->w.msg);
-        return FUIN_OK;
+        fuin_status ws = fuin__writer_finish(&e->w);
+        return ws == FUIN_OK ? ws : fail(e, ws, e->w.msg);
     }
     /* before any batch is submitted: the third slot, then the thread */
     if (e->state == S_STREAM && e->armor && !e->w.running && e->counter == 0 &&

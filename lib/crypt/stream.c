@@ -217,18 +217,7 @@ fuin_status fuin__writer_wait(fuin__writer *w, const fuin__batch *b)
     return st;
 }
 
-fuin_status fuin__writer_drain(fuin__writer *w)
-{
-    fuin_status st;
-    pthread_mutex_lock(&w->mu);
-    while (w->tail != w->head)
-        pthread_cond_wait(&w->cv, &w->mu);
-    st = w->st;
-    pthread_mutex_unlock(&w->mu);
-    return st;
-}
-
-void fuin__writer_stop(fuin__writer *w, int keep)
+static void writer_end(fuin__writer *w, int keep)
 {
     if (!w->running)
         return;
@@ -240,6 +229,17 @@ void fuin__writer_stop(fuin__writer *w, int keep)
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     w->running = 0;
+}
+
+fuin_status fuin__writer_finish(fuin__writer *w)
+{
+    writer_end(w, 1);
+    return w->st; /* after the join: no lock needed */
+}
+
+void fuin__writer_stop(fuin__writer *w)
+{
+    writer_end(w, 0);
 }
 
 /* ---- armor base64 ------------------------------------------------------
