@@ -29,15 +29,10 @@ OUT=${BENCH_OUT:-${TMPDIR:-/tmp}/fuin-bench-label-results}
 BASE=${BENCH_DIR:-/dev/shm}
 N=${BENCH_NSMALL:-100000}
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-[ -x "$FUIN" ] || die "no fuin program at '$FUIN' (build it, or pass its path)"
-FUIN=$(cd "$(dirname "$FUIN")" && pwd)/$(basename "$FUIN")
-for tool in hyperfine getfattr setfattr python3; do
-    command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
+bench_fuin
+bench_need hyperfine getfattr setfattr python3
 mkdir -p "$OUT"
 W=$(mktemp -d "$BASE/fuin-bench-label.XXXXXX") || die "cannot create a directory in $BASE"
 trap 'rm -rf "$W"' EXIT

@@ -39,16 +39,10 @@ NSMALL=${BENCH_NSMALL:-100000}
 SMALL_BYTES=100
 CLASS=C2-I2-A1
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-[ -x "$FUIN" ] || die "no fuin program at '$FUIN' (build it, or pass its path)"
-FUIN=$(cd "$(dirname "$FUIN")" && pwd)/$(basename "$FUIN")
-"$FUIN" --version >/dev/null 2>&1 || die "'$FUIN' does not run"
-for tool in tar zstd age minisign 7zz hyperfine python3; do
-    command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
+bench_fuin
+bench_need tar zstd age minisign 7zz hyperfine python3
 TIME=/usr/bin/time
 if [ ! -x "$TIME" ] || ! "$TIME" -f %M true >/dev/null 2>&1; then
     echo "bench: /usr/bin/time (GNU time) is not installed (apt-get install time);" \

@@ -21,16 +21,10 @@ OUT=${BENCH_OUT:-${TMPDIR:-/tmp}/fuin-bench-sign-results}
 SIZE_MIB=1024
 NSMALL=1000
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-[ -x "$FUIN" ] || die "no fuin program at '$FUIN' (build it, or pass its path)"
-FUIN=$(cd "$(dirname "$FUIN")" && pwd)/$(basename "$FUIN")
-"$FUIN" --version >/dev/null 2>&1 || die "'$FUIN' does not run"
-for tool in minisign hyperfine python3; do
-    command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
+bench_fuin
+bench_need minisign hyperfine python3
 TIME=/usr/bin/time
 if [ ! -x "$TIME" ] || ! "$TIME" -v true >/dev/null 2>&1; then
     echo "bench: /usr/bin/time (GNU time) is not installed (apt-get install time);" \

@@ -23,16 +23,10 @@ MIB=${BENCH_MIB:-1024}
 DIR=${BENCH_DIR:-/dev/shm}
 OUT=${BENCH_OUT:-${TMPDIR:-/tmp}/fuin-bench-speed}
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-[ -x "$FUIN" ] || die "no fuin program at '$FUIN' (build it, or pass its path)"
-FUIN=$(cd "$(dirname "$FUIN")" && pwd)/$(basename "$FUIN")
-"$FUIN" --version >/dev/null 2>&1 || die "'$FUIN' does not run"
-for tool in age age-keygen minisign python3; do
-    command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
+bench_fuin
+bench_need age age-keygen minisign python3
 mkdir -p "$OUT" || die "cannot create $OUT"
 W=$(mktemp -d "$DIR/fuin-bench-speed.XXXXXX") || die "cannot create a directory in $DIR"
 trap 'rm -rf "$W"' EXIT
