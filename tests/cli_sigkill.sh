@@ -78,6 +78,23 @@ for i in $(seq 20); do
         check "(a) killed at ${ms} ms: nothing at all" only_files a
     fi
 done
+# armored input: the plaintext is written by the writer thread
+"$FUIN" encrypt -a -r "$R" --class C2 -o big.asc plain 2>/dev/null
+D=$(duration "$FUIN" decrypt -i k.key -o a/probe big.asc)
+rm -f a/probe
+for i in $(seq 10); do
+    ms=$((RANDOM % (D + D / 5 + 1)))
+    rm -f a/out
+    kill_at "$ms" "$FUIN" decrypt -i k.key -o a/out big.asc
+    if [ ! -e a/out ] || cmp -s a/out plain; then ok
+    else fail "(a) armored decrypt killed at ${ms} ms: a/out is partial ($(stat -c %s a/out) bytes)"; fi
+    if [ -e a/out ]; then
+        check "(a) armored, killed at ${ms} ms: nothing but a/out" only_files a out
+    else
+        check "(a) armored, killed at ${ms} ms: nothing at all" only_files a
+    fi
+done
+rm -f big.asc
 
 # ---- (b) key new
 D=$(duration "$FUIN" key new --name 'P Q' --dir probe --passphrase-file pw)
