@@ -1734,10 +1734,17 @@ static fuin_status html_enum(xstate *x, json_t *o, const char *label,
 static const char HTML_HEAD[] =
     "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<title>消去証明書 / 廃棄記録</title>\n<style>\n"
+    "@page{size:A4;margin:15mm}\n"
     "body{font-family:\"Noto Sans CJK JP\",\"IPAexGothic\",sans-serif;margin:2em}\n"
+    "@media print{body{margin:0;font-size:9pt}h1{font-size:14pt;margin:0 0 .3em}"
+    "h2{font-size:10.5pt;margin:.5em 0 .15em}p{margin:.3em 0}th,td{padding:.1em .35em}"
+    ".sign{margin-top:1em}}\n"
+    ".sign{page-break-inside:avoid}\n"
+    "h2{page-break-after:avoid}\n"
     "section{max-width:48em}\nsection+section{page-break-before:always}\n"
-    "table{border-collapse:collapse;width:100%}\n"
-    "th,td{border:1px solid #000;padding:.3em .5em;text-align:left;vertical-align:top}\n"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed}\n"
+    "th,td{border:1px solid #000;padding:.3em .5em;text-align:left;vertical-align:top;"
+    "overflow-wrap:anywhere}\ntr{page-break-inside:avoid}\n"
     "th{width:14em;background:#eee}\n.hash{font-family:monospace;word-break:break-all}\n"
     ".sign{margin-top:3em}\n</style>\n</head>\n<body>\n";
 
